@@ -1,0 +1,229 @@
+# magslab — build, install and test.
+#
+#   make                  library: build/lib/libmagslab.{a,so} + build/lib/pkgconfig/magslab.pc
+#   make deps             check (and as root install) the Debian packages we need
+#   make check            deps + every test: plain (gcc), ASan+UBSan (clang), TSan (clang,
+#                         *_mt tests), README example, clang -Werror build; ends with TOTAL line
+#   make check-plain | check-asan | check-tsan | check-other    one configuration only
+#   make check TESTS=test_arena            (or TESTS="arena hash") a subset of the tests
+#   make tests            build the plain test binaries only
+#   make install PREFIX=/tmp/x [DESTDIR=]  headers, libraries and magslab.pc
+#   make uninstall PREFIX=/tmp/x
+#   make demo             (not ready yet: says so and fails)
+#   make clean
+#
+# All output goes under $(BUILD) (default build/).  Library sources are every lib/src/*.c;
+# tests are every tests/test_*.c (each a standalone cmocka program).
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+VERSION   := 0.1.0
+SOVERSION := 0
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+# Compilers: CC for the library and the plain tests (gcc by default; `CC=clang make`
+# works too), SAN_CC for the sanitizer builds.
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+SAN_CC ?= clang
+AR     ?= ar
+
+# CFLAGS is the user-tunable part (optimisation, debug info); the rest is fixed.
+CFLAGS   ?= -O2 -g
+WFLAGS   := -Wall -Wextra -Werror
+STDFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -pthread
+INCLUDES := -Ilib/include -Ilib/src
+DEPFLAGS := -MMD -MP
+LIB_LDLIBS  := -pthread
+TEST_LDLIBS := -lcmocka -pthread -lm
+
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	      -fno-sanitize-recover=all
+TSAN_FLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+
+LIB_SRCS  := $(sort $(wildcard lib/src/*.c))
+LIB_HDRS  := $(sort $(wildcard lib/include/magslab/*.h))
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+ALL_TESTS := $(patsubst tests/%.c,%,$(TEST_SRCS))
+
+# TESTS selects a subset: names with or without the test_ prefix.
+ifneq ($(strip $(TESTS)),)
+SEL_TESTS := $(foreach t,$(TESTS),$(if $(filter test_%,$(t)),$(t),test_$(t)))
+UNKNOWN_TESTS := $(filter-out $(ALL_TESTS),$(SEL_TESTS))
+ifneq ($(UNKNOWN_TESTS),)
+$(error TESTS: no tests/$(firstword $(UNKNOWN_TESTS)).c (have: $(ALL_TESTS)))
+endif
+else
+SEL_TESTS := $(ALL_TESTS)
+endif
+SEL_MT_TESTS := $(filter %_mt,$(SEL_TESTS))
+
+LIBDIR      := $(BUILD)/lib
+STATIC_LIB  := $(LIBDIR)/libmagslab.a
+SHARED_REAL := $(LIBDIR)/libmagslab.so.$(VERSION)
+SHARED_SO   := $(LIBDIR)/libmagslab.so.$(SOVERSION)
+SHARED_LINK := $(LIBDIR)/libmagslab.so
+PC_FILE     := $(LIBDIR)/pkgconfig/magslab.pc
+PC_UNINST   := $(LIBDIR)/pkgconfig/magslab-uninstalled.pc
+
+ABS_PREFIX   = $(abspath $(PREFIX))
+INST_LIBDIR  = $(DESTDIR)$(ABS_PREFIX)/lib
+INST_INCDIR  = $(DESTDIR)$(ABS_PREFIX)/include/magslab
+
+FORCE:
+.PHONY: FORCE all lib deps check check-plain check-asan check-tsan check-other tests \
+	tests-plain tests-asan tests-tsan install uninstall demo clean
+
+# ---------------------------------------------------------------------------
+# One build configuration: objects under $(BUILD)/<dir>obj, tests under $(BUILD)/<dir>tests.
+# A stamp file holding the compile command makes a flags or compiler change rebuild
+# everything in that configuration.
+#   $(1) name  $(2) directory prefix under $(BUILD)  $(3) compiler  $(4) extra flags
+#   $(5) tests to build
+define config
+$(1)_CC      := $(3)
+$(1)_CFLAGS  := $(STDFLAGS) $(WFLAGS) $(4) $(INCLUDES)
+$(1)_OBJDIR  := $(BUILD)/$(2)obj
+$(1)_TESTDIR := $(BUILD)/$(2)tests
+$(1)_LIBOBJS := $$(patsubst lib/src/%.c,$$($(1)_OBJDIR)/lib/%.o,$(LIB_SRCS))
+$(1)_STAMP   := $$($(1)_OBJDIR)/.flags
+$(1)_TESTS   := $$(addprefix $$($(1)_TESTDIR)/,$(5))
+
+$$($(1)_STAMP): FORCE
+	@mkdir -p $$(@D)
+	@echo '$$($(1)_CC) $$($(1)_CFLAGS)' | cmp -s - $$@ || \
+		echo '$$($(1)_CC) $$($(1)_CFLAGS)' > $$@
+
+$$($(1)_OBJDIR)/lib/%.o: lib/src/%.c $$($(1)_STAMP)
+	@mkdir -p $$(@D)
+	@echo "  CC [$(1)] $$<"
+	@$$($(1)_CC) $$($(1)_CFLAGS) $(DEPFLAGS) -c $$< -o $$@
+
+$$($(1)_OBJDIR)/tests/%.o: tests/%.c $$($(1)_STAMP)
+	@mkdir -p $$(@D)
+	@echo "  CC [$(1)] $$<"
+	@$$($(1)_CC) $$($(1)_CFLAGS) $(DEPFLAGS) -c $$< -o $$@
+
+$$($(1)_TESTDIR)/%: $$($(1)_OBJDIR)/tests/%.o $$($(1)_LIBOBJS) | no-sources
+	@mkdir -p $$(@D)
+	@echo "  LD [$(1)] $$@"
+	@$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$< $$($(1)_LIBOBJS) $(TEST_LDLIBS)
+
+tests-$(1): $$($(1)_TESTS)
+
+-include $$(wildcard $$($(1)_OBJDIR)/lib/*.d $$($(1)_OBJDIR)/tests/*.d)
+endef
+
+$(eval $(call config,plain,,$(CC),$(CFLAGS),$(SEL_TESTS)))
+$(eval $(call config,asan,asan/,$(SAN_CC),$(ASAN_FLAGS),$(SEL_TESTS)))
+$(eval $(call config,tsan,tsan/,$(SAN_CC),$(TSAN_FLAGS),$(SEL_MT_TESTS)))
+
+# The test objects are precious intermediates, not temporaries.
+.SECONDARY:
+
+tests: tests-plain
+
+# ---------------------------------------------------------------------------
+# The library.
+
+all: lib
+lib: $(STATIC_LIB) $(SHARED_LINK) $(PC_FILE) $(PC_UNINST)
+
+.PHONY: no-sources
+no-sources:
+	@if [ -z "$(LIB_SRCS)" ]; then \
+		echo "magslab: no library sources in lib/src/*.c yet" >&2; exit 1; fi
+
+$(STATIC_LIB): $(plain_LIBOBJS) | no-sources
+	@mkdir -p $(@D)
+	@echo "  AR      $@"
+	@rm -f $@ && $(AR) rcs $@ $^
+
+$(SHARED_REAL): $(plain_LIBOBJS) | no-sources
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(CC) $(plain_CFLAGS) -shared -Wl,-soname,libmagslab.so.$(SOVERSION) -Wl,-z,defs \
+		-o $@ $^ $(LIB_LDLIBS)
+
+$(SHARED_SO): $(SHARED_REAL)
+	@ln -sf $(notdir $<) $@
+
+$(SHARED_LINK): $(SHARED_SO)
+	@ln -sf $(notdir $<) $@
+
+# pkg-config file for PREFIX (what `make install` writes), and an -uninstalled one that
+# pkg-config prefers when PKG_CONFIG_PATH=build/lib/pkgconfig: it points into this tree.
+PC_SED = sed -e 's|@PREFIX@|$(1)|g' -e 's|@LIBDIR@|$(2)|g' -e 's|@INCLUDEDIR@|$(3)|g' \
+	     -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIBS_PRIVATE@|$(LIB_LDLIBS)|g'
+
+$(PC_FILE): lib/magslab.pc.in FORCE
+	@mkdir -p $(@D)
+	@$(call PC_SED,$(ABS_PREFIX),$${prefix}/lib,$${prefix}/include) $< > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+$(PC_UNINST): lib/magslab.pc.in FORCE
+	@mkdir -p $(@D)
+	@$(call PC_SED,$(CURDIR),$(abspath $(LIBDIR)),$${prefix}/lib/include) $< > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+# ---------------------------------------------------------------------------
+# Install.  The .pc is written for the PREFIX given here (not copied from the build).
+
+install: lib
+	install -d $(INST_INCDIR) $(INST_LIBDIR)/pkgconfig
+	install -m 644 $(LIB_HDRS) $(INST_INCDIR)/
+	install -m 644 $(STATIC_LIB) $(INST_LIBDIR)/
+	install -m 755 $(SHARED_REAL) $(INST_LIBDIR)/
+	ln -sf libmagslab.so.$(VERSION) $(INST_LIBDIR)/libmagslab.so.$(SOVERSION)
+	ln -sf libmagslab.so.$(SOVERSION) $(INST_LIBDIR)/libmagslab.so
+	$(call PC_SED,$(ABS_PREFIX),$${prefix}/lib,$${prefix}/include) lib/magslab.pc.in \
+		> $(INST_LIBDIR)/pkgconfig/magslab.pc
+	@# A system-wide install as root: refresh the dynamic linker cache.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
+	    { [ "$(ABS_PREFIX)" = /usr/local ] || [ "$(ABS_PREFIX)" = /usr ]; }; then \
+		echo ldconfig; ldconfig; fi
+
+uninstall:
+	rm -f $(addprefix $(INST_INCDIR)/,$(notdir $(LIB_HDRS)))
+	-rmdir $(INST_INCDIR) 2>/dev/null
+	rm -f $(INST_LIBDIR)/libmagslab.a $(INST_LIBDIR)/libmagslab.so \
+	      $(INST_LIBDIR)/libmagslab.so.$(SOVERSION) $(INST_LIBDIR)/libmagslab.so.$(VERSION) \
+	      $(INST_LIBDIR)/pkgconfig/magslab.pc
+
+# ---------------------------------------------------------------------------
+# Dependencies, tests, demo.
+
+deps:
+	@scripts/deps.sh
+
+# The runner builds each configuration itself (so that a build failure is counted
+# and the other configurations still run) and prints the TOTAL line last.
+RUN_TESTS = @MAKE="$(MAKE)" BUILD="$(BUILD)" TESTS="$(SEL_TESTS)" CC="$(CC)" \
+	SAN_CC="$(SAN_CC)" CONFIGS="$(1)" tests/run-tests.sh
+
+check: deps
+	+$(call RUN_TESTS,plain asan tsan other)
+check-plain: deps
+	+$(call RUN_TESTS,plain)
+check-asan: deps
+	+$(call RUN_TESTS,asan)
+check-tsan: deps
+	+$(call RUN_TESTS,tsan)
+check-other: deps
+	+$(call RUN_TESTS,other)
+
+demo: deps
+	+@$(MAKE) --no-print-directory lib
+	@echo "make demo: the workload runner and trace report are not built yet" \
+	      "(issues 5-7); nothing to demo" >&2
+	@exit 1
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# tests/run-tests.sh — build and run the magslab test suites, count the results.
+#
+# Normally started by `make check` (or check-plain/-asan/-tsan/-other); it can also be
+# run by hand from the repository root.  Environment:
+#   CONFIGS   which configurations, in order (default "plain asan tsan other")
+#               plain  tests/test_*.c built with $CC (-O2 -g)
+#               asan   same, with $SAN_CC -fsanitize=address,undefined
+#               tsan   tests/test_*_mt.c with $SAN_CC -fsanitize=thread
+#               other  shell-level checks (README example, clang -Werror build)
+#   TESTS     test names to run (default: every tests/test_*.c)
+#   BUILD     build directory (default build)
+#   MAKE      make program (default make)
+#   TEST_TIMEOUT        seconds per test program (default 900)
+#   CHECK_SHOW_LINES    lines of a failing test's log to show (default 60)
+#
+# Each cmocka program is one suite; its passed/failed counts come from cmocka's
+# summary ("[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s), listed below:"),
+# cross-checked against "[==========] Running N test(s).".  A program that dies
+# before reporting every test it started, or exits non-zero with nothing counted as
+# failed (a sanitizer report at exit, a crash, a timeout), gets the missing tests --
+# at least one -- counted as failed.  A test that did not build counts as one failed.
+# Every "other" check counts as one test.  The last line printed is always
+#   TOTAL: <passed> passed, <failed> failed
+# and the exit status is non-zero if anything failed or did not build.
+#
+# Logs: $BUILD/test-logs/<config>/<suite>.log, build logs $BUILD/test-logs/build-<config>.log.
+
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 2
+
+CONFIGS=${CONFIGS:-plain asan tsan other}
+BUILD=${BUILD:-build}
+MAKE=${MAKE:-make}
+CC=${CC:-gcc}
+SAN_CC=${SAN_CC:-clang}
+TEST_TIMEOUT=${TEST_TIMEOUT:-900}
+CHECK_SHOW_LINES=${CHECK_SHOW_LINES:-60}
+LOGS="$BUILD/test-logs"
+
+if [[ -z "${TESTS:-}" ]]; then
+	TESTS=""
+	for f in tests/test_*.c; do
+		[[ -e "$f" ]] && TESTS+=" $(basename "$f" .c)"
+	done
+fi
+read -r -a TEST_LIST <<<"$TESTS"
+
+# Build in parallel unless make already gave us a jobserver.
+JOBS=()
+if [[ "${MAKEFLAGS:-}" != *jobserver* ]]; then
+	JOBS=(-j"$(nproc 2>/dev/null || echo 2)")
+fi
+
+# Sanitizer settings.  User-supplied options come last so that they win.
+# LeakSanitizer works here (it needs ptrace; it does not work when the tests
+# themselves run under a debugger/strace) and is on.
+ASAN_OPTS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1"
+ASAN_OPTS+=":check_initialization_order=1:strict_init_order=1:print_summary=1"
+UBSAN_OPTS="print_stacktrace=1:halt_on_error=1"
+LSAN_OPTS="print_suppressions=0"
+TSAN_OPTS="halt_on_error=1:second_deadlock_stack=1"
+
+total_pass=0
+total_fail=0
+failed_suites=()
+
+mkdir -p "$LOGS"
+
+say() { printf '%s\n' "$*"; }
+
+# show_log <file>: the tail of a failing suite's log, and where the rest is.
+show_log() {
+	local log=$1
+	say "    ---- last $CHECK_SHOW_LINES lines of $log ----"
+	tail -n "$CHECK_SHOW_LINES" "$log" | sed 's/^/    | /'
+	say "    ---- full log: $log ----"
+}
+
+# record <suite> <passed> <failed> [note]
+record() {
+	local suite=$1 p=$2 f=$3 note=${4:-}
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	say "suite $suite: $p passed, $f failed${note:+ ($note)}"
+	((f > 0)) && failed_suites+=("$suite")
+	return 0
+}
+
+# parse_cmocka <log> <exit status>: prints "<passed> <failed> <skipped> <note>".
+parse_cmocka() {
+	local log=$1 rc=$2
+	awk -v rc="$rc" '
+		# The count after "[ tag ] " (and after "Running ").
+		function num(line) { sub(/^\[[^]]*\] (Running )?/, "", line); return line + 0 }
+		/^\[==========\] Running [0-9]+ test/ { planned += num($0); groups++ }
+		/^\[  PASSED  \] [0-9]+ test/          { passed += num($0) }
+		/^\[  FAILED  \] [0-9]+ test/          { failed += num($0) }
+		/^\[  SKIPPED \] [0-9]+ test/          { skipped += num($0) }
+		/^\[       OK \] /                     { ok_lines++ }
+		END {
+			note = ""
+			if (ok_lines > passed) passed = ok_lines  # a group that died after some OKs
+			if (groups == 0) {
+				note = "no cmocka output"
+				failed = failed > 0 ? failed : 1
+			} else if (passed + failed + skipped < planned) {
+				missing = planned - passed - failed - skipped
+				failed += missing
+				note = missing " of " planned " tests not reported: crashed or killed"
+			}
+			if (rc != 0 && failed == 0) {
+				failed = 1
+				note = "exit status " rc " after all tests passed"
+			}
+			if (rc == 124) note = note (note == "" ? "" : "; ") "timed out"
+			printf "%d %d %d %s\n", passed, failed, skipped, note
+		}' "$log"
+}
+
+# run_suite <config> <binary> [env...]: run one cmocka program and count it.
+run_suite() {
+	local cfg=$1 bin=$2; shift 2
+	local name log rc res p f s note
+	name=$(basename "$bin")
+	log="$LOGS/$cfg/$name.log"
+	mkdir -p "$LOGS/$cfg"
+	if [[ ! -x "$bin" ]]; then
+		record "$cfg/$name" 0 1 "not built, see $LOGS/build-$cfg.log"
+		return
+	fi
+	env CMOCKA_MESSAGE_OUTPUT=STDOUT "$@" \
+		timeout -k 10 "$TEST_TIMEOUT" stdbuf -oL -eL "$bin" >"$log" 2>&1 </dev/null
+	rc=$?
+	# TSan needs a memory layout that high-entropy ASLR (vm.mmap_rnd_bits > 28 on
+	# newer kernels) can break; retry once with randomisation off.
+	if [[ $cfg == tsan ]] && grep -q 'ThreadSanitizer: unexpected memory mapping' "$log"; then
+		say "  (tsan: unexpected memory mapping; rerunning $name with setarch -R)"
+		env CMOCKA_MESSAGE_OUTPUT=STDOUT "$@" \
+			timeout -k 10 "$TEST_TIMEOUT" setarch "$(uname -m)" -R \
+			stdbuf -oL -eL "$bin" >"$log" 2>&1 </dev/null
+		rc=$?
+	fi
+	res=$(parse_cmocka "$log" "$rc")
+	read -r p f s note <<<"$res"
+	((s > 0)) && note="${note:+$note; }$s skipped"
+	record "$cfg/$name" "$p" "$f" "$note"
+	((f > 0)) && show_log "$log"
+	return 0
+}
+
+# build_config <config> <make target>: build, log, and report a failure (the
+# suites that did not build are then counted one by one).
+build_config() {
+	local cfg=$1 target=$2 blog="$LOGS/build-$1.log"
+	say "== $cfg: building ($blog)"
+	if ! "$MAKE" --no-print-directory -k "${JOBS[@]}" "$target" BUILD="$BUILD" \
+		TESTS="${TEST_LIST[*]}" >"$blog" 2>&1; then
+		say "== $cfg: BUILD FAILED"
+		grep -E -A2 'error|Error|warning|undefined reference|multiple definition' "$blog" |
+			head -n 40 | sed 's/^/    | /'
+		say "    ---- full build log: $blog ----"
+		return 1
+	fi
+	return 0
+}
+
+
+run_config() {
+	local cfg=$1 dir t
+	local -a list=()
+	case $cfg in
+	plain) dir="$BUILD/tests" ;;
+	asan) dir="$BUILD/asan/tests" ;;
+	tsan) dir="$BUILD/tsan/tests" ;;
+	esac
+	for t in "${TEST_LIST[@]}"; do
+		[[ $cfg == tsan && $t != *_mt ]] && continue
+		list+=("$t")
+	done
+	if ((${#list[@]} == 0)); then
+		say "== $cfg: no tests selected"
+		return
+	fi
+	rm -rf "${LOGS:?}/$cfg"
+	# Relink every test binary, so that one left over from an earlier build is
+	# never run in place of one that no longer builds (objects are kept).
+	for t in "${list[@]}"; do rm -f "$dir/$t"; done
+	build_config "$cfg" "tests-$cfg"
+	say "== $cfg: running ${#list[@]} suite(s)"
+	for t in "${list[@]}"; do
+		case $cfg in
+		plain) run_suite plain "$dir/$t" ;;
+		asan) run_suite asan "$dir/$t" \
+			ASAN_OPTIONS="$ASAN_OPTS${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+			UBSAN_OPTIONS="$UBSAN_OPTS${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
+			LSAN_OPTIONS="$LSAN_OPTS${LSAN_OPTIONS:+:$LSAN_OPTIONS}" ;;
+		tsan) run_suite tsan "$dir/$t" \
+			TSAN_OPTIONS="$TSAN_OPTS${TSAN_OPTIONS:+:$TSAN_OPTIONS}" ;;
+		esac
+	done
+}
+
+# ---------------------------------------------------------------------------
+# "other": shell-level checks, one test each.
+
+# other_check <name> <function>: runs the function with its output in the log.
+other_check() {
+	local name=$1 fn=$2 log="$LOGS/other/$1.log"
+	mkdir -p "$LOGS/other"
+	if ("$fn") >"$log" 2>&1 </dev/null; then
+		record "other/$name" 1 0
+	else
+		record "other/$name" 0 1
+		show_log "$log"
+	fi
+}
+
+# The first ```c block of README.md, built against an installed copy of the
+# library exactly as the README says (pkg-config), must run and exit 0.
+check_readme_example() {
+	set -e
+	local dir="$BUILD/readme-example" prefix src
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	prefix=$(cd "$dir" && pwd)/prefix
+	src="$dir/example.c"
+	awk '/^```c[[:space:]]*$/ { inblock = 1; found = 1; next }
+	     inblock && /^```/ { exit }
+	     inblock { print }
+	     END { if (!found) exit 1 }' README.md >"$src" ||
+		{ echo "README.md has no \`\`\`c block"; return 1; }
+	echo "extracted $(wc -l <"$src") lines to $src"
+	"$MAKE" --no-print-directory "${JOBS[@]}" install PREFIX="$prefix" BUILD="$BUILD"
+	local flags
+	flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs magslab)
+	echo "pkg-config --cflags --libs magslab: $flags"
+	echo "+ $CC -std=c11 -Wall -Wextra -Werror $src $flags -o $dir/example"
+	# shellcheck disable=SC2086 # $flags is a list of words
+	"$CC" -std=c11 -Wall -Wextra -Werror "$src" $flags -o "$dir/example"
+	echo "+ $dir/example"
+	LD_LIBRARY_PATH="$prefix/lib" "$dir/example"
+	echo "exit status 0"
+}
+
+# The library must also build warning-free with clang (-Werror is always on).
+check_clang_build() {
+	set -e
+	local dir="$BUILD/clang-build"
+	"$MAKE" --no-print-directory "${JOBS[@]}" lib CC=clang BUILD="$dir"
+}
+
+run_other() {
+	rm -rf "${LOGS:?}/other"
+	say "== other: shell-level checks"
+	other_check readme-example check_readme_example
+	other_check clang-build check_clang_build
+}
+
+for cfg in $CONFIGS; do
+	case $cfg in
+	plain | asan | tsan) run_config "$cfg" ;;
+	other) run_other ;;
+	*)
+		say "run-tests: unknown configuration '$cfg'"
+		record "config/$cfg" 0 1 "unknown configuration"
+		;;
+	esac
+done
+
+if ((${#failed_suites[@]})); then
+	say "FAILED: ${failed_suites[*]}"
+fi
+say "TOTAL: $total_pass passed, $total_fail failed"
+((total_fail == 0))
