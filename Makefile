@@ -20,6 +20,11 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
+# `make -j clean all` must not build while it deletes.
+ifneq ($(filter clean,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
+
 VERSION   := 0.1.0
 SOVERSION := 0
 
@@ -41,6 +46,8 @@ WFLAGS   := -Wall -Wextra -Werror
 STDFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -pthread
 INCLUDES := -Ilib/include -Ilib/src
 DEPFLAGS := -MMD -MP
+# What the shared library links against (also Libs.private in magslab.pc); add
+# -llttng-ust -ldl here when the tracepoint providers land.
 LIB_LDLIBS  := -pthread
 TEST_LDLIBS := -lcmocka -pthread -lm
 
@@ -55,7 +62,7 @@ ALL_TESTS := $(patsubst tests/%.c,%,$(TEST_SRCS))
 
 # TESTS selects a subset: names with or without the test_ prefix.
 ifneq ($(strip $(TESTS)),)
-SEL_TESTS := $(foreach t,$(TESTS),$(if $(filter test_%,$(t)),$(t),test_$(t)))
+SEL_TESTS := $(foreach t,$(basename $(notdir $(TESTS))),$(if $(filter test_%,$(t)),$(t),test_$(t)))
 UNKNOWN_TESTS := $(filter-out $(ALL_TESTS),$(SEL_TESTS))
 ifneq ($(UNKNOWN_TESTS),)
 $(error TESTS: no tests/$(firstword $(UNKNOWN_TESTS)).c (have: $(ALL_TESTS)))

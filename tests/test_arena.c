@@ -1359,6 +1359,263 @@ static void test_bad_qcache_max(void **state)
 	assert_one_error(EINVAL, "bad_qc7");
 }
 
+static void test_bad_fit_flags(void **state)
+{
+	struct arena *a = mk_span("bad_fit", 1024, 4096, 8);
+
+	(void)state;
+	expect_refused_alloc(a, "bad_fit", EINVAL,
+			     arena_alloc(a, 8, MEM_ATOMIC | ARENA_INSTANTFIT |
+						ARENA_BESTFIT));
+	expect_refused_alloc(a, "bad_fit", EINVAL,
+			     arena_xalloc(a, 8, 0, 0, 0, NULL, NULL,
+					  ARENA_BESTFIT | ARENA_NEXTFIT));
+	destroy(a);
+	at_reset_errors();
+	assert_null(arena_create("bad_fit2", PTR(4096), 4096, 8, NULL, NULL,
+				 NULL, 0, ARENA_INSTANTFIT | ARENA_NEXTFIT));
+	assert_one_error(EINVAL, "bad_fit2");
+}
+
+/* r % 16 == 4 and r % 8 == 0 cannot both hold: refused, not searched. */
+static void test_bad_phase_quantum(void **state)
+{
+	struct arena *a = mk_span("bad_phq", 1024, 4096, 8);
+
+	(void)state;
+	expect_refused_alloc(a, "bad_phq", EINVAL,
+			     arena_xalloc(a, 8, 16, 4, 0, NULL, NULL, 0));
+	destroy(a);
+}
+
+/* Quantum caches: sizes up to qcache_max come from per-size caches whose
+ * slabs are segments of the arena itself.  Whatever path they take, the
+ * results must be quantum-aligned, inside the arena's span, and disjoint;
+ * after everything is freed the arena can be destroyed. */
+struct qc_obj {
+	uintptr_t addr;
+	size_t size, rsize;
+};
+
+static int qc_cmp(const void *x, const void *y)
+{
+	const struct qc_obj *a = x, *b = y;
+
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+static void qcache_case(const char *name, uintptr_t base, size_t size,
+			size_t quantum, size_t qcache_max)
+{
+	static struct qc_obj o[1024];
+	struct arena *a;
+	size_t n = 0, k, j, i;
+	uintptr_t lo = (base + quantum - 1) / quantum * quantum;
+	uintptr_t hi = (base + size) / quantum * quantum;
+
+	a = arena_create(name, PTR(base), size, quantum, NULL, NULL, NULL,
+			 qcache_max, 0);
+	assert_non_null(a);
+	assert_check(a);
+	/* every cached size (also one byte short of it), and two above */
+	for (k = 1; k <= qcache_max / quantum + 2; k++) {
+		for (j = 0; j < 6; j++) {
+			size_t sz = k * quantum - (j % 2 && quantum > 1);
+			void *p = arena_alloc(a, sz, MEM_ATOMIC);
+
+			assert_true(n < 1024);
+			if (!p)
+				print_error("%s: alloc(%zu) failed: %s\n", name,
+					    sz, strerror(errno));
+			assert_non_null(p);
+			o[n].addr = U(p);
+			o[n].size = sz;
+			o[n].rsize = k * quantum;
+			n++;
+		}
+	}
+	assert_check(a);
+	assert_accounting(a);
+	qsort(o, n, sizeof(o[0]), qc_cmp);
+	for (i = 0; i < n; i++) {
+		if (o[i].addr % quantum || o[i].addr < lo ||
+		    o[i].addr + o[i].rsize > hi)
+			print_error("%s: object %#lx (%zu bytes) misaligned or "
+				    "outside [%#lx, %#lx)\n", name,
+				    (unsigned long)o[i].addr, o[i].rsize,
+				    (unsigned long)lo, (unsigned long)hi);
+		assert_int_equal(o[i].addr % quantum, 0);
+		assert_true(o[i].addr >= lo && o[i].addr + o[i].rsize <= hi);
+		if (i && o[i - 1].addr + o[i - 1].rsize > o[i].addr)
+			print_error("%s: objects %#lx (%zu) and %#lx overlap\n",
+				    name, (unsigned long)o[i - 1].addr,
+				    o[i - 1].rsize, (unsigned long)o[i].addr);
+		assert_true(i == 0 ||
+			    o[i - 1].addr + o[i - 1].rsize <= o[i].addr);
+	}
+	for (i = 0; i < n; i++) {
+		at_reset_errors();
+		assert_int_equal(arena_free(a, PTR(o[i].addr), o[i].size), 0);
+		assert_no_error();
+	}
+	assert_check(a);
+	assert_accounting(a);
+	destroy(a);
+}
+
+static void test_qcache_basic(void **state)
+{
+	(void)state;
+	qcache_case("qc16", 4096, 64 * 1024, 16, 64);
+}
+
+static void test_qcache_odd_quantum(void **state)
+{
+	(void)state;
+	qcache_case("qc7", 7 * 1000, 7 * 4000, 7, 7 * 4);
+}
+
+static void test_qcache_large_quantum(void **state)
+{
+	(void)state;
+	qcache_case("qc4k", (uintptr_t)1 << 30, (size_t)4096 * 2048, 4096,
+		    8 * 4096);
+}
+
+/* Destroy refuses while a quantum cache still has an object out. */
+static void test_qcache_destroy_busy(void **state)
+{
+	struct arena *a = arena_create("qc_busy", PTR(4096), 64 * 1024, 16,
+				       NULL, NULL, NULL, 64, 0);
+	void *p;
+
+	(void)state;
+	assert_non_null(a);
+	p = arena_alloc(a, 32, 0);
+	assert_non_null(p);
+	at_reset_errors();
+	assert_int_equal(arena_destroy(a), -1);
+	assert_one_error(EBUSY, "qc_busy");
+	assert_check(a);
+	do_free(a, p, 32);
+	destroy(a);
+}
+
+/* The free contract holds with quantum caches too: an address that is not
+ * allocated, a wrong size or a double free gives -1 / EINVAL. */
+static void test_qcache_bad_free(void **state)
+{
+	struct arena *a = arena_create("qc_bad", PTR(4096), 64 * 1024, 16,
+				       NULL, NULL, NULL, 64, 0);
+	void *p, *q;
+
+	(void)state;
+	assert_non_null(a);
+	p = arena_alloc(a, 16, 0);
+	q = arena_alloc(a, 16, 0);
+	assert_non_null(p);
+	assert_non_null(q);
+	at_reset_errors();
+	assert_int_equal(arena_free(a, PTR(1 << 30), 16), -1);  /* foreign */
+	assert_one_error(EINVAL, "qc_bad");
+	at_reset_errors();
+	assert_int_equal(arena_free(a, p, 48), -1);             /* wrong size */
+	assert_one_error(EINVAL, "qc_bad");
+	do_free(a, p, 16);
+	at_reset_errors();
+	assert_int_equal(arena_free(a, p, 16), -1);             /* double */
+	assert_one_error(EINVAL, "qc_bad");
+	assert_check(a);
+	do_free(a, q, 16);
+	destroy(a);
+}
+
+/* Absurd sizes fail at once (ENOMEM or EINVAL), never hang or wrap. */
+static void test_huge_sizes(void **state)
+{
+	struct arena *a = mk_span("huge", 4096, 4096, 8);
+	struct arena *b = mk_span("huge1", 1, 100, 1);
+	struct arena_stats before, after;
+
+	(void)state;
+	before = at_stats(a);
+	at_watchdog(10);
+	at_reset_errors();
+	assert_null(arena_alloc(a, SIZE_MAX, MEM_ATOMIC));
+	assert_true(errno == ENOMEM || errno == EINVAL);
+	at_reset_errors();
+	assert_null(arena_alloc(a, SIZE_MAX - 7, MEM_WAIT));
+	assert_true(errno == ENOMEM || errno == EINVAL);
+	at_reset_errors();
+	assert_null(arena_xalloc(a, SIZE_MAX / 2 + 1, 64, 0, 0, NULL, NULL,
+				 MEM_WAIT));
+	assert_true(errno == ENOMEM || errno == EINVAL);
+	at_reset_errors();
+	assert_null(arena_alloc(b, SIZE_MAX, MEM_WAIT));
+	assert_true(errno == ENOMEM || errno == EINVAL);
+	at_watchdog_off();
+	after = at_stats(a);
+	assert_same_layout(&before, &after);
+	assert_check(a);
+	assert_check(b);
+	destroy(a);
+	destroy(b);
+}
+
+/* A request no mapping can hold fails quickly and leaves base as it was
+ * (no wrapped size arithmetic mapping chunk after chunk).  Runs in a thread
+ * so that a runaway call fails this case instead of hanging the suite;
+ * keep it last: a runaway thread keeps going until the program exits. */
+static void *huge_base_alloc(void *arg)
+{
+	struct arena *ar = arg;
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	void *p;
+
+	p = arena_alloc(ar, SIZE_MAX & ~(ps - 1), MEM_ATOMIC);
+	return p ? PTR(1) : (errno == ENOMEM || errno == EINVAL) ? PTR(2)
+								   : PTR(3);
+}
+
+static void test_base_huge_alloc_last(void **state)
+{
+	struct arena *ars[2] = { arena_base(), arena_kpages() };
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		struct arena_stats before = at_stats(arena_base()), after;
+		struct timespec deadline;
+		pthread_t t;
+		void *res = NULL;
+		int rc;
+
+		assert_int_equal(pthread_create(&t, NULL, huge_base_alloc,
+						ars[i]), 0);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += 5;
+		rc = pthread_timedjoin_np(t, &res, &deadline);
+		if (rc != 0) {
+			print_error("arena_alloc(%s, SIZE_MAX & ~(page - 1)) "
+				    "still running after 5 s; base total now "
+				    "%zu in %zu spans\n", arena_name(ars[i]),
+				    at_stats(arena_base()).total,
+				    at_stats(arena_base()).nr_spans);
+			fail();
+		}
+		assert_ptr_equal(res, PTR(2));
+		after = at_stats(arena_base());
+		if (after.total != before.total)
+			print_error("base grew from %zu to %zu bytes (%zu -> "
+				    "%zu spans) for a request that cannot "
+				    "fit\n", before.total, after.total,
+				    before.nr_spans, after.nr_spans);
+		assert_int_equal(after.total, before.total);
+		assert_check(arena_base());
+		assert_check(arena_kpages());
+	}
+}
+
 /* ---- names, accessors, arena_for_each --------------------------------- */
 
 struct seen {
@@ -1437,6 +1694,8 @@ static void test_error_handler(void **state)
 	assert_string_equal(magslab_last_error(), saved);
 
 	/* NULL restores the default handler (prints to stderr). */
+	print_message("  (expected: the default handler prints one "
+		      "\"magslab: arena 'ehandler': ...\" line)\n");
 	magslab_set_error_handler(NULL, NULL);
 	at_reset_errors();
 	assert_null(arena_alloc(a, 0, 0));
@@ -1553,6 +1812,16 @@ int main(void)
 		cmocka_unit_test(test_accessors_and_for_each),
 		cmocka_unit_test(test_error_handler),
 		cmocka_unit_test(test_error_handler_reentrant),
+		cmocka_unit_test(test_bad_fit_flags),
+		cmocka_unit_test(test_bad_phase_quantum),
+		cmocka_unit_test(test_qcache_basic),
+		cmocka_unit_test(test_qcache_odd_quantum),
+		cmocka_unit_test(test_qcache_large_quantum),
+		cmocka_unit_test(test_qcache_destroy_busy),
+		cmocka_unit_test(test_qcache_bad_free),
+		cmocka_unit_test(test_huge_sizes),
+		/* must stay last (see the comment at the function) */
+		cmocka_unit_test(test_base_huge_alloc_last),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -328,6 +328,32 @@ static void test_mt_shared_arena(void **state)
 	map_fini(&m);
 }
 
+/* 4 threads on one bounded arena with quantum caches (sizes up to 64
+ * bytes go through the slab layer and its magazines). */
+static void test_mt_qcache_arena(void **state)
+{
+	enum { Q = 8, NQ = 32768, BASE = 1 << 21 };
+	struct owner_map m;
+	struct worker w[NTHREADS];
+	struct arena *a;
+	struct arena_stats st;
+	int i;
+
+	(void)state;
+	map_init(&m, BASE, Q, NQ);
+	a = arena_create("mt_qcache", PTR(BASE), (size_t)Q * NQ, Q, NULL,
+			 NULL, NULL, 64, 0);
+	assert_non_null(a);
+	for (i = 0; i < NTHREADS; i++)
+		worker_setup(&w[i], i, a, &m, 60000, 256, 12, true);
+	run_workers(w, NTHREADS);
+	assert_check(a);
+	st = stats_of(a);
+	assert_int_equal(st.total, st.free + st.allocated);
+	assert_int_equal(arena_destroy(a), 0);
+	map_fini(&m);
+}
+
 /* 4 threads on one importing arena: imports and releases race. */
 static void test_mt_importing_arena(void **state)
 {
@@ -347,7 +373,7 @@ static void test_mt_importing_arena(void **state)
 	assert_non_null(a);
 	/* few live segments of up to two pages: spans come and go */
 	for (i = 0; i < NTHREADS; i++)
-		worker_setup(&w[i], i, a, &m, 40000, 8, 2 * PG / Q, true);
+		worker_setup(&w[i], i, a, &m, 20000, 8, 2 * PG / Q, true);
 	run_workers(w, NTHREADS);
 	assert_check(a);
 	assert_check(s);
@@ -388,7 +414,7 @@ static void test_mt_import_chain(void **state)
 	assert_non_null(l2);
 	assert_int_equal(stats_of(mid).nr_importers, 2);
 	for (i = 0; i < NTHREADS; i++)
-		worker_setup(&w[i], i, i % 2 ? l2 : l1, &m, 30000, 16, 600,
+		worker_setup(&w[i], i, i % 2 ? l2 : l1, &m, 15000, 16, 600,
 			     true);
 	run_workers(w, NTHREADS);
 	assert_check(l1);
@@ -643,16 +669,135 @@ static void test_mt_memwait_many(void **state)
 	assert_int_equal(arena_destroy(a), 0);
 }
 
+/* Runs fn(arg) in a thread and waits at most seconds for it. */
+static bool run_within(void *(*fn)(void *), void *arg, int seconds,
+		       pthread_t *t)
+{
+	struct timespec deadline;
+
+	assert_int_equal(pthread_create(t, NULL, fn, arg), 0);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += seconds;
+	return pthread_timedjoin_np(*t, NULL, &deadline) == 0;
+}
+
+struct wait_req {
+	struct arena *a;
+	size_t size;
+	uintptr_t minaddr, maxaddr;
+	void *p;
+	int err;
+};
+
+static void *wait_req_main(void *arg)
+{
+	struct wait_req *w = arg;
+
+	errno = 0;
+	if (w->minaddr || w->maxaddr)
+		w->p = arena_xalloc(w->a, w->size, 0, 0, 0, PTR(w->minaddr),
+				    PTR(w->maxaddr), MEM_WAIT);
+	else
+		w->p = arena_alloc(w->a, w->size, MEM_WAIT);
+	w->err = errno;
+	return NULL;
+}
+
+/* A waiter is also woken by arena_add() of a span where it fits. */
+static void test_mt_memwait_add(void **state)
+{
+	struct wait_req w = { 0 };
+	struct arena *a;
+	pthread_t t;
+	void *full;
+	struct timespec deadline;
+
+	(void)state;
+	a = arena_create("mt_wadd", PTR(1), 100, 1, NULL, NULL, NULL, 0, 0);
+	assert_non_null(a);
+	full = arena_alloc(a, 100, MEM_ATOMIC);
+	assert_non_null(full);
+	w.a = a;
+	w.size = 50;
+	assert_int_equal(pthread_create(&t, NULL, wait_req_main, &w), 0);
+	sleep_ms(50);
+	assert_non_null(arena_add(a, PTR(1000), 100, 0));
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 5;
+	if (pthread_timedjoin_np(t, NULL, &deadline) != 0) {
+		print_error("MEM_WAIT waiter not woken by arena_add within "
+			    "5 s\n");
+		fail();
+	}
+	assert_non_null(w.p);
+	assert_true(U(w.p) >= 1000 && U(w.p) + 50 <= 1100);
+	assert_check(a);
+	assert_int_equal(arena_free(a, w.p, 50), 0);
+	assert_int_equal(arena_free(a, full, 100), 0);
+	assert_int_equal(arena_destroy(a), 0);
+}
+
+/* MEM_WAIT requests that no amount of freeing can ever satisfy must fail
+ * at once with ENOMEM, like one larger than the arena's total: here one
+ * that is smaller than the total but larger than every span, and a
+ * constrained one on an arena with nothing allocated.  A waiter that hangs
+ * stays blocked until the program exits, so this case is last. */
+static void test_mt_memwait_impossible_last(void **state)
+{
+	struct wait_req w1 = { 0 }, w2 = { 0 };
+	struct arena *a1, *a2;
+	pthread_t t1, t2;
+	bool ok1, ok2;
+
+	(void)state;
+	a1 = arena_create("mt_wimp1", NULL, 0, 1, NULL, NULL, NULL, 0, 0);
+	assert_non_null(a1);
+	assert_non_null(arena_add(a1, PTR(1000), 60, 0));
+	assert_non_null(arena_add(a1, PTR(2000), 60, 0));
+	w1.a = a1;
+	w1.size = 100;                 /* < total 120, > each span */
+	ok1 = run_within(wait_req_main, &w1, 3, &t1);
+
+	a2 = arena_create("mt_wimp2", PTR(1), 100, 1, NULL, NULL, NULL, 0, 0);
+	assert_non_null(a2);
+	w2.a = a2;
+	w2.size = 50;
+	w2.minaddr = 1;
+	w2.maxaddr = 21;               /* a window of 20 */
+	ok2 = run_within(wait_req_main, &w2, 3, &t2);
+
+	if (!ok1)
+		print_error("alloc(100, MEM_WAIT) on spans of 60 + 60 still "
+			    "waiting after 3 s\n");
+	if (!ok2)
+		print_error("xalloc(50, min 1, max 21, MEM_WAIT) on an empty "
+			    "arena still waiting after 3 s\n");
+	assert_true(ok1);
+	assert_true(ok2);
+	assert_null(w1.p);
+	assert_int_equal(w1.err, ENOMEM);
+	assert_null(w2.p);
+	assert_int_equal(w2.err, ENOMEM);
+	assert_check(a1);
+	assert_check(a2);
+	assert_int_equal(arena_destroy(a1), 0);
+	assert_int_equal(arena_destroy(a2), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mt_shared_arena),
+		cmocka_unit_test(test_mt_qcache_arena),
 		cmocka_unit_test(test_mt_importing_arena),
 		cmocka_unit_test(test_mt_import_chain),
 		cmocka_unit_test(test_mt_kpages),
 		cmocka_unit_test(test_mt_memwait),
 		cmocka_unit_test(test_mt_memwait_partial),
 		cmocka_unit_test(test_mt_memwait_many),
+		cmocka_unit_test(test_mt_memwait_add),
+		/* must stay last (see the comment at the function) */
+		cmocka_unit_test(test_mt_memwait_impossible_last),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -30,8 +30,12 @@
  * any operation that can split segments, TAGS_PER_OP tags are made sure of,
  * so an operation never fails half-way for lack of a tag.
  *
- * Quantum caches: qcache_max is recorded and checked here; the slab layer
- * attaches the caches themselves (qcaches below) when it exists.
+ * Quantum caches: an arena with qcache_max > 0 fronts every size up to it
+ * with a NOTOUCH slab cache of that many quanta (arena_alloc/arena_free
+ * dispatch before taking the arena lock; xalloc never uses them).  Their
+ * slabs (round_up_pow2(3 * qcache_max) bytes) come from the arena itself,
+ * above qcache_max, so a qcache never recurses into a qcache.  What they
+ * hold counts as allocated here: it is allocated, to them.
  *
  * FAQ:
  * - Why are spans trimmed inward to the quantum?  Then every segment's start
@@ -52,6 +56,7 @@
 #include "error.h"
 #include "hash.h"
 #include "rbtree.h"
+#include "slab_impl.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -66,6 +71,7 @@
 #define TAGS_LOW        8       /* refill below this many spare tags */
 #define BASE_CHUNK      (16ul << 20)  /* base maps at least this much */
 #define KPAGES_QCACHE_PAGES 8
+#define MAX_QCACHES     1024    /* qcache_max / quantum at most */
 
 enum btag_status { BTAG_FREE = 1, BTAG_ALLOC, BTAG_SPAN };
 enum span_origin { SPAN_ADDED = 1, SPAN_IMPORTED, SPAN_MAPPED };
@@ -101,7 +107,8 @@ struct arena {
 	char name[ARENA_NAME_LEN];
 	size_t quantum;
 	size_t qcache_max;
-	void *qcaches;                  /* attached by the slab layer */
+	struct kmem_cache **qcaches;    /* [i]: objects of (i + 1) quanta */
+	size_t nr_qcaches;
 	int default_fit;
 	bool is_base;
 	bool is_builtin;                /* base and kpages live forever */
@@ -127,6 +134,7 @@ struct arena {
 	size_t free_bytes;
 	size_t imported;
 	size_t nr_spans;
+	size_t max_span;                /* largest span ever added (bounded) */
 	size_t nr_alloc_segs;
 	size_t nr_free_segs;
 	size_t nr_importers;
@@ -163,6 +171,9 @@ struct release {
 static struct arena base_arena_store, kpages_arena_store;
 static struct arena *base_arena, *kpages_arena;
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+/* Published as soon as base works, before kpages' quantum caches are made:
+ * making them needs the base arena from inside builtin_init(). */
+static _Atomic(struct arena *) base_ready;
 static size_t page_size;
 
 static pthread_mutex_t arena_list_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -460,6 +471,8 @@ static struct btag *add_span(struct arena *a, uintptr_t start, size_t size,
 	free_list_insert(a, seg);
 	a->total += size;
 	a->nr_spans++;
+	if (size > a->max_span)
+		a->max_span = size;
 	if (origin != SPAN_ADDED)
 		a->imported += size;
 	return seg;
@@ -510,11 +523,12 @@ static void give_back(struct arena *a, const struct release *rel)
  * very first chunk also supplies base's first tags (its first page). */
 static bool base_grow(struct arena *a, size_t size)
 {
-	size_t len = size + page_size;
 	bool carve = a->nr_spare_tags < 3;
+	size_t len;
 	void *p;
 
-	if (len < size || !round_up(len, page_size, &len))
+	if (size > SIZE_MAX - page_size ||
+	    !round_up(size + page_size, page_size, &len))
 		return false;
 	if (len < BASE_CHUNK)
 		len = BASE_CHUNK;
@@ -894,6 +908,25 @@ static bool check_xalloc_args(struct arena *a, struct request *r,
 /* ---------------------------------------------------------------------- */
 /* Allocation and free                                                     */
 
+/* What base must map so that r surely fits in the new chunk; 0 if that
+ * overflows. */
+static size_t base_grow_size(const struct request *r)
+{
+	size_t extra = r->step + r->phase + r->nocross;
+
+	return r->size > SIZE_MAX - extra ? 0 : r->size + extra;
+}
+
+/* Could freeing ever satisfy r on this bounded arena?  Spans are never
+ * removed from an arena without a source, so a request larger than every
+ * span, or than its address window, would wait forever. */
+static bool could_fit_later(const struct arena *a, const struct request *r)
+{
+	if (r->size > a->max_span)
+		return false;
+	return !r->maxaddr || r->maxaddr - r->minaddr >= r->size;
+}
+
 /* The shared slow-and-fast path of alloc and xalloc; a->lock is held. */
 static uintptr_t alloc_locked(struct arena *a, const struct request *r,
 			      int flags)
@@ -901,6 +934,7 @@ static uintptr_t alloc_locked(struct arena *a, const struct request *r,
 	for (;;) {
 		struct btag *seg;
 		uintptr_t addr;
+		size_t grow;
 
 		if (!ensure_tags(a))
 			return 0;
@@ -908,13 +942,15 @@ static uintptr_t alloc_locked(struct arena *a, const struct request *r,
 		if (addr)
 			return addr;
 		if (a->is_base) {
-			if (!base_grow(a, r->size + r->step + r->phase +
-					  r->nocross))
+			/* A fresh chunk is sized to fit: one try only. */
+			grow = base_grow_size(r);
+			if (!grow || !base_grow(a, grow) || !ensure_tags(a))
 				return 0;
+			return take_fit(a, r);
 		} else if (a->source) {
 			seg = import_span(a, r, flags);
 			return seg ? take_from_import(a, seg, r) : 0;
-		} else if ((flags & MEM_WAIT) && r->size <= a->total) {
+		} else if ((flags & MEM_WAIT) && could_fit_later(a, r)) {
 			a->nr_waiters++;
 			pthread_cond_wait(&a->freed, &a->lock);
 			a->nr_waiters--;
@@ -958,6 +994,14 @@ void *arena_alloc(struct arena *a, size_t size, int flags)
 		return NULL;
 	}
 	r.step = a->quantum;
+	if (a->qcaches && r.size <= a->qcache_max) {
+		struct kmem_cache *qc = a->qcaches[r.size / a->quantum - 1];
+		void *obj = kmem_cache_alloc(qc, flags);
+
+		if (obj)
+			kmem_qcache_claim(qc, obj);
+		return obj;
+	}
 	return alloc_request(a, &r, flags);
 }
 
@@ -1040,6 +1084,19 @@ static int free_common(struct arena *a, void *ptr, size_t size,
 
 int arena_free(struct arena *a, void *addr, size_t size)
 {
+	size_t q;
+
+	if (a && a->qcaches && size && size <= a->qcache_max) {
+		q = (size + a->quantum - 1) / a->quantum;
+		if (!kmem_qcache_release(a->qcaches[q - 1], addr)) {
+			ms_error(EINVAL, "arena '%s': arena_free(%p, %zu): not allocated with this size, or already freed (quantum cache '%s')",
+				 a->name, addr, size,
+				 kmem_cache_name(a->qcaches[q - 1]));
+			return -1;
+		}
+		kmem_cache_free(a->qcaches[q - 1], addr);
+		return 0;
+	}
 	return free_common(a, addr, size, "arena_free");
 }
 
@@ -1151,6 +1208,9 @@ static bool check_create_args(const char *name, void *base, size_t quantum,
 	else if (qcache_max % quantum)
 		ms_err_set(e, EINVAL, "arena '%s': arena_create: qcache_max %zu is not a multiple of quantum %zu",
 			   n, qcache_max, quantum);
+	else if (qcache_max / quantum > MAX_QCACHES)
+		ms_err_set(e, EINVAL, "arena '%s': arena_create: qcache_max %zu is more than %d quanta",
+			   n, qcache_max, MAX_QCACHES);
 	else if (source && base)
 		ms_err_set(e, EINVAL, "arena '%s': arena_create: both a source and an initial span", n);
 	else if (fit && !is_pow2((size_t)fit))
@@ -1182,6 +1242,67 @@ static void detach_from_source(struct arena *a)
 	pthread_mutex_lock(&a->source->lock);
 	a->source->nr_importers--;
 	pthread_mutex_unlock(&a->source->lock);
+}
+
+static size_t qcache_array_size(size_t n)
+{
+	size_t sz = n * sizeof(struct kmem_cache *);
+
+	return (sz + page_size - 1) / page_size * page_size;
+}
+
+/* Destroys a's quantum caches (none may hold objects). */
+static void qcaches_destroy(struct arena *a)
+{
+	struct kmem_cache **qc = a->qcaches;
+	size_t n = a->nr_qcaches;
+
+	a->qcaches = NULL;
+	a->nr_qcaches = 0;
+	for (size_t i = 0; i < n; i++)
+		if (qc[i])
+			kmem_cache_destroy(qc[i]);
+	arena_free(arena_base(), qc, qcache_array_size(n));
+}
+
+/* One NOTOUCH cache per multiple of the quantum up to qcache_max. */
+static int qcaches_create(struct arena *a)
+{
+	size_t n = a->qcache_max / a->quantum;
+	struct kmem_cache **qc;
+
+	if (!n)
+		return 0;
+	qc = arena_alloc(arena_base(), qcache_array_size(n), MEM_ATOMIC);
+	if (!qc)
+		return -1;
+	memset(qc, 0, n * sizeof(*qc));
+	a->nr_qcaches = n;
+	for (size_t i = 0; i < n; i++) {
+		qc[i] = kmem_qcache_create(a, (i + 1) * a->quantum,
+					   a->qcache_max);
+		if (!qc[i]) {
+			a->qcaches = qc;
+			qcaches_destroy(a);
+			return -1;
+		}
+	}
+	a->qcaches = qc;
+	return 0;
+}
+
+/* Objects held in a's quantum caches (by users or magazines) and the
+ * arena segments their slabs use. */
+static void qcache_usage(struct arena *a, uint64_t *live, uint64_t *slabs)
+{
+	struct kmem_cache_stats st;
+
+	*live = *slabs = 0;
+	for (size_t i = 0; i < a->nr_qcaches; i++) {
+		kmem_cache_stats(a->qcaches[i], &st);
+		*live += st.live_objs;
+		*slabs += st.slabs;
+	}
 }
 
 /* Arena structs come from the base arena: no malloc underneath magslab. */
@@ -1216,6 +1337,11 @@ struct arena *arena_create(const char *name, void *base, size_t size,
 		return NULL;
 	}
 	list_add(a);
+	if (qcaches_create(a)) {
+		arena_destroy(a);
+		errno = ENOMEM;
+		return NULL;
+	}
 	if (base && !arena_add(a, base, size, flags)) {
 		int saved = errno;
 
@@ -1240,18 +1366,24 @@ static void free_tag_pages(struct arena *a)
 int arena_destroy(struct arena *a)
 {
 	struct ms_err e = { 0 };
+	uint64_t qc_live = 0, qc_slabs = 0;
 
 	if (!check_arena(a, "arena_destroy", &e)) {
 		ms_err_report(&e);
 		return -1;
 	}
+	if (!a->is_builtin)
+		qcache_usage(a, &qc_live, &qc_slabs);
 	pthread_mutex_lock(&a->lock);
 	if (a->is_builtin)
 		ms_err_set(&e, EBUSY, "arena '%s': arena_destroy: the built-in arenas live as long as the process",
 			   a->name);
-	else if (a->nr_alloc_segs)
-		ms_err_set(&e, EBUSY, "arena '%s': arena_destroy: %zu segments (%zu bytes) still allocated",
-			   a->name, a->nr_alloc_segs, a->alloc_bytes);
+	else if (qc_live)
+		ms_err_set(&e, EBUSY, "arena '%s': arena_destroy: %llu objects from its quantum caches still allocated",
+			   a->name, (unsigned long long)qc_live);
+	else if (a->nr_alloc_segs > qc_slabs)
+		ms_err_set(&e, EBUSY, "arena '%s': arena_destroy: %zu segments still allocated",
+			   a->name, a->nr_alloc_segs - (size_t)qc_slabs);
 	else if (a->nr_importers)
 		ms_err_set(&e, EBUSY, "arena '%s': arena_destroy: %zu arenas still import from it",
 			   a->name, a->nr_importers);
@@ -1265,6 +1397,8 @@ int arena_destroy(struct arena *a)
 		ms_err_report(&e);
 		return -1;
 	}
+	if (a->qcaches)
+		qcaches_destroy(a);     /* their slabs come back to a */
 	list_del(a);
 	detach_from_source(a);
 	hash_fini(&a->alloc_hash);
@@ -1286,16 +1420,24 @@ static void builtin_init(void)
 	base_arena->is_base = true;
 	base_arena->is_builtin = true;
 	list_add(base_arena);
+	atomic_store_explicit(&base_ready, base_arena, memory_order_release);
 	kpages_arena = &kpages_arena_store;
 	arena_init(kpages_arena, "kpages", page_size, NULL, NULL,
 		   base_arena, KPAGES_QCACHE_PAGES * page_size, 0);
 	kpages_arena->is_builtin = true;
 	base_arena->nr_importers = 1;
 	list_add(kpages_arena);
+	/* Without its quantum caches kpages still works, only slower. */
+	(void)qcaches_create(kpages_arena);
 }
 
 struct arena *arena_base(void)
 {
+	struct arena *b = atomic_load_explicit(&base_ready,
+					       memory_order_acquire);
+
+	if (b)
+		return b;
 	pthread_once(&builtin_once, builtin_init);
 	return base_arena;
 }

@@ -3,4 +3,5 @@
 #define MAGSLAB_MAGSLAB_H
 #include <magslab/error.h>
 #include <magslab/arena.h>
+#include <magslab/slab.h>
 #endif

@@ -1,0 +1,426 @@
+#!/usr/bin/env bash
+# bench/run-alloc.sh — the allocator comparison: build bench-alloc, run the
+# whole grid, print the table and write bench/results/alloc.md.
+#
+#   bench/run-alloc.sh                 the full grid (about 5 minutes)
+#   bench/run-alloc.sh --quick         64 bytes only, short runs: a smoke test
+#   bench/run-alloc.sh --out FILE      write the report elsewhere (- : stdout only)
+#   bench/run-alloc.sh --wait-idle 600 first wait (at most 600 s) for the CPUs
+#                                      to be idle: CPU pressure avg10 < 5%
+#   bench/run-alloc.sh --sizes 64,256 --patterns pair --threads 1,2 \
+#                      --allocs magslab,glibc --reps 3 --target-ms 300
+#
+# Grid: sizes x patterns x thread counts (xfer only at even counts: producer/
+# consumer pairs) x allocators.  The allocators are magslab
+# (kmem_cache_alloc/free), floor (a thread-local free list) and malloc four
+# times: glibc's, and libjemalloc2, libtcmalloc-minimal4 and libmimalloc2.0
+# through LD_PRELOAD (the program checks which library malloc resolved to,
+# and this script fails if it is not the one preloaded).  The peer packages
+# are installed with apt-get when missing and we are root.
+#
+# Repetitions are interleaved: repetition 1 of every cell, then repetition 2,
+# ...; every process measures once (after a calibration that also warms the
+# allocator up) and the table gives the median of the repetitions.  Rep 1
+# calibrates each cell to about --target-ms; later reps reuse its operation
+# count.  Every process runs under a timeout; a failed cell shows as "fail".
+#
+# Environment: BUILD (default build), MAKE (default make), TIMEOUT (seconds
+# per process, default 120).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+MAKE=${MAKE:-make}
+TIMEOUT=${TIMEOUT:-120}
+BIN=$BUILD/bin/bench-alloc
+ORIG_CMD="bench/run-alloc.sh${*:+ $*}"
+
+sizes=64,256,4096
+patterns=pair,batch,xfer
+threads=1,2,8
+allocs=magslab,glibc,jemalloc,tcmalloc,mimalloc,floor
+reps=3
+target_ms=300
+out=bench/results/alloc.md
+wait_idle=0
+
+usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+}
+
+while (($#)); do
+	case $1 in
+	--quick) sizes=64; target_ms=100; out=-; shift ;;
+	--sizes|--patterns|--threads|--allocs|--reps|--target-ms|--out|--wait-idle)
+		(($# >= 2)) || { echo "run-alloc: $1 needs a value" >&2; exit 2; }
+		v=$2
+		case $1 in
+		--sizes) sizes=$v ;;
+		--patterns) patterns=$v ;;
+		--threads) threads=$v ;;
+		--allocs) allocs=$v ;;
+		--reps) reps=$v ;;
+		--target-ms) target_ms=$v ;;
+		--out) out=$v ;;
+		--wait-idle) wait_idle=$v ;;
+		esac
+		shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "run-alloc: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+	esac
+done
+
+IFS=, read -r -a SIZES <<<"$sizes"
+IFS=, read -r -a PATTERNS <<<"$patterns"
+IFS=, read -r -a THREADS <<<"$threads"
+IFS=, read -r -a ALLOCS <<<"$allocs"
+[[ $reps =~ ^[1-9][0-9]*$ ]] || { echo "run-alloc: bad --reps '$reps'" >&2; exit 2; }
+
+# ---------------------------------------------------------------------------
+# The peer allocators: package, and the shared object to preload.
+
+declare -A PKG=([jemalloc]=libjemalloc2 [tcmalloc]=libtcmalloc-minimal4
+		[mimalloc]=libmimalloc2.0)
+declare -A SO_RE=([jemalloc]='/libjemalloc\.so\.[0-9]+$'
+		  [tcmalloc]='/libtcmalloc_minimal\.so\.[0-9]+$'
+		  [mimalloc]='/libmimalloc\.so\.[0-9]+(\.[0-9]+)?$')
+declare -A PRELOAD=()
+
+for a in "${ALLOCS[@]}"; do
+	case $a in
+	magslab|glibc|floor|jemalloc|tcmalloc|mimalloc) ;;
+	*) echo "run-alloc: unknown allocator '$a'" >&2; exit 2 ;;
+	esac
+done
+
+missing=()
+for a in "${ALLOCS[@]}"; do
+	p=${PKG[$a]:-}
+	[[ -n $p ]] || continue
+	dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' ||
+		missing+=("$p")
+done
+if ((${#missing[@]})); then
+	if [[ $(id -u) != 0 ]]; then
+		echo "run-alloc: missing packages: ${missing[*]}; as root run:" >&2
+		echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "run-alloc: installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		"${missing[@]}" >/dev/null ||
+		{ apt-get update >/dev/null &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			--no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+for a in "${ALLOCS[@]}"; do
+	p=${PKG[$a]:-}
+	[[ -n $p ]] || continue
+	so=$(dpkg -L "$p" | grep -E "${SO_RE[$a]}" | head -n 1 || true)
+	[[ -n $so && -e $so ]] ||
+		{ echo "run-alloc: no shared library for $a in package $p" >&2; exit 1; }
+	PRELOAD[$a]=$so
+done
+
+# ---------------------------------------------------------------------------
+# Build.  bench/bench.mk holds the rule; use it directly if the top-level
+# Makefile does not include it.
+
+if grep -Eq '^[[:space:]]*-?include[[:space:]].*bench/bench\.mk' Makefile; then
+	mkcmd=("$MAKE" --no-print-directory BUILD="$BUILD")
+else
+	mkcmd=("$MAKE" --no-print-directory -f Makefile -f bench/bench.mk BUILD="$BUILD")
+fi
+"${mkcmd[@]}" lib "$BIN" >&2
+
+# ---------------------------------------------------------------------------
+# Run.
+
+LOGDIR=$BUILD/bench-alloc
+mkdir -p "$LOGDIR"
+LOG=$LOGDIR/log.txt
+RAW=$LOGDIR/results.txt
+: >"$LOG"
+: >"$RAW"
+
+cells=()
+for pat in "${PATTERNS[@]}"; do
+	for size in "${SIZES[@]}"; do
+		for t in "${THREADS[@]}"; do
+			[[ $pat == xfer ]] && (( t % 2 )) && continue
+			cells+=("$pat $size $t")
+		done
+	done
+done
+total=$(( ${#cells[@]} * ${#ALLOCS[@]} * reps ))
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# Share of the last 10 s in which some runnable task waited for a CPU (PSI),
+# as an integer percentage; the 1-minute load average x 100 without PSI.
+cpu_pressure() {
+	if [[ -r /proc/pressure/cpu ]]; then
+		sed -nE '1s/.*avg10=([0-9]+).*/\1/p' /proc/pressure/cpu
+	else
+		awk '{printf "%d", $1 * 100}' /proc/loadavg
+	fi
+}
+
+if [[ $wait_idle =~ ^[1-9][0-9]*$ ]]; then
+	deadline=$((SECONDS + wait_idle))
+	while (( $(cpu_pressure) >= 5 && SECONDS < deadline )); do
+		printf '\r  waiting for idle CPUs: pressure %s%%, load %s   ' \
+			"$(cpu_pressure)" "$(loadavg)" >&2
+		sleep 5
+	done
+	echo >&2
+fi
+load_before=$(loadavg)
+pressure_before=$(cpu_pressure)
+date_start=$(date '+%Y-%m-%d %H:%M:%S %z')
+t_start=$SECONDS
+declare -A OPS=()
+n=0
+echo "run-alloc: ${#cells[@]} cells x ${#ALLOCS[@]} allocators x $reps reps = $total runs" >&2
+for ((rep = 1; rep <= reps; rep++)); do
+	for cell in "${cells[@]}"; do
+		read -r pat size t <<<"$cell"
+		for a in "${ALLOCS[@]}"; do
+			key="$a $pat $size $t"
+			args=(--pattern "$pat" --size "$size" --threads "$t" --reps 1
+			      --target-ms "$target_ms")
+			env=()
+			case $a in
+			magslab) args+=(--alloc magslab --stats) ;;
+			floor) args+=(--alloc floor) ;;
+			glibc) args+=(--alloc malloc) ;;
+			*) args+=(--alloc malloc); env=(LD_PRELOAD="${PRELOAD[$a]}") ;;
+			esac
+			[[ -n ${OPS[$key]:-} ]] && args+=(--ops "${OPS[$key]}")
+			n=$((n + 1))
+			printf '\r  [%d/%d] rep %d %-8s %-5s %4s B %d thr   ' \
+				"$n" "$total" "$rep" "$a" "$pat" "$size" "$t" >&2
+			{
+				echo "=== rep $rep: ${env[*]} $BIN ${args[*]}"
+			} >>"$LOG"
+			set +e
+			res=$(env "${env[@]}" timeout "$TIMEOUT" "$BIN" "${args[@]}" 2>&1)
+			rc=$?
+			set -e
+			printf '%s\n' "$res" >>"$LOG"
+			line=$(grep '^result ' <<<"$res" || true)
+			if ((rc != 0)) || [[ -z $line ]]; then
+				echo "rc=$rc" >>"$LOG"
+				echo "run-alloc: FAILED (rc $rc): ${env[*]} $BIN ${args[*]}" >&2
+				printf '%s\n' "$res" | tail -n 3 >&2
+				echo "$rep $a $pat $size $t fail" >>"$RAW"
+				continue
+			fi
+			label=$(sed -E 's/.* label=([^ ]+).*/\1/' <<<"$line")
+			if [[ $label != "$a" ]]; then
+				echo "run-alloc: $a run reports malloc from '$label'" \
+				     "(LD_PRELOAD did not take?)" >&2
+				exit 1
+			fi
+			ns=$(sed -E 's/.* median_ns=([^ ]+).*/\1/' <<<"$line")
+			ops=$(sed -E 's/.* ops=([^ ]+).*/\1/' <<<"$line")
+			[[ -n ${OPS[$key]:-} ]] || OPS[$key]=$ops
+			echo "$rep $a $pat $size $t $ns $ops" >>"$RAW"
+		done
+	done
+done
+echo >&2
+elapsed=$((SECONDS - t_start))
+load_after=$(loadavg)
+
+# ---------------------------------------------------------------------------
+# Report: medians, the table, the targets.
+
+report() {
+	awk -v allocs="$allocs" -v cells="$(printf '%s;' "${cells[@]}")" '
+	function median(key,    n, i, j, v, t) {
+		n = cnt[key]
+		if (!n) return -1
+		for (i = 1; i <= n; i++) v[i] = val[key, i]
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+			}
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	function fmt(x) {
+		if (x < 0) return "fail"
+		return x < 10 ? sprintf("%.2f", x) : x < 100 ? sprintf("%.1f", x) : sprintf("%.0f", x)
+	}
+	function m(a, p, s, t) { return med[a " " p " " s " " t] }
+	function ratio(x, y) { return (x > 0 && y > 0) ? x / y : -1 }
+	function rfmt(r) { return r < 0 ? "n/a" : sprintf("%.2f", r) }
+	function verdict(r, lim) { return r < 0 ? "NO DATA" : r <= lim ? "MET" : "NOT MET" }
+	# One target row: magslab against a limit, with the same ratio for
+	# every other allocator as context.
+	function target(what, p, s, num_t, den_a, den_t, lim,    r, a, ctx, rr) {
+		if (!have[p " " s " " num_t] || !have[p " " s " " den_t]) return
+		r = ratio(m("magslab", p, s, num_t), m(den_a, p, s, den_t))
+		ctx = ""
+		for (a = 1; a <= na; a++) {
+			if (A[a] == "magslab" || (den_a != "magslab" && A[a] == den_a)) continue
+			if (den_a == "magslab")
+				rr = ratio(m(A[a], p, s, num_t), m(A[a], p, s, den_t))
+			else
+				rr = ratio(m(A[a], p, s, num_t), m(den_a, p, s, den_t))
+			ctx = ctx (ctx == "" ? "" : ", ") A[a] " " rfmt(rr)
+		}
+		printf "| %s | %d B | %s | <= %s | %s | %s |\n", what, s, rfmt(r), lim, verdict(r, lim), ctx
+		ntarget++
+		if (verdict(r, lim) == "MET") nmet++
+	}
+	$6 != "fail" { k = $2 " " $3 " " $4 " " $5; cnt[k]++; val[k, cnt[k]] = $6 }
+	$6 == "fail" { k = $2 " " $3 " " $4 " " $5; failed[k] = 1 }
+	END {
+		na = split(allocs, A, ",")
+		nc = split(cells, C, ";")
+		for (c = 1; c <= nc; c++) if (C[c] != "") have[C[c]] = 1
+		for (k in cnt) med[k] = median(k)
+		for (k in failed) if (!(k in cnt)) med[k] = -1
+
+		printf "ns per operation (one alloc or one free), median of the repetitions:\n\n"
+		printf "| pattern | size | threads |"
+		for (a = 1; a <= na; a++) printf " %s |", A[a]
+		printf " magslab / glibc |\n|---|--:|--:|"
+		for (a = 1; a <= na; a++) printf "--:|"
+		printf "--:|\n"
+		for (c = 1; c <= nc; c++) {
+			if (C[c] == "") continue
+			split(C[c], f, " ")
+			printf "| %s | %d | %d |", f[1], f[2], f[3]
+			for (a = 1; a <= na; a++) {
+				k = A[a] " " C[c]
+				printf " %s |", (k in med) ? fmt(med[k]) : ""
+			}
+			printf " %s |\n", rfmt(ratio(m("magslab", f[1], f[2], f[3]), m("glibc", f[1], f[2], f[3])))
+		}
+
+		printf "\nTargets (ratios of medians from this run; the last column gives the\n"
+		printf "same ratio for the other allocators, for context):\n\n"
+		printf "| target | size | magslab ratio | limit | verdict | others |\n"
+		printf "|---|--:|--:|--:|---|---|\n"
+		nsz = 0
+		for (c = 1; c <= nc; c++) {
+			if (C[c] == "") continue
+			split(C[c], f, " ")
+			if (!(f[2] in seen)) { seen[f[2]] = 1; S[++nsz] = f[2] }
+		}
+		for (i = 1; i <= nsz; i++)
+			target("pair, 1 thread: magslab / glibc", "pair", S[i], 1, "glibc", 1, "1.00")
+		for (i = 1; i <= nsz; i++)
+			target("batch, 1 thread: magslab / glibc", "batch", S[i], 1, "glibc", 1, "1.00")
+		for (i = 1; i <= nsz; i++)
+			target("pair: 2 threads / 1 thread", "pair", S[i], 2, "magslab", 1, "1.15")
+		for (i = 1; i <= nsz; i++)
+			target("pair: 8 threads / 1 thread", "pair", S[i], 8, "magslab", 1, "1.15")
+		for (i = 1; i <= nsz; i++)
+			target("batch: 2 threads / 1 thread", "batch", S[i], 2, "magslab", 1, "2.00")
+		for (i = 1; i <= nsz; i++)
+			target("xfer, 2 threads: magslab / glibc", "xfer", S[i], 2, "glibc", 2, "1.00")
+		printf "\n%d of %d targets met.\n", nmet, ntarget
+		r = ratio(m("floor", "pair", S[1], 2), m("floor", "pair", S[1], 1))
+		if (r > 0) {
+			printf "\nNoise check: the floor'"'"'s own pair %d B, 2 threads / 1 thread = %.2f.\n", S[1], r
+			printf "The floor shares nothing, so on idle CPUs this is about 1.00; well above\n"
+			printf "that, other processes took CPU time from the multi-thread cells and the\n"
+			printf "scaling targets measure the machine'"'"'s load as much as the allocator.\n"
+		}
+	}' "$RAW"
+}
+
+# Every repetition's value, in run order, per cell and allocator.
+reps_table() {
+	awk -v allocs="$allocs" -v cells="$(printf '%s;' "${cells[@]}")" '
+	{
+		k = $2 " " $3 " " $4 " " $5
+		if (k in v) v[k] = v[k] " / " $6
+		else v[k] = $6
+	}
+	END {
+		na = split(allocs, A, ",")
+		nc = split(cells, C, ";")
+		printf "| pattern | size | threads |"
+		for (a = 1; a <= na; a++) printf " %s |", A[a]
+		printf "\n|---|--:|--:|"
+		for (a = 1; a <= na; a++) printf "--:|"
+		printf "\n"
+		for (c = 1; c <= nc; c++) {
+			if (C[c] == "") continue
+			split(C[c], f, " ")
+			printf "| %s | %d | %d |", f[1], f[2], f[3]
+			for (a = 1; a <= na; a++) printf " %s |", v[A[a] " " C[c]]
+			printf "\n"
+		}
+	}' "$RAW"
+}
+
+machine() {
+	local model
+	model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+	echo "- CPUs: $(nproc) online ($model); $(lscpu 2>/dev/null |
+		awk -F: '/^Thread\(s\) per core/ {gsub(/ /, "", $2); t=$2}
+			 /^Hypervisor vendor/ {gsub(/^ +/, "", $2); h=$2}
+			 END {printf "%s thread(s) per core%s", t, h ? ", hypervisor " h : ""}')"
+	echo "- kernel: $(uname -srm); $(. /etc/os-release && echo "$PRETTY_NAME")"
+	echo "- compiler: $(${CC:-gcc} --version | head -n 1); glibc $(ldd --version | head -n 1 | awk '{print $NF}')"
+	local a
+	for a in "${ALLOCS[@]}"; do
+		[[ -n ${PKG[$a]:-} ]] || continue
+		echo "- $a: ${PKG[$a]} $(dpkg-query -W -f='${Version}' "${PKG[$a]}"), LD_PRELOAD=${PRELOAD[$a]}"
+	done
+	echo "- load average (1, 5, 15 min): $load_before before, $load_after after;" \
+	     "CPU pressure avg10 before: ${pressure_before}%"
+}
+
+table=$(report)
+echo "$table"
+
+[[ $out == - ]] && exit 0
+{
+	echo "# bench-alloc: magslab against malloc and a free-list floor"
+	echo
+	echo "Command (from the top of the tree):"
+	echo
+	echo "    $ORIG_CMD"
+	echo
+	echo "Run $date_start, took ${elapsed} s."
+	echo
+	machine
+	echo
+	cat <<EOF
+Each cell runs \`$BIN --alloc A --pattern P --size S --threads T --reps 1\`
+(malloc cells: \`--alloc malloc\`, with LD_PRELOAD for the peers) as its own
+process, $reps times, interleaved (repetition 1 of every cell, then 2, ...);
+the table gives the median.  The first repetition calibrates the operation
+count to about $target_ms ms per measurement; the later ones reuse it.
+
+- **pair**: allocate, write one word, free; **batch**: $((1000)) allocations
+  (one word written to each), then the $((1000)) frees in allocation order;
+  **xfer**: threads 2k and 2k+1 are producer and consumer joined by an SPSC
+  ring of 512 slots: the producer allocates and writes a word, the consumer
+  reads it and frees.  In xfer the floor is the ring alone (objects cycle
+  through a private pool; no allocator).
+- An operation is one allocation or one free.  ns/op = wall x min(threads,
+  cores) / operations; thread i is pinned to CPU i mod cores.  Equal ns/op at
+  1 and N threads is perfect scaling (at 8 threads, 4 threads share a core).
+- magslab: one \`kmem_cache\` of S-byte objects made before timing, default
+  flags, policy and tunables.
+
+EOF
+	echo "$table"
+	echo
+	echo "Every repetition (ns/op, in run order):"
+	echo
+	reps_table
+	echo
+	echo "Each process's output, including magslab's cache statistics, was in"
+	echo "\`$LOG\` (build output, not kept in the tree)."
+} >"$out.tmp"
+mv -f "$out.tmp" "$out"
+echo "run-alloc: wrote $out" >&2

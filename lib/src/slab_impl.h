@@ -1,0 +1,154 @@
+/*
+ * slab_impl.h — the object cache's internal structures, shared by slab.c
+ * (slab layer, cache life cycle, stats) and magazine.c (per-CPU caches,
+ * magazines, depot, the alloc/free entry points).
+ *
+ * Lock order: pcc -> depot -> slab (kc->lock) -> arena.  The internal
+ * caches (slab headers, bufctls, magazines) have slab locks too; they are
+ * taken only with no other slab lock held, except that a slab lock may be
+ * held while freeing a bufctl or slab header (internal caches never call
+ * back into a user cache, so this cannot cycle).
+ */
+#ifndef MAGSLAB_SLAB_IMPL_H
+#define MAGSLAB_SLAB_IMPL_H
+
+#include <magslab/slab.h>
+
+#include "hash.h"
+#include "policy.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/* 8 + 4 + 4 + 62 * 8 = 512 bytes: the magazine cache stays small-object. */
+struct magazine {
+	struct magazine *next;          /* depot list link */
+	unsigned int nr_rounds;
+	unsigned int unused;
+	void *rounds[MAG_MAX_ROUNDS];
+};
+
+/* A per-CPU cache.  One cache line of hot state; the lock is uncontended
+ * unless a thread is preempted or migrates while holding it. */
+struct pcc {
+	atomic_int lock;
+	unsigned int magsize;           /* fill magazines up to this */
+	struct magazine *loaded;
+	struct magazine *prev;
+	uint64_t purge_gen;             /* == depot.purge_gen unless purged */
+	/* Counters, under lock. */
+	uint64_t allocs;
+	uint64_t frees;
+	uint64_t hits;
+	uint64_t swaps[2];
+	uint64_t contended;
+	uint64_t wait_ns;
+} __attribute__((aligned(64)));
+
+enum slab_list { SLAB_EMPTY = 0, SLAB_PARTIAL, SLAB_FULL, NR_SLAB_LISTS };
+
+/* A slab.  Small-object slabs keep this at the end of their page; bufctl
+ * slabs get it from the internal slab-header cache. */
+struct kmem_slab {
+	struct kmem_slab *next;
+	struct kmem_slab *prev;
+	struct kmem_cache *cache;       /* owner: debug checks, wrong-cache */
+	size_t nr_busy;                 /* objects out of this slab */
+	size_t nr_total;
+	void *free_small;               /* small: free list through objects */
+	struct kmem_bufctl *free_bufctl;/* bufctl: free bufctls */
+	void *mem;                      /* bufctl: the memory from source */
+	int list;                       /* enum slab_list */
+};
+
+/* One object of a bufctl slab (and, in debug mode, one live object). */
+struct kmem_bufctl {
+	struct hash_link hl;            /* key: the object's address */
+	struct kmem_bufctl *next_free;
+	struct kmem_slab *slab;
+	bool held;                      /* qcaches: out to an arena caller */
+};
+
+struct kmem_cache {
+	char name[KMC_NAME_LEN];
+	uint32_t id;
+	size_t obj_size;
+	size_t align;
+	size_t stride;                  /* distance between objects */
+	int flags;
+	struct arena *source;
+	kmem_ctor_t ctor;
+	kmem_dtor_t dtor;
+	void *priv;
+	bool uses_bufctl;
+	bool debug;
+	bool no_mags;
+	size_t slab_size;               /* bytes imported per slab */
+	size_t objs_per_slab;
+
+	/* Slab layer, under lock. */
+	pthread_mutex_t lock;
+	struct kmem_slab *slabs[NR_SLAB_LISTS];
+	size_t nr_slabs[NR_SLAB_LISTS];
+	struct hash_table hash;         /* bufctl caches: object -> bufctl */
+	struct hash_table live;         /* debug: objects the user holds */
+	size_t reap_keep;
+	uint64_t objs_out;              /* allocated out of slabs */
+	uint64_t slab_grows;
+	uint64_t slab_releases;
+	uint64_t ctor_failures;
+	uint64_t reaps;
+	uint64_t debug_errors;
+
+	/* Magazine layer. */
+	struct depot depot;
+	struct pcc *pccs;
+	unsigned int nr_pcc;
+	enum magslab_pcc_map pcc_map;
+	atomic_uint_fast64_t mags_allocated;
+	atomic_uint_fast64_t direct_allocs;     /* no_mags caches */
+	atomic_uint_fast64_t direct_frees;
+
+	struct kmem_cache *list_next;   /* all caches, under cache_list_lock */
+	struct kmem_cache *list_prev;
+};
+
+/* slab.c: the slab layer.  slab_alloc_obj returns a constructed object
+ * (ctor ran) or NULL; slab_free_obj takes a destructed one. */
+void *slab_alloc_obj(struct kmem_cache *kc, int flags);
+void slab_free_obj(struct kmem_cache *kc, void *obj);
+/* dtor, then slab_free_obj. */
+void slab_destruct_and_free(struct kmem_cache *kc, void *obj);
+
+/* magazine.c */
+int magazine_layer_init(struct kmem_cache *kc, unsigned int nr_pcc);
+/* Moves every pcc magazine to the depot and frees all depot magazines
+ * (rounds: dtor + slab).  For destroy and purge. */
+void magazine_layer_drain(struct kmem_cache *kc);
+void magazine_layer_fini(struct kmem_cache *kc);
+/* Frees the idle depot magazines the policy picks; returns bytes freed. */
+size_t magazine_layer_reap(struct kmem_cache *kc);
+/* Magazine-layer counters into st (takes pcc and depot locks in order). */
+void magazine_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st);
+struct magazine *magazine_alloc(void);
+void magazine_free(struct magazine *m);
+extern struct kmem_cache *kmem_magazine_cache;
+
+/* debug checks (slab.c), under no lock. */
+bool debug_on_free(struct kmem_cache *kc, void *obj);
+void debug_on_alloc(struct kmem_cache *kc, void *obj, bool from_mag);
+
+/* Quantum caches for arenas (slab.c). */
+struct kmem_cache *kmem_qcache_create(struct arena *a, size_t obj_size,
+				      size_t qcache_max);
+/* Quantum caches track which of their objects arena callers hold, so that
+ * arena_free() can refuse a wrong size, a foreign address or a double free
+ * (a qcache would otherwise take any pointer into its magazines).
+ * claim: obj was just handed out.  release: false if obj is not held. */
+void kmem_qcache_claim(struct kmem_cache *kc, void *obj);
+bool kmem_qcache_release(struct kmem_cache *kc, void *obj);
+/* Objects out of kc's slabs (held by users or in magazines). */
+uint64_t kmem_cache_objs_out(struct kmem_cache *kc);
+
+#endif /* MAGSLAB_SLAB_IMPL_H */

@@ -1,0 +1,1042 @@
+/*
+ * test_magazine.c — the magazine layer, single-threaded, counted exactly.
+ *
+ * Every test runs with one pcc slot (magslab_set_ncpus(1)), so the calling
+ * thread always uses slot 0 and the counters follow the rules of slab.h and
+ * the spec (allocator.md, "Magazines and the depot") step by step:
+ *
+ *   a new slot holds two empty magazines, loaded and prev, at magsize 8;
+ *   free:  loaded has room -> put; else prev empty -> swap (mag_swaps[FREE]);
+ *          else depot: adopt its magsize; an empty magazine -> take it
+ *          (depot_gets[FREE]), prev goes to the not-empty list
+ *          (depot_puts[FREE]), loaded -> prev, new -> loaded; none ->
+ *          depot_misses[FREE], allocate a magazine onto the empty list, retry;
+ *   alloc: loaded has rounds -> take; else prev has rounds -> swap
+ *          (mag_swaps[ALLOC]); else depot: a not-empty magazine -> take it
+ *          (depot_gets[ALLOC]), prev goes to the empty list
+ *          (depot_puts[ALLOC]), loaded -> prev; none -> depot_misses[ALLOC]
+ *          and the object comes from a slab (the ctor runs there).
+ *
+ * pcc_hits ("served by loaded or prev"): we read it as every operation that
+ * ends in a pcc magazine, including one that first swapped or exchanged with
+ * the depot.  A failure message says which reading the library matches.
+ *
+ * A small model (struct model) runs the same rules on counts and is compared
+ * with kmem_cache_stats() after every step of a random sequence.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "slab_test_util.h"
+
+#define MS 8   /* the default magsize, MAG_MIN_ROUNDS */
+
+/* ---- the model ----------------------------------------------------------- */
+
+#define MODEL_MAX_MAGS 4096
+
+struct model {
+	unsigned int magsize;
+	unsigned int loaded, prev;            /* rounds */
+	unsigned int full[MODEL_MAX_MAGS];    /* depot not-empty: rounds */
+	size_t nr_full;
+	size_t nr_empty;
+	uint64_t allocs, frees;
+	uint64_t hits;          /* ended in a pcc magazine */
+	uint64_t hits_nodepot;  /* ... without visiting the depot */
+	uint64_t swaps[2], gets[2], puts[2], misses[2];
+	uint64_t mags;
+	uint64_t in_mags, live, out_of_slabs;
+};
+
+static void model_init(struct model *m, unsigned int nr_pcc)
+{
+	memset(m, 0, sizeof(*m));
+	m->magsize = MS;
+	m->mags = 2 * nr_pcc;
+}
+
+static void model_alloc(struct model *m)
+{
+	bool depot = false;
+
+	m->allocs++;
+	m->live++;
+	for (;;) {
+		if (m->loaded) {
+			m->loaded--;
+			m->in_mags--;
+			m->hits++;
+			if (!depot)
+				m->hits_nodepot++;
+			return;
+		}
+		if (m->prev) {
+			unsigned int t = m->loaded;
+
+			m->loaded = m->prev;
+			m->prev = t;
+			m->swaps[KMEM_ALLOC_SIDE]++;
+			continue;
+		}
+		depot = true;
+		if (m->nr_full) {
+			unsigned int got = m->full[--m->nr_full];
+
+			m->gets[KMEM_ALLOC_SIDE]++;
+			m->nr_empty++;              /* prev (empty) */
+			m->puts[KMEM_ALLOC_SIDE]++;
+			m->prev = m->loaded;
+			m->loaded = got;
+			continue;
+		}
+		m->misses[KMEM_ALLOC_SIDE]++;
+		m->out_of_slabs++;
+		return;
+	}
+}
+
+static void model_free(struct model *m)
+{
+	bool depot = false;
+
+	m->frees++;
+	m->live--;
+	for (;;) {
+		if (m->loaded < m->magsize) {
+			m->loaded++;
+			m->in_mags++;
+			m->hits++;
+			if (!depot)
+				m->hits_nodepot++;
+			return;
+		}
+		if (m->prev == 0) {
+			m->prev = m->loaded;
+			m->loaded = 0;
+			m->swaps[KMEM_FREE_SIDE]++;
+			continue;
+		}
+		depot = true;
+		if (m->nr_empty) {
+			m->nr_empty--;
+			m->gets[KMEM_FREE_SIDE]++;
+			assert_true(m->nr_full < MODEL_MAX_MAGS);
+			m->full[m->nr_full++] = m->prev;
+			m->puts[KMEM_FREE_SIDE]++;
+			m->prev = m->loaded;
+			m->loaded = 0;
+			continue;
+		}
+		m->misses[KMEM_FREE_SIDE]++;
+		m->mags++;
+		m->nr_empty++;
+	}
+}
+
+/* Compares every counter the model knows with the cache's. */
+static void model_compare(const struct model *m, struct kmem_cache *kc,
+			  const struct st_counts *c, const char *where)
+{
+	struct kmem_cache_stats st = st_stats(kc);
+
+	if (st.pcc_hits != m->hits)
+		print_error("%s: pcc_hits %llu; model: %llu counting every op "
+			    "served by a pcc magazine, %llu counting only ops "
+			    "that did not visit the depot\n", where,
+			    (unsigned long long)st.pcc_hits,
+			    (unsigned long long)m->hits,
+			    (unsigned long long)m->hits_nodepot);
+	else if (st.allocs != m->allocs || st.frees != m->frees ||
+		 st.depot_full != m->nr_full ||
+		 st.depot_empty != m->nr_empty ||
+		 st.mags_allocated != m->mags)
+		print_error("%s: allocs %llu/%llu frees %llu/%llu depot_full "
+			    "%llu/%zu depot_empty %llu/%zu mags %llu/%llu "
+			    "(got/model)\n", where,
+			    (unsigned long long)st.allocs,
+			    (unsigned long long)m->allocs,
+			    (unsigned long long)st.frees,
+			    (unsigned long long)m->frees,
+			    (unsigned long long)st.depot_full, m->nr_full,
+			    (unsigned long long)st.depot_empty, m->nr_empty,
+			    (unsigned long long)st.mags_allocated,
+			    (unsigned long long)m->mags);
+	assert_stat(st, allocs, m->allocs);
+	assert_stat(st, frees, m->frees);
+	assert_stat(st, mag_swaps[KMEM_ALLOC_SIDE], m->swaps[KMEM_ALLOC_SIDE]);
+	assert_stat(st, mag_swaps[KMEM_FREE_SIDE], m->swaps[KMEM_FREE_SIDE]);
+	assert_stat(st, depot_gets[KMEM_ALLOC_SIDE], m->gets[KMEM_ALLOC_SIDE]);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], m->gets[KMEM_FREE_SIDE]);
+	assert_stat(st, depot_puts[KMEM_ALLOC_SIDE], m->puts[KMEM_ALLOC_SIDE]);
+	assert_stat(st, depot_puts[KMEM_FREE_SIDE], m->puts[KMEM_FREE_SIDE]);
+	assert_stat(st, depot_misses[KMEM_ALLOC_SIDE],
+		    m->misses[KMEM_ALLOC_SIDE]);
+	assert_stat(st, depot_misses[KMEM_FREE_SIDE],
+		    m->misses[KMEM_FREE_SIDE]);
+	assert_stat(st, depot_full, m->nr_full);
+	assert_stat(st, depot_empty, m->nr_empty);
+	assert_stat(st, mags_allocated, m->mags);
+	assert_stat(st, objs_in_mags, m->in_mags);
+	assert_stat(st, live_objs, m->live);
+	assert_stat(st, objs_in_slabs, m->out_of_slabs);
+	assert_stat(st, pcc_hits, m->hits);
+	assert_stat(st, depot_contended, 0);
+	assert_stat(st, magsize, m->magsize);
+	if (c) {
+		assert_int_equal(atomic_load(&c->ctor), m->out_of_slabs);
+		assert_int_equal(atomic_load(&c->dtor), 0);
+	}
+	assert_cache_consistent(st);
+}
+
+/* ---- fixtures -------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+	(void)state;
+	st_install_handler();
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	st_reset_settings();
+	magslab_set_error_handler(NULL, NULL);
+	return 0;
+}
+
+static int one_slot(void **state)
+{
+	(void)state;
+	assert_int_equal(magslab_set_ncpus(1), 0);
+	assert_int_equal(magslab_set_pcc_map(MAGSLAB_PCC_BY_CPU), 0);
+	assert_int_equal(magslab_set_debug(0), 0);
+	st_reset_errors();
+	return 0;
+}
+
+static int reset(void **state)
+{
+	(void)state;
+	st_reset_settings();
+	return 0;
+}
+
+static struct kmem_cache *mk(const char *name, size_t size,
+			     struct st_counts *c)
+{
+	struct kmem_cache *kc;
+
+	if (c) {
+		memset(c, 0, sizeof(*c));
+		c->obj_size = size;
+	}
+	kc = kmem_cache_create(name, size, 0, 0, NULL, c ? st_ctor : NULL,
+			       c ? st_dtor : NULL, c);
+	if (!kc)
+		print_error("kmem_cache_create(%s) failed: %s\n", name,
+			    magslab_last_error());
+	assert_non_null(kc);
+	return kc;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+/* A new cache: one slot with two empty magazines at the depot's magsize. */
+static void test_new_cache_state(void **state)
+{
+	struct kmem_cache *kc = mk("mag_new", 64, NULL);
+	struct kmem_cache_stats st = st_stats(kc);
+	unsigned int ms[4] = { 0, 0, 0, 0 };
+
+	(void)state;
+	assert_stat(st, nr_pcc, 1);
+	assert_stat(st, magsize, MAG_MIN_ROUNDS);
+	assert_stat(st, pcc_magsize_min, MAG_MIN_ROUNDS);
+	assert_stat(st, pcc_magsize_max, MAG_MIN_ROUNDS);
+	assert_stat(st, mags_allocated, 2);
+	assert_stat(st, depot_full, 0);
+	assert_stat(st, depot_empty, 0);
+	assert_stat(st, objs_in_mags, 0);
+	assert_stat(st, live_objs, 0);
+	assert_stat(st, allocs, 0);
+	assert_stat(st, frees, 0);
+	assert_stat(st, pcc_hits, 0);
+	assert_stat(st, slabs, 0);
+	assert_int_equal(kmem_cache_pcc_magsizes(kc, ms, 4), 1);
+	assert_int_equal(ms[0], MAG_MIN_ROUNDS);
+	assert_int_equal(ms[1], 0);
+	st_destroy(kc);
+}
+
+/* 17 allocations with empty magazines and an empty depot: every one misses
+ * the depot and comes from a slab (ctor runs 17 times). */
+static void test_alloc_empty_misses(void **state)
+{
+	struct st_counts c;
+	struct kmem_cache *kc = mk("mag_miss", 64, &c);
+	struct kmem_cache_stats st;
+	void *p[17];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 17; i++) {
+		p[i] = kmem_cache_alloc(kc, MEM_ATOMIC);
+		assert_non_null(p[i]);
+	}
+	st = st_stats(kc);
+	assert_stat(st, allocs, 17);
+	assert_stat(st, depot_misses[KMEM_ALLOC_SIDE], 17);
+	assert_stat(st, pcc_hits, 0);
+	assert_stat(st, mag_swaps[KMEM_ALLOC_SIDE], 0);
+	assert_stat(st, depot_gets[KMEM_ALLOC_SIDE], 0);
+	assert_stat(st, live_objs, 17);
+	assert_stat(st, objs_in_slabs, 17);
+	assert_stat(st, objs_in_mags, 0);
+	assert_int_equal(atomic_load(&c.ctor), 17);
+	for (i = 0; i < 17; i++)
+		kmem_cache_free(kc, p[i]);
+	st_destroy(kc);
+	assert_int_equal(atomic_load(&c.dtor), 17);
+}
+
+/* Frees 1-8 fill loaded, the 9th swaps, 9-16 fill prev's magazine, the 17th
+ * makes the first depot exchange (with a miss: a new magazine). */
+static void test_free_fill_swap_exchange(void **state)
+{
+	struct st_counts c;
+	struct kmem_cache *kc = mk("mag_free", 64, &c);
+	struct kmem_cache_stats st;
+	void *p[17];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 17; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+
+	for (i = 0; i < 8; i++)
+		kmem_cache_free(kc, p[i]);
+	st = st_stats(kc);
+	assert_stat(st, frees, 8);
+	assert_stat(st, pcc_hits, 8);
+	assert_stat(st, objs_in_mags, 8);
+	assert_stat(st, mag_swaps[KMEM_FREE_SIDE], 0);
+	assert_stat(st, depot_misses[KMEM_FREE_SIDE], 0);
+
+	kmem_cache_free(kc, p[8]);
+	st = st_stats(kc);
+	assert_stat(st, mag_swaps[KMEM_FREE_SIDE], 1);
+	assert_stat(st, pcc_hits, 9);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 0);
+	assert_stat(st, mags_allocated, 2);
+
+	for (i = 9; i < 16; i++)
+		kmem_cache_free(kc, p[i]);
+	st = st_stats(kc);
+	assert_stat(st, mag_swaps[KMEM_FREE_SIDE], 1);
+	assert_stat(st, objs_in_mags, 16);
+	assert_stat(st, depot_misses[KMEM_FREE_SIDE], 0);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 0);
+	assert_stat(st, depot_puts[KMEM_FREE_SIDE], 0);
+	assert_stat(st, mags_allocated, 2);
+	assert_stat(st, pcc_hits, 16);
+
+	kmem_cache_free(kc, p[16]);
+	st = st_stats(kc);
+	assert_stat(st, frees, 17);
+	assert_stat(st, mag_swaps[KMEM_FREE_SIDE], 1);
+	assert_stat(st, depot_misses[KMEM_FREE_SIDE], 1);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 1);
+	assert_stat(st, depot_puts[KMEM_FREE_SIDE], 1);
+	assert_stat(st, depot_full, 1);
+	assert_stat(st, depot_empty, 0);
+	assert_stat(st, mags_allocated, 3);
+	assert_stat(st, objs_in_mags, 17);
+	assert_stat(st, live_objs, 0);
+	assert_stat(st, objs_in_slabs, 17);
+	if (st.pcc_hits != 17)
+		print_error("pcc_hits %llu after the 17th free: 17 if an op "
+			    "served after a depot exchange is a hit, 16 if "
+			    "not\n", (unsigned long long)st.pcc_hits);
+	assert_stat(st, pcc_hits, 17);
+	assert_stat(st, depot_contended, 0);
+	/* Magazines hold constructed objects: no dtor yet. */
+	assert_int_equal(atomic_load(&c.dtor), 0);
+	assert_int_equal(atomic_load(&c.ctor), 17);
+	assert_cache_consistent(st);
+	st_destroy(kc);
+	assert_int_equal(atomic_load(&c.dtor), 17);
+}
+
+/* After the 17 frees above (loaded 1, prev 8, depot one full magazine):
+ * alloc 1 takes loaded's round, alloc 2 swaps, 2-9 empty it, alloc 10
+ * exchanges with the depot (prev goes back empty), 10-17 empty that one, and
+ * alloc 18 misses the depot and comes from a slab. */
+static void test_alloc_swap_exchange_miss(void **state)
+{
+	struct st_counts c;
+	struct kmem_cache *kc = mk("mag_alloc", 64, &c);
+	struct kmem_cache_stats st;
+	void *p[18];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 17; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	for (i = 0; i < 17; i++)
+		kmem_cache_free(kc, p[i]);
+
+	assert_non_null(p[0] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	st = st_stats(kc);
+	assert_stat(st, mag_swaps[KMEM_ALLOC_SIDE], 0);
+	assert_stat(st, objs_in_mags, 16);
+	/* LIFO: the last object freed is the first handed out. */
+	assert_ptr_equal(p[0], p[16]);
+
+	assert_non_null(p[1] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	st = st_stats(kc);
+	assert_stat(st, mag_swaps[KMEM_ALLOC_SIDE], 1);
+	assert_stat(st, depot_gets[KMEM_ALLOC_SIDE], 0);
+	assert_ptr_equal(p[1], p[15]);
+
+	for (i = 2; i < 9; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	st = st_stats(kc);
+	assert_stat(st, objs_in_mags, 8);
+	assert_stat(st, depot_gets[KMEM_ALLOC_SIDE], 0);
+	assert_stat(st, depot_full, 1);
+
+	assert_non_null(p[9] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	st = st_stats(kc);
+	assert_stat(st, depot_gets[KMEM_ALLOC_SIDE], 1);
+	assert_stat(st, depot_puts[KMEM_ALLOC_SIDE], 1);
+	assert_stat(st, depot_full, 0);
+	assert_stat(st, depot_empty, 1);
+	assert_stat(st, mag_swaps[KMEM_ALLOC_SIDE], 1);
+	assert_stat(st, objs_in_mags, 7);
+
+	for (i = 10; i < 17; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	st = st_stats(kc);
+	assert_stat(st, objs_in_mags, 0);
+	assert_stat(st, depot_misses[KMEM_ALLOC_SIDE], 17);
+	assert_stat(st, pcc_hits, 17 + 17);
+	assert_int_equal(atomic_load(&c.ctor), 17);
+
+	assert_non_null(p[17] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	st = st_stats(kc);
+	assert_stat(st, allocs, 35);
+	assert_stat(st, frees, 17);
+	assert_stat(st, pcc_hits, 34);
+	assert_stat(st, mag_swaps[KMEM_ALLOC_SIDE], 1);
+	assert_stat(st, mag_swaps[KMEM_FREE_SIDE], 1);
+	assert_stat(st, depot_gets[KMEM_ALLOC_SIDE], 1);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 1);
+	assert_stat(st, depot_puts[KMEM_ALLOC_SIDE], 1);
+	assert_stat(st, depot_puts[KMEM_FREE_SIDE], 1);
+	assert_stat(st, depot_misses[KMEM_ALLOC_SIDE], 18);
+	assert_stat(st, depot_misses[KMEM_FREE_SIDE], 1);
+	assert_stat(st, depot_full, 0);
+	assert_stat(st, depot_empty, 1);
+	assert_stat(st, mags_allocated, 3);
+	assert_stat(st, objs_in_mags, 0);
+	assert_stat(st, live_objs, 18);
+	assert_stat(st, objs_in_slabs, 18);
+	assert_int_equal(atomic_load(&c.ctor), 18);
+	assert_int_equal(atomic_load(&c.dtor), 0);
+	assert_cache_consistent(st);
+
+	for (i = 0; i < 18; i++)
+		kmem_cache_free(kc, p[i]);
+	st_destroy(kc);
+	assert_int_equal(atomic_load(&c.dtor), 18);
+}
+
+/* The model and the cache agree after every step of a random sequence that
+ * swings between growing and shrinking the live set. */
+static void test_model_random_sequence(void **state)
+{
+	enum { OPS = 4000, MAXLIVE = 300 };
+	struct st_counts c;
+	struct kmem_cache *kc = mk("mag_model", 48, &c);
+	struct model *m = calloc(1, sizeof(*m));
+	void **live = calloc(MAXLIVE, sizeof(void *));
+	size_t nr = 0;
+	struct st_rng r;
+	char where[64];
+	int op;
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(live);
+	model_init(m, 1);
+	model_compare(m, kc, &c, "start");
+	st_rng_init(&r, st_seed(0x6d61676d6f64656cull));
+	for (op = 0; op < OPS; op++) {
+		/* Phases of 250 ops: mostly alloc, then mostly free. */
+		bool grow = (op / 250) % 2 == 0;
+		bool do_alloc = nr == 0 ||
+			(nr < MAXLIVE && st_below(&r, 10) < (grow ? 7u : 3u));
+
+		if (do_alloc) {
+			void *p = kmem_cache_alloc(kc, MEM_ATOMIC);
+
+			assert_non_null(p);
+			live[nr++] = p;
+			model_alloc(m);
+		} else {
+			/* Mostly LIFO, sometimes a random victim. */
+			size_t i = st_below(&r, 4) ? nr - 1 : st_below(&r, nr);
+
+			kmem_cache_free(kc, live[i]);
+			live[i] = live[--nr];
+			model_free(m);
+		}
+		snprintf(where, sizeof(where), "op %d (%s)", op,
+			 do_alloc ? "alloc" : "free");
+		model_compare(m, kc, &c, where);
+	}
+	while (nr) {
+		kmem_cache_free(kc, live[--nr]);
+		model_free(m);
+	}
+	model_compare(m, kc, &c, "end");
+	st_destroy(kc);
+	assert_int_equal(atomic_load(&c.dtor), atomic_load(&c.ctor));
+	free(live);
+	free(m);
+}
+
+/* LIFO order through the magazines: the most recently freed object is the
+ * next one handed out. */
+static void test_lifo(void **state)
+{
+	struct kmem_cache *kc = mk("mag_lifo", 32, NULL);
+	void *a, *b, *c2;
+
+	(void)state;
+	assert_non_null(a = kmem_cache_alloc(kc, 0));
+	assert_non_null(b = kmem_cache_alloc(kc, 0));
+	assert_non_null(c2 = kmem_cache_alloc(kc, 0));
+	assert_true(a != b && b != c2 && a != c2);
+	kmem_cache_free(kc, a);
+	kmem_cache_free(kc, b);
+	kmem_cache_free(kc, c2);
+	assert_ptr_equal(kmem_cache_alloc(kc, 0), c2);
+	assert_ptr_equal(kmem_cache_alloc(kc, 0), b);
+	assert_ptr_equal(kmem_cache_alloc(kc, 0), a);
+	kmem_cache_free(kc, a);
+	kmem_cache_free(kc, b);
+	kmem_cache_free(kc, c2);
+	st_destroy(kc);
+}
+
+/* Objects in magazines stay constructed: the magazine layer neither writes
+ * them nor runs the ctor again; the dtor runs only when they go back to a
+ * slab. */
+static void test_constructed_state_kept(void **state)
+{
+	struct st_counts c;
+	struct kmem_cache *kc = mk("mag_ctor", 64, &c);
+	uint32_t *p, *q;
+
+	(void)state;
+	assert_non_null(p = kmem_cache_alloc(kc, MEM_ATOMIC));
+	assert_int_equal(atomic_load(&c.ctor), 1);
+	assert_int_equal(p[1], ST_CTOR_MAGIC);
+	assert_int_equal(c.last_flags & MEM_ATOMIC, MEM_ATOMIC);
+	p[0] = 0x11111111;      /* the first word too: it is not a free link */
+	p[5] = 0x55555555;
+	kmem_cache_free(kc, p);
+	assert_int_equal(atomic_load(&c.dtor), 0);
+	assert_non_null(q = kmem_cache_alloc(kc, MEM_ATOMIC));
+	assert_ptr_equal(q, p);
+	assert_int_equal(atomic_load(&c.ctor), 1);
+	assert_int_equal(q[0], 0x11111111);
+	assert_int_equal(q[1], ST_CTOR_MAGIC);
+	assert_int_equal(q[5], 0x55555555);
+	kmem_cache_free(kc, q);
+	st_destroy(kc);
+	assert_int_equal(atomic_load(&c.dtor), 1);
+}
+
+/* Destroy drains pcc and depot magazines: every round is destructed once. */
+static void test_destroy_drains_magazines(void **state)
+{
+	enum { N = 100 };
+	struct st_counts c;
+	struct kmem_cache *kc = mk("mag_drain", 128, &c);
+	struct kmem_cache_stats st;
+	void *p[N];
+	int i;
+
+	(void)state;
+	for (i = 0; i < N; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	for (i = 0; i < N; i++)
+		kmem_cache_free(kc, p[i]);
+	st = st_stats(kc);
+	assert_stat(st, objs_in_mags, N);
+	assert_stat(st, live_objs, 0);
+	assert_true(st.depot_full > 0);
+	assert_cache_consistent(st);
+	assert_int_equal(atomic_load(&c.dtor), 0);
+	st_destroy(kc);
+	assert_int_equal(atomic_load(&c.ctor), N);
+	assert_int_equal(atomic_load(&c.dtor), N);
+}
+
+/* KMC_NOMAG: every operation goes to the slab layer; ctor on every alloc,
+ * dtor on every free; no magazine is ever made. */
+static void test_nomag(void **state)
+{
+	struct st_counts c;
+	struct kmem_cache *kc;
+	struct kmem_cache_stats st;
+	void *p[20];
+	int i;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.obj_size = 64;
+	kc = kmem_cache_create("mag_nomag", 64, 0, KMC_NOMAG, NULL, st_ctor,
+			       st_dtor, &c);
+	assert_non_null(kc);
+	for (i = 0; i < 20; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	assert_int_equal(atomic_load(&c.ctor), 20);
+	for (i = 0; i < 10; i++)
+		kmem_cache_free(kc, p[i]);
+	assert_int_equal(atomic_load(&c.dtor), 10);
+	st = st_stats(kc);
+	assert_stat(st, allocs, 20);
+	assert_stat(st, frees, 10);
+	assert_stat(st, pcc_hits, 0);
+	assert_stat(st, objs_in_mags, 0);
+	assert_stat(st, mags_allocated, 0);
+	assert_stat(st, depot_full, 0);
+	assert_stat(st, live_objs, 10);
+	assert_stat(st, objs_in_slabs, 10);
+	assert_cache_consistent(st);
+	for (i = 10; i < 20; i++)
+		kmem_cache_free(kc, p[i]);
+	assert_int_equal(atomic_load(&c.dtor), 20);
+	st = st_stats(kc);
+	assert_stat(st, objs_in_slabs, 0);
+	st_destroy(kc);
+	assert_int_equal(atomic_load(&c.dtor), 20);
+}
+
+/* kmem_cache_set_magsize changes the depot at once; a slot adopts it only
+ * when it visits the depot on a free (not on an alloc's depot visit). */
+static void test_magsize_adopted_on_free(void **state)
+{
+	struct kmem_cache *kc = mk("mag_adopt", 64, NULL);
+	struct kmem_cache_stats st;
+	unsigned int ms[1];
+	void *p[40];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 40; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	assert_int_equal(kmem_cache_set_magsize(kc, 20), 0);
+	st = st_stats(kc);
+	assert_stat(st, magsize, 20);
+	assert_stat(st, pcc_magsize_max, 8);
+	assert_int_equal(kmem_cache_pcc_magsizes(kc, ms, 1), 1);
+	assert_int_equal(ms[0], 8);
+
+	/* An alloc that visits the depot (a miss) does not adopt. */
+	assert_non_null(p[39] = (kmem_cache_free(kc, p[39]),
+				 kmem_cache_alloc(kc, MEM_ATOMIC)));
+	{
+		void *extra = kmem_cache_alloc(kc, MEM_ATOMIC);
+
+		assert_non_null(extra);
+		st = st_stats(kc);
+		assert_true(st.depot_misses[KMEM_ALLOC_SIDE] >= 41);
+		kmem_cache_pcc_magsizes(kc, ms, 1);
+		assert_int_equal(ms[0], 8);
+		kmem_cache_free(kc, extra);
+	}
+	/* The free above went into loaded; 15 more fill loaded and prev at
+	 * magsize 8 with no depot visit. */
+	for (i = 0; i < 15; i++)
+		kmem_cache_free(kc, p[i]);
+	st = st_stats(kc);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 0);
+	assert_stat(st, depot_misses[KMEM_FREE_SIDE], 0);
+	kmem_cache_pcc_magsizes(kc, ms, 1);
+	assert_int_equal(ms[0], 8);
+	assert_stat(st, pcc_magsize_min, 8);
+
+	/* The 17th object freed needs the depot: the slot adopts 20. */
+	kmem_cache_free(kc, p[15]);
+	kmem_cache_pcc_magsizes(kc, ms, 1);
+	assert_int_equal(ms[0], 20);
+	st = st_stats(kc);
+	assert_stat(st, pcc_magsize_min, 20);
+	assert_stat(st, pcc_magsize_max, 20);
+	assert_stat(st, objs_in_mags, 17);
+
+	for (i = 16; i < 40; i++)
+		kmem_cache_free(kc, p[i]);
+	st = st_stats(kc);
+	assert_stat(st, objs_in_mags, 41);   /* p[0..39] and extra */
+	assert_stat(st, live_objs, 0);
+	assert_cache_consistent(st);
+	st_destroy(kc);
+}
+
+/* With magsize 20 adopted, a slot's magazines take 20 rounds each: 40 frees
+ * after adoption fill loaded and prev with no further depot visit. */
+static void test_magsize_fills_to_new_size(void **state)
+{
+	struct kmem_cache *kc = mk("mag_fill20", 64, NULL);
+	struct kmem_cache_stats st, before;
+	void *p[80];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 80; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	assert_int_equal(kmem_cache_set_magsize(kc, 20), 0);
+	/* 17 frees: the 17th visits the depot and adopts 20. */
+	for (i = 0; i < 17; i++)
+		kmem_cache_free(kc, p[i]);
+	/* Fill up whatever the 17th left until the next depot visit, then
+	 * count: from an exchange on, loaded starts empty and both magazines
+	 * take 20 before the next exchange. */
+	before = st_stats(kc);
+	for (i = 17; i < 80; i++) {
+		kmem_cache_free(kc, p[i]);
+		st = st_stats(kc);
+		if (st.depot_gets[KMEM_FREE_SIDE] >
+		    before.depot_gets[KMEM_FREE_SIDE])
+			break;
+	}
+	assert_true(i < 80);
+	before = st_stats(kc);
+	/* Now loaded has 1 round, prev is full: 19 more go into loaded. */
+	{
+		int j, n = 0;
+
+		for (j = i + 1; j < 80 && n < 19; j++, n++)
+			kmem_cache_free(kc, p[j]);
+		assert_int_equal(n, 19);
+		st = st_stats(kc);
+		assert_stat(st, depot_gets[KMEM_FREE_SIDE],
+			    before.depot_gets[KMEM_FREE_SIDE]);
+		assert_stat(st, mag_swaps[KMEM_FREE_SIDE],
+			    before.mag_swaps[KMEM_FREE_SIDE]);
+		/* The next one needs the depot again (prev is full). */
+		if (j < 80) {
+			kmem_cache_free(kc, p[j]);
+			st = st_stats(kc);
+			assert_stat(st, depot_gets[KMEM_FREE_SIDE],
+				    before.depot_gets[KMEM_FREE_SIDE] + 1);
+			j++;
+		}
+		for (; j < 80; j++)
+			kmem_cache_free(kc, p[j]);
+	}
+	st = st_stats(kc);
+	assert_stat(st, objs_in_mags, 80);
+	assert_stat(st, live_objs, 0);
+	assert_cache_consistent(st);
+	/* All 80 come back out. */
+	for (i = 0; i < 80; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	st = st_stats(kc);
+	assert_stat(st, objs_in_mags, 0);
+	assert_stat(st, objs_in_slabs, 80);
+	for (i = 0; i < 80; i++)
+		kmem_cache_free(kc, p[i]);
+	st_destroy(kc);
+}
+
+/* Shrinking the magsize: magazines holding more rounds than the new size are
+ * treated as full and still give every round back. */
+static void test_magsize_shrink_keeps_rounds(void **state)
+{
+	struct st_counts c;
+	struct kmem_cache *kc = mk("mag_shrink", 64, &c);
+	struct kmem_cache_stats st;
+	void *p[200];
+	int i, round;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		unsigned int sz = round == 0 ? 40 : round == 1 ? 8 : 62;
+
+		assert_int_equal(kmem_cache_set_magsize(kc, sz), 0);
+		for (i = 0; i < 200; i++)
+			assert_non_null(p[i] = kmem_cache_alloc(kc, 0));
+		for (i = 0; i < 200; i++)
+			kmem_cache_free(kc, p[i]);
+		st = st_stats(kc);
+		assert_stat(st, magsize, sz);
+		assert_stat(st, objs_in_mags, st.objs_in_slabs);
+		assert_stat(st, live_objs, 0);
+		assert_cache_consistent(st);
+		assert_true(st.pcc_magsize_max <= MAG_MAX_ROUNDS);
+	}
+	/* Every allocation after all that is served without new ctors beyond
+	 * what left the slabs. */
+	for (i = 0; i < 200; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, 0));
+	st = st_stats(kc);
+	assert_int_equal(atomic_load(&c.ctor), st.objs_in_slabs);
+	for (i = 0; i < 200; i++)
+		kmem_cache_free(kc, p[i]);
+	st_destroy(kc);
+	assert_int_equal(atomic_load(&c.dtor), atomic_load(&c.ctor));
+}
+
+/* Magsize bounds: [8, 62]; outside is refused with EINVAL, reported, and
+ * the magsize does not change. */
+static void test_set_magsize_bounds(void **state)
+{
+	struct kmem_cache *kc = mk("mag_bounds", 64, NULL);
+	unsigned int bad[] = { 0, 1, 7, 63, 64, 1000, UINT32_MAX };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(kmem_cache_set_magsize(kc, 8), 0);
+	assert_stat(st_stats(kc), magsize, 8);
+	assert_int_equal(kmem_cache_set_magsize(kc, 62), 0);
+	assert_stat(st_stats(kc), magsize, 62);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		st_reset_errors();
+		assert_int_equal(kmem_cache_set_magsize(kc, bad[i]), -1);
+		assert_one_error(EINVAL, "mag_bounds");
+		assert_stat(st_stats(kc), magsize, 62);
+	}
+	st_reset_errors();
+	assert_int_equal(kmem_cache_set_magsize(NULL, 10), -1);
+	assert_int_equal(errno, EINVAL);
+	st_destroy(kc);
+}
+
+/* The uma policy shrinks the magsize by one on every reap, not below 8;
+ * akaros never does. */
+static void test_uma_reap_shrinks(void **state)
+{
+	struct kmem_cache *kc = mk("mag_uma", 64, NULL);
+	struct kmem_cache_stats st;
+	uint64_t down0;
+
+	(void)state;
+	assert_int_equal(kmem_cache_set_magsize(kc, 10), 0);
+	/* akaros (the default): reap leaves the magsize alone. */
+	assert_string_equal(st_stats(kc).policy, "akaros");
+	kmem_cache_reap(kc);
+	st = st_stats(kc);
+	assert_stat(st, magsize, 10);
+	down0 = st.magsize_down;
+
+	assert_int_equal(kmem_cache_set_policy(kc, "uma"), 0);
+	assert_string_equal(st_stats(kc).policy, "uma");
+	kmem_cache_reap(kc);
+	st = st_stats(kc);
+	assert_stat(st, magsize, 9);
+	assert_stat(st, magsize_down, down0 + 1);
+	kmem_cache_reap(kc);
+	assert_stat(st_stats(kc), magsize, 8);
+	kmem_cache_reap(kc);
+	st = st_stats(kc);
+	assert_stat(st, magsize, 8);
+	assert_stat(st, magsize_down, down0 + 2);
+	st_destroy(kc);
+}
+
+/* Reaping a magazine cache never loses objects: whatever it takes out of
+ * magazines is destructed and goes back to slabs. */
+static void test_reap_magazine_cache(void **state)
+{
+	enum { N = 300 };
+	struct st_counts c;
+	struct kmem_cache *kc = mk("mag_reap", 64, &c);
+	struct kmem_cache_stats st;
+	const char *pol[] = { "akaros", "illumos", "uma", "adaptive" };
+	void *p[N];
+	size_t k;
+	int i;
+
+	(void)state;
+	for (k = 0; k < 4; k++) {
+		assert_int_equal(kmem_cache_set_policy(kc, pol[k]), 0);
+		for (i = 0; i < N; i++)
+			assert_non_null(p[i] = kmem_cache_alloc(kc, 0));
+		for (i = 0; i < N; i++)
+			kmem_cache_free(kc, p[i]);
+		kmem_cache_reap(kc);
+		st = st_stats(kc);
+		assert_stat(st, live_objs, 0);
+		assert_cache_consistent(st);
+		assert_int_equal(atomic_load(&c.ctor) - atomic_load(&c.dtor),
+				 st.objs_in_slabs);
+		assert_true(st.reaps >= k + 1);
+	}
+	st_destroy(kc);
+	assert_int_equal(atomic_load(&c.dtor), atomic_load(&c.ctor));
+}
+
+/* zalloc zeroes an object even when it comes back dirty from a magazine. */
+static void test_zalloc(void **state)
+{
+	struct kmem_cache *kc = mk("mag_zalloc", 100, NULL);
+	unsigned char *p, *q;
+	size_t i;
+
+	(void)state;
+	assert_non_null(p = kmem_cache_alloc(kc, 0));
+	memset(p, 0xff, 100);
+	kmem_cache_free(kc, p);
+	assert_non_null(q = kmem_cache_zalloc(kc, 0));
+	assert_ptr_equal(q, p);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(q[i], 0);
+	kmem_cache_free(kc, q);
+	st_destroy(kc);
+}
+
+/* The number of pcc slots is a process setting taken at create; the per-slot
+ * magsize query writes at most n entries and returns the slot count. */
+static void test_nr_pcc_slots(void **state)
+{
+	struct kmem_cache *kc;
+	unsigned int ms[8];
+	int i;
+
+	(void)state;
+	assert_int_equal(magslab_set_ncpus(4), 0);
+	kc = mk("mag_slots4", 64, NULL);
+	assert_stat(st_stats(kc), nr_pcc, 4);
+	assert_stat(st_stats(kc), mags_allocated, 8);
+	for (i = 0; i < 8; i++)
+		ms[i] = 12345;
+	assert_int_equal(kmem_cache_pcc_magsizes(kc, ms, 8), 4);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(ms[i], 8);
+	assert_int_equal(ms[4], 12345);
+	for (i = 0; i < 8; i++)
+		ms[i] = 12345;
+	assert_int_equal(kmem_cache_pcc_magsizes(kc, ms, 2), 4);
+	assert_int_equal(ms[0], 8);
+	assert_int_equal(ms[1], 8);
+	assert_int_equal(ms[2], 12345);
+
+	/* Caches made earlier keep their slot count. */
+	assert_int_equal(magslab_set_ncpus(64), 0);
+	assert_stat(st_stats(kc), nr_pcc, 4);
+	st_destroy(kc);
+	kc = mk("mag_slots64", 64, NULL);
+	assert_stat(st_stats(kc), nr_pcc, 64);
+	assert_stat(st_stats(kc), mags_allocated, 128);
+	st_destroy(kc);
+
+	st_reset_errors();
+	assert_int_equal(magslab_set_ncpus(0), -1);
+	assert_one_error(EINVAL, NULL);
+}
+
+/* Defaults in the stats (unless the environment changed them). */
+static void test_stats_defaults(void **state)
+{
+	struct kmem_cache *kc = mk("mag_defaults", 72, NULL);
+	struct kmem_cache_stats st = st_stats(kc);
+
+	(void)state;
+	assert_string_equal(kmem_cache_name(kc), "mag_defaults");
+	assert_true(kmem_cache_obj_size(kc) >= 72);
+	assert_true(st.obj_size >= 72);
+	if (!getenv("MAGSLAB_POLICY"))
+		assert_string_equal(st.policy, "akaros");
+	if (!getenv("MAGSLAB_RESIZE_THRESHOLD"))
+		assert_stat(st, resize_threshold, 1);
+	if (!getenv("MAGSLAB_RESIZE_TIMEOUT_NS"))
+		assert_stat(st, resize_timeout_ns, 1000000000ull);
+	assert_stat(st, magsize_up, 0);
+	assert_stat(st, magsize_down, 0);
+	assert_stat(st, depot_contended, 0);
+	assert_stat(st, depot_contended_counted, 0);
+	assert_stat(st, contention_wait_ns, 0);
+	assert_stat(st, ctor_failures, 0);
+	assert_stat(st, debug_errors, 0);
+
+	assert_int_equal(kmem_cache_set_resize_threshold(kc, 5), 0);
+	assert_int_equal(kmem_cache_set_resize_timeout_ns(kc, 12345678), 0);
+	st = st_stats(kc);
+	assert_stat(st, resize_threshold, 5);
+	assert_stat(st, resize_timeout_ns, 12345678);
+	st_destroy(kc);
+}
+
+/* A longer single-thread sequence: allocs and frees balance, and every
+ * operation is either served by a pcc magazine or (allocs only) misses to a
+ * slab. */
+static void test_single_thread_counts_balance(void **state)
+{
+	enum { N = 1000 };
+	struct kmem_cache *kc = mk("mag_balance", 24, NULL);
+	struct kmem_cache_stats st;
+	void **p = calloc(N, sizeof(void *));
+	int i, k;
+
+	(void)state;
+	assert_non_null(p);
+	for (k = 0; k < 5; k++) {
+		for (i = 0; i < N; i++)
+			assert_non_null(p[i] = kmem_cache_alloc(kc, 0));
+		for (i = 0; i < N; i += 2)
+			kmem_cache_free(kc, p[i]);
+		for (i = 0; i < N; i += 2)
+			assert_non_null(p[i] = kmem_cache_alloc(kc, 0));
+		for (i = N - 1; i >= 0; i--)
+			kmem_cache_free(kc, p[i]);
+	}
+	st = st_stats(kc);
+	assert_stat(st, allocs, 5ull * (N + N / 2));
+	assert_stat(st, frees, 5ull * (N + N / 2));
+	assert_stat(st, live_objs, 0);
+	/* Every alloc is served by a magazine or misses to a slab. */
+	assert_stat(st, pcc_hits + st.depot_misses[KMEM_ALLOC_SIDE],
+		    st.allocs + st.frees);
+	assert_cache_consistent(st);
+	free(p);
+	st_destroy(kc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_cache_state, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_alloc_empty_misses, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_free_fill_swap_exchange, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_alloc_swap_exchange_miss, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_model_random_sequence, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_lifo, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_constructed_state_kept, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_destroy_drains_magazines, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_nomag, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_magsize_adopted_on_free, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_magsize_fills_to_new_size, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_magsize_shrink_keeps_rounds, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_set_magsize_bounds, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_uma_reap_shrinks, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_reap_magazine_cache, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_zalloc, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_nr_pcc_slots, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_stats_defaults, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_single_thread_counts_balance, one_slot, reset),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
