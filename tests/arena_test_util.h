@@ -70,7 +70,8 @@ static inline unsigned long at_errors(void)
 			    "(last: \"%s\")\n", at_errors(), at_err_msg);      \
 	assert_int_equal(at_errors(), 1);                                      \
 	if (at_saved_errno_ != (err))                                          \
-		print_error("expected errno %d (%s), got %d (%s); msg \"%s\"\n",\
+		print_error("expected errno %d (%s), got %d (%s); "    \
+			    "msg \"%s\"\n",                                 \
 			    (err), strerror(err), at_saved_errno_,             \
 			    strerror(at_saved_errno_), at_err_msg);            \
 	assert_int_equal(at_saved_errno_, (err));                              \

@@ -254,29 +254,33 @@ other_check() {
 
 # The first ```c block of README.md, built against an installed copy of the
 # library exactly as the README says (pkg-config), must run and exit 0.
+# Every ```c block of README.md is a whole program: each is compiled against
+# the *installed* library through pkg-config and must run with exit status 0.
 check_readme_example() {
 	set -e
-	local dir="$BUILD/readme-example" prefix src
+	local dir="$BUILD/readme-example" prefix n flags
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	prefix=$(cd "$dir" && pwd)/prefix
-	src="$dir/example.c"
-	awk '/^```c[[:space:]]*$/ { inblock = 1; found = 1; next }
-	     inblock && /^```/ { exit }
-	     inblock { print }
-	     END { if (!found) exit 1 }' README.md >"$src" ||
+	awk -v dir="$dir" '
+	     /^```c[[:space:]]*$/ { inblock = 1; n++; next }
+	     inblock && /^```/ { inblock = 0; next }
+	     inblock { print > (dir "/example" n ".c") }
+	     END { if (!n) exit 1 }' README.md ||
 		{ echo "README.md has no \`\`\`c block"; return 1; }
-	echo "extracted $(wc -l <"$src") lines to $src"
+	n=$(find "$dir" -name 'example*.c' | wc -l)
+	echo "extracted $n C examples from README.md"
 	"$MAKE" --no-print-directory "${JOBS[@]}" install PREFIX="$prefix" BUILD="$BUILD"
-	local flags
 	flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs magslab)
 	echo "pkg-config --cflags --libs magslab: $flags"
-	echo "+ $CC -std=c11 -Wall -Wextra -Werror $src $flags -o $dir/example"
-	# shellcheck disable=SC2086 # $flags is a list of words
-	"$CC" -std=c11 -Wall -Wextra -Werror "$src" $flags -o "$dir/example"
-	echo "+ $dir/example"
-	LD_LIBRARY_PATH="$prefix/lib" "$dir/example"
-	echo "exit status 0"
+	for ((i = 1; i <= n; i++)); do
+		echo "+ $CC -std=c11 -Wall -Wextra -Werror $dir/example$i.c $flags -pthread -o $dir/example$i"
+		# shellcheck disable=SC2086 # $flags is a list of words
+		"$CC" -std=c11 -Wall -Wextra -Werror "$dir/example$i.c" $flags -pthread -o "$dir/example$i"
+		echo "+ $dir/example$i"
+		LD_LIBRARY_PATH="$prefix/lib" "$dir/example$i"
+		echo "example$i: exit status 0"
+	done
 }
 
 # The library must also build warning-free with clang (-Werror is always on).

@@ -161,7 +161,8 @@ static bool model_has_run(const struct model *m, size_t need)
 				return true;
 			pos += z;
 			inv = (~x) >> pos;
-			o = inv == 0 ? 64 - pos : (unsigned int)__builtin_ctzll(inv);
+			o = inv == 0 ? 64 - pos
+				     : (unsigned int)__builtin_ctzll(inv);
 			pos += o;
 			run = 0;
 		}

@@ -32,6 +32,8 @@
 
 #include "slab_test_util.h"
 
+#include "clock.h"
+
 #define MS 8   /* the default magsize, MAG_MIN_ROUNDS */
 
 /* ---- the model ----------------------------------------------------------- */
@@ -193,6 +195,15 @@ static void model_compare(const struct model *m, struct kmem_cache *kc,
 	assert_cache_consistent(st);
 }
 
+/* ---- a fake clock (clock.h) ---------------------------------------------------- */
+
+static _Atomic uint64_t fake_now;
+
+static uint64_t fake_clock(void)
+{
+	return atomic_load(&fake_now);
+}
+
 /* ---- fixtures -------------------------------------------------------------- */
 
 static int group_setup(void **state)
@@ -223,6 +234,7 @@ static int one_slot(void **state)
 static int reset(void **state)
 {
 	(void)state;
+	magslab_set_clock(NULL);
 	st_reset_settings();
 	return 0;
 }
@@ -1014,6 +1026,130 @@ static void test_single_thread_counts_balance(void **state)
 	st_destroy(kc);
 }
 
+/* At least one depot acquisition, leaving the live set as it was: more
+ * allocations than loaded and prev can hold, then all freed. */
+static void depot_visit(struct kmem_cache *kc)
+{
+	void *p[2 * MAG_MAX_ROUNDS + 1];
+	unsigned int n = 2 * st_stats(kc).pcc_magsize_max + 1, i;
+
+	for (i = 0; i < n; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, 0));
+	for (i = 0; i < n; i++)
+		kmem_cache_free(kc, p[n - 1 - i]);
+}
+
+/* Fills the depot with full magazines: n objects out and back. */
+static void fill_depot(struct kmem_cache *kc, unsigned int n)
+{
+	void **p = calloc(n, sizeof(void *));
+	unsigned int i;
+
+	assert_non_null(p);
+	for (i = 0; i < n; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, 0));
+	for (i = 0; i < n; i++)
+		kmem_cache_free(kc, p[i]);
+	free(p);
+}
+
+/* adaptive, driven by a fake clock with no contention at all: the interval
+ * that saw the depot fill from empty is not quiet; after the next two quiet
+ * intervals (many magazines idle, no counted contention) the magsize
+ * shrinks by one, and again after every two more, down to 8. */
+static void test_adaptive_shrinks_when_idle(void **state)
+{
+	struct kmem_cache *kc;
+	struct kmem_cache_stats st;
+	int tick;
+
+	(void)state;
+	atomic_store(&fake_now, 1000000);
+	magslab_set_clock(fake_clock);
+	kc = mk("mag_adaptive", 64, NULL);
+	assert_int_equal(kmem_cache_set_policy(kc, "adaptive"), 0);
+	assert_int_equal(kmem_cache_set_resize_timeout_ns(kc, 1000), 0);
+	assert_int_equal(kmem_cache_set_magsize(kc, 12), 0);
+	fill_depot(kc, 400);
+	st = st_stats(kc);
+	assert_true(st.depot_full >= 10);
+	assert_stat(st, magsize, 12);
+	for (tick = 1; tick <= 12; tick++) {
+		atomic_fetch_add(&fake_now, 1000);
+		depot_visit(kc);
+		st = st_stats(kc);
+		print_message("    tick %d: magsize %u, down %llu, depot full "
+			      "%llu\n", tick, st.magsize,
+			      (unsigned long long)st.magsize_down,
+			      (unsigned long long)st.depot_full);
+		if (tick <= 2)
+			assert_stat(st, magsize, 12);
+		if (tick == 3)
+			assert_stat(st, magsize, 11);
+		assert_stat(st, depot_contended, 0);
+		assert_true(st.magsize >= MAG_MIN_ROUNDS);
+		assert_cache_consistent(st);
+	}
+	st = st_stats(kc);
+	assert_true(st.magsize < 12);
+	assert_true(st.magsize_down >= 2);
+	assert_stat(st, magsize, 8);
+	/* Without time passing nothing more happens. */
+	depot_visit(kc);
+	depot_visit(kc);
+	assert_stat(st_stats(kc), magsize_down, st.magsize_down);
+	st_destroy(kc);
+}
+
+/* adaptive and illumos reap the magazines that sat idle in the depot for
+ * the last full interval: fewer full magazines, their rounds destructed
+ * and back in slabs, nothing lost. */
+static void test_reap_idle_magazines(void **state)
+{
+	const char *pol[2] = { "adaptive", "illumos" };
+	int k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct st_counts c;
+		struct kmem_cache *kc;
+		struct kmem_cache_stats before, after;
+
+		atomic_store(&fake_now, 5000000);
+		magslab_set_clock(fake_clock);
+		kc = mk("mag_idle_reap", 64, &c);
+		assert_int_equal(kmem_cache_set_policy(kc, pol[k]), 0);
+		assert_int_equal(kmem_cache_set_resize_timeout_ns(kc, 1000),
+				 0);
+		fill_depot(kc, 400);
+		/* Two intervals with the depot untouched but for one visit. */
+		atomic_fetch_add(&fake_now, 1000);
+		depot_visit(kc);
+		atomic_fetch_add(&fake_now, 1000);
+		depot_visit(kc);
+		before = st_stats(kc);
+		assert_true(before.depot_full >= 10);
+		assert_int_equal(atomic_load(&c.dtor), 0);
+		kmem_cache_reap(kc);
+		after = st_stats(kc);
+		print_message("    %s: depot full %llu -> %llu, objs in mags "
+			      "%llu -> %llu\n", pol[k],
+			      (unsigned long long)before.depot_full,
+			      (unsigned long long)after.depot_full,
+			      (unsigned long long)before.objs_in_mags,
+			      (unsigned long long)after.objs_in_mags);
+		assert_true(after.depot_full < before.depot_full);
+		assert_true(after.objs_in_mags < before.objs_in_mags);
+		assert_int_equal(atomic_load(&c.dtor),
+				 before.objs_in_mags - after.objs_in_mags);
+		assert_true(after.mags_allocated < before.mags_allocated);
+		assert_cache_consistent(after);
+		st_destroy(kc);
+		assert_int_equal(atomic_load(&c.dtor), atomic_load(&c.ctor));
+		magslab_set_clock(NULL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1036,6 +1172,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nr_pcc_slots, one_slot, reset),
 		cmocka_unit_test_setup_teardown(test_stats_defaults, one_slot, reset),
 		cmocka_unit_test_setup_teardown(test_single_thread_counts_balance, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_adaptive_shrinks_when_idle, one_slot, reset),
+		cmocka_unit_test_setup_teardown(test_reap_idle_magazines, one_slot, reset),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1648,17 +1648,17 @@ int arena_check(struct arena *a)
 
 const char *arena_name(const struct arena *a)
 {
-	return a->name;
+	return a ? a->name : "(null)";
 }
 
 size_t arena_quantum(const struct arena *a)
 {
-	return a->quantum;
+	return a ? a->quantum : 0;
 }
 
 struct arena *arena_source(const struct arena *a)
 {
-	return a->source;
+	return a ? a->source : NULL;
 }
 
 void arena_for_each(void (*fn)(struct arena *a, void *arg), void *arg)

@@ -157,13 +157,14 @@ static void mag_push(struct magazine **list, struct magazine *m)
 /* The depot                                                               */
 
 /* Trylock, then lock; on contention, time the wait and tell the policy.
- * Returns the time of acquisition for depot_unlock(). */
+ * Returns the time of acquisition for depot_unlock() (0 when uncontended
+ * and the policy has no intervals: a clock read is not free). */
 static uint64_t depot_lock(struct depot *d)
 {
 	uint64_t t0, now;
 
 	if (pthread_mutex_trylock(&d->lock) == 0)
-		return magslab_now_ns();
+		return d->policy->uses_intervals ? magslab_now_ns() : 0;
 	t0 = magslab_now_ns();
 	pthread_mutex_lock(&d->lock);
 	now = magslab_now_ns();
@@ -179,7 +180,8 @@ static uint64_t depot_lock(struct depot *d)
 /* Lets the policy see the depot after this acquisition's change. */
 static void depot_unlock(struct kmem_cache *kc, struct depot *d, uint64_t now)
 {
-	d->policy->acquired(d, now);
+	if (d->policy->uses_intervals)
+		d->policy->acquired(d, now);
 	if (d->purge_pending) {
 		/* illumos: empty the depot; pccs notice purge_gen. */
 		d->purge_pending = false;

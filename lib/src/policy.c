@@ -267,6 +267,7 @@ static void illumos_reap(struct depot *d, uint64_t now, size_t *free_full,
 
 static const struct resize_policy policy_illumos = {
 	.name = "illumos",
+	.uses_intervals = true,
 	.contended = illumos_contended,
 	.acquired = illumos_acquired,
 	.reap = illumos_reap,
@@ -331,6 +332,7 @@ static void adaptive_acquired(struct depot *d, uint64_t now)
 
 static const struct resize_policy policy_adaptive = {
 	.name = "adaptive",
+	.uses_intervals = true,
 	.contended = adaptive_contended,
 	.acquired = adaptive_acquired,
 	.reap = illumos_reap,           /* the same working-set reap */

@@ -76,6 +76,9 @@ struct depot {
 
 struct resize_policy {
 	const char *name;
+	/* acquired() does work (intervals): callers must then read the clock
+	 * on every acquisition; otherwise only contention reads it. */
+	bool uses_intervals;
 	/* After a failed trylock and the blocking acquire.  now: after the
 	 * acquire.  Returns true if the policy counted it. */
 	bool (*contended)(struct depot *d, uint64_t now);

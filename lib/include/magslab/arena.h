@@ -77,9 +77,10 @@ struct arena *arena_create(const char *name, void *base, size_t size,
 			   arena_ffunc_t ffunc, struct arena *source,
 			   size_t qcache_max, int flags);
 
-/* Destroys an arena.  Refuses (-1, EBUSY, nothing changed) while it has
- * allocated segments or importing arenas.  Added spans are simply forgotten;
- * the base and kpages arenas cannot be destroyed. */
+/* Destroys an arena.  Refuses (-1, EBUSY, reported, nothing changed) while
+ * it has allocated segments, objects held from its quantum caches, or
+ * importing arenas, and always for the base and kpages arenas.  Added spans
+ * are simply forgotten. */
 int arena_destroy(struct arena *arena);
 
 /* Adds the span [base, base + size) (trimmed inward to the quantum).  Only for
@@ -139,6 +140,7 @@ int arena_stats(struct arena *arena, struct arena_stats *st);
  * error handler. */
 int arena_check(struct arena *arena);
 
+/* Accessors; NULL gives "(null)", 0 and NULL. */
 const char *arena_name(const struct arena *arena);
 size_t arena_quantum(const struct arena *arena);
 struct arena *arena_source(const struct arena *arena);
