@@ -579,13 +579,14 @@ struct summary {
 	size_t ran;                     /* reps that did not fail */
 	double floor_ns, fill_ns, halve_ns, steady_ns, tail_ns, lo, hi;
 	double rss_mib;                 /* largest peak RSS of its reps */
-	size_t fill_capped_at;          /* fill_done of a capped rep */
+	double fill_capped_at;          /* median fill_done of capped reps */
 	const struct result *mid;       /* the rep closest to the median */
 };
 
 static void summarize(const struct result *r, size_t reps, struct summary *s)
 {
-	double fl[reps], fi[reps], ha[reps], st[reps], ta[reps];
+	double fl[reps], fi[reps], ha[reps], st[reps], ta[reps], fc[reps];
+	size_t nfc = 0;
 
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < reps; i++) {
@@ -596,7 +597,7 @@ static void summarize(const struct result *r, size_t reps, struct summary *s)
 		fl[s->ran] = r[i].floor_ns;
 		fi[s->ran++] = r[i].fill_ns;
 		if (r[i].status == RES_FILL_CAPPED) {
-			s->fill_capped_at = r[i].fill_done;
+			fc[nfc++] = (double)r[i].fill_done;
 			continue;
 		}
 		if (!s->ok || r[i].steady_ns < s->lo)
@@ -611,6 +612,8 @@ static void summarize(const struct result *r, size_t reps, struct summary *s)
 		s->floor_ns = median(fl, s->ran);
 		s->fill_ns = median(fi, s->ran);
 	}
+	if (nfc)
+		s->fill_capped_at = median(fc, nfc);
 	if (!s->ok)
 		return;
 	s->halve_ns = median(ha, s->ok);
@@ -671,7 +674,7 @@ static void print_report(const struct opts *o, const struct result *res,
 			continue;
 		}
 		if (!s->ok) {
-			printf("| %s | %.1f | %.0f | fill capped at %zu of %zu "
+			printf("| %s | %.1f | %.0f | fill capped at %.0f of %zu "
 			       "| | | | | | | | | | | %.0f |\n", modes[m].name,
 			       s->floor_ns, s->fill_ns, s->fill_capped_at,
 			       2 * o->live, s->rss_mib);

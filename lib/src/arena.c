@@ -57,9 +57,11 @@
 #include "hash.h"
 #include "rbtree.h"
 #include "slab_impl.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,6 +107,7 @@ struct arena {
 	pthread_cond_t freed;           /* MEM_WAIT sleepers on bounded arenas */
 	unsigned int nr_waiters;
 	char name[ARENA_NAME_LEN];
+	uint32_t id;                    /* trace events; 1, 2, ... */
 	size_t quantum;
 	size_t qcache_max;
 	struct kmem_cache **qcaches;    /* [i]: objects of (i + 1) quanta */
@@ -177,6 +180,7 @@ static _Atomic(struct arena *) base_ready;
 static size_t page_size;
 
 static pthread_mutex_t arena_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_uint next_arena_id = 1;
 static struct arena *arena_list_head, *arena_list_tail;
 
 /* ---------------------------------------------------------------------- */
@@ -349,9 +353,17 @@ static void track_alloc(struct arena *a, struct btag *bt)
 	a->nr_alloc_segs++;
 	a->alloc_bytes += bt->size;
 	a->nr_allocs_ever++;
-	/* A table that cannot grow is still correct: ignore the failure. */
-	if (hash_needs_grow(&a->alloc_hash))
-		(void)hash_grow(&a->alloc_hash);
+	/* A table that cannot grow is still correct: only slower. */
+	if (hash_needs_grow(&a->alloc_hash)) {
+		size_t old = a->alloc_hash.nr_lists;
+		int rc = hash_grow(&a->alloc_hash);
+
+		ms_trace(hash_resize, a->id, MS_HASH_ARENA, (uint64_t)old,
+			 (uint64_t)a->alloc_hash.nr_lists,
+			 (uint64_t)a->alloc_hash.nr_items,
+			 rc ? 0 : a->alloc_hash.last_resize_ns,
+			 (uint8_t)(rc == 0));
+	}
 }
 
 static struct btag *untrack_alloc(struct arena *a, struct btag *bt)
@@ -513,6 +525,9 @@ static void release_if_span_free(struct arena *a, struct btag *seg,
 
 static void give_back(struct arena *a, const struct release *rel)
 {
+	if (rel->origin)
+		ms_trace(arena_release, a->id, arena_id(a->source),
+			 (uint64_t)rel->addr, (uint64_t)rel->size);
 	if (rel->origin == SPAN_MAPPED)
 		munmap((void *)rel->addr, rel->size);
 	else if (rel->origin == SPAN_IMPORTED)
@@ -539,6 +554,8 @@ static bool base_grow(struct arena *a, size_t size)
 	if (carve)
 		carve_tags(a, p);
 	add_span(a, (uintptr_t)p, len, SPAN_MAPPED, (uintptr_t)p, len);
+	a->nr_imports++;
+	ms_trace(arena_import, a->id, 0, (uint64_t)(uintptr_t)p, (uint64_t)len);
 	if (carve) {
 		struct request r = {
 			.size = page_size, .align = 1, .step = page_size,
@@ -807,6 +824,7 @@ static struct btag *import_span(struct arena *a, const struct request *r,
 		return NULL;
 	}
 	a->nr_imports++;
+	ms_trace(arena_import, a->id, a->source->id, (uint64_t)p, (uint64_t)isz);
 	return add_span(a, start, end - start, SPAN_IMPORTED, p, isz);
 }
 
@@ -970,8 +988,10 @@ static void *alloc_request(struct arena *a, struct request *r, int flags)
 	if (!addr)
 		a->nr_failures++;
 	pthread_mutex_unlock(&a->lock);
-	if (!addr)
+	if (!addr) {
+		ms_trace(arena_fail, a->id, (uint64_t)r->size, (uint32_t)flags);
 		errno = ENOMEM;
+	}
 	return (void *)addr;
 }
 
@@ -1186,6 +1206,7 @@ static void arena_init(struct arena *a, const char *name, size_t quantum,
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->freed, NULL);
 	snprintf(a->name, sizeof(a->name), "%s", name ? name : "(null)");
+	a->id = atomic_fetch_add(&next_arena_id, 1);
 	a->quantum = quantum;
 	a->qcache_max = qcache_max;
 	a->default_fit = (flags & ARENA_FIT_MASK) ? (flags & ARENA_FIT_MASK)
@@ -1337,6 +1358,8 @@ struct arena *arena_create(const char *name, void *base, size_t size,
 		return NULL;
 	}
 	list_add(a);
+	ms_trace(arena_create, a->id, a->name, (uint64_t)a->quantum,
+		 (uint64_t)a->qcache_max, arena_id(source));
 	if (qcaches_create(a)) {
 		arena_destroy(a);
 		errno = ENOMEM;
@@ -1399,6 +1422,7 @@ int arena_destroy(struct arena *a)
 	}
 	if (a->qcaches)
 		qcaches_destroy(a);     /* their slabs come back to a */
+	ms_trace(arena_destroy, a->id, a->name);
 	list_del(a);
 	detach_from_source(a);
 	hash_fini(&a->alloc_hash);
@@ -1427,6 +1451,11 @@ static void builtin_init(void)
 	kpages_arena->is_builtin = true;
 	base_arena->nr_importers = 1;
 	list_add(kpages_arena);
+	ms_trace(arena_create, base_arena->id, base_arena->name,
+		 (uint64_t)page_size, (uint64_t)0, (uint32_t)0);
+	ms_trace(arena_create, kpages_arena->id, kpages_arena->name,
+		 (uint64_t)page_size, (uint64_t)kpages_arena->qcache_max,
+		 base_arena->id);
 	/* Without its quantum caches kpages still works, only slower. */
 	(void)qcaches_create(kpages_arena);
 }
@@ -1644,6 +1673,11 @@ int arena_check(struct arena *a)
 		return -1;
 	}
 	return 0;
+}
+
+uint32_t arena_id(const struct arena *a)
+{
+	return a ? a->id : 0;
 }
 
 const char *arena_name(const struct arena *a)

@@ -42,6 +42,7 @@
 #include "config.h"
 #include "cpu.h"
 #include "error.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -73,8 +74,10 @@ static void pcc_lock_slow(struct pcc *p)
 		else
 			sched_yield();
 	}
+	t0 = magslab_now_ns() - t0;
 	p->contended++;
-	p->wait_ns += magslab_now_ns() - t0;
+	p->wait_ns += t0;
+	ms_trace(pcc_contention, p->cache_id, p->slot, t0);
 }
 
 static inline void pcc_lock(struct pcc *p)
@@ -159,9 +162,10 @@ static void mag_push(struct magazine **list, struct magazine *m)
 /* Trylock, then lock; on contention, time the wait and tell the policy.
  * Returns the time of acquisition for depot_unlock() (0 when uncontended
  * and the policy has no intervals: a clock read is not free). */
-static uint64_t depot_lock(struct depot *d)
+static uint64_t depot_lock(struct depot *d, uint32_t slot)
 {
 	uint64_t t0, now;
+	bool counted;
 
 	if (pthread_mutex_trylock(&d->lock) == 0)
 		return d->policy->uses_intervals ? magslab_now_ns() : 0;
@@ -172,8 +176,11 @@ static uint64_t depot_lock(struct depot *d)
 	d->wait_ns += now - t0;
 	if (now - t0 > d->wait_max_ns)
 		d->wait_max_ns = now - t0;
-	if (d->policy->contended(d, now))
+	counted = d->policy->contended(d, now);
+	if (counted)
 		d->contended_counted++;
+	ms_trace(depot_contention, d->cache_id, slot, now - t0, d->busy_count,
+		 (uint8_t)counted, now - d->busy_start);
 	return now;
 }
 
@@ -210,7 +217,7 @@ static void pcc_catch_up_purge(struct kmem_cache *kc, struct pcc *p,
 static bool depot_get_full(struct kmem_cache *kc, struct pcc *p)
 {
 	struct depot *d = &kc->depot;
-	uint64_t now = depot_lock(d);
+	uint64_t now = depot_lock(d, p->slot);
 	bool got = d->not_empty != NULL;
 
 	pcc_catch_up_purge(kc, p, d);
@@ -220,12 +227,18 @@ static bool depot_get_full(struct kmem_cache *kc, struct pcc *p)
 		d->nr_not_empty--;
 		mag_push(&d->empty, p->prev);
 		d->nr_empty++;
-		p->prev = p->loaded;
-		p->loaded = full;
 		d->gets[KMEM_ALLOC_SIDE]++;
 		d->puts[KMEM_ALLOC_SIDE]++;
+		ms_trace(depot_get, kc->id, p->slot, KMEM_ALLOC_SIDE,
+			 full->nr_rounds, d->nr_not_empty, d->nr_empty);
+		ms_trace(depot_put, kc->id, p->slot, KMEM_ALLOC_SIDE,
+			 p->prev->nr_rounds, d->nr_not_empty, d->nr_empty);
+		p->prev = p->loaded;
+		p->loaded = full;
 	} else {
 		d->misses[KMEM_ALLOC_SIDE]++;
+		ms_trace(depot_miss, kc->id, p->slot, KMEM_ALLOC_SIDE,
+			 MS_OUTCOME_TO_SLAB);
 	}
 	depot_unlock(kc, d, now);
 	return got;
@@ -238,11 +251,14 @@ enum free_exchange { FREE_RETRY, FREE_MISS };
 static enum free_exchange depot_get_empty(struct kmem_cache *kc, struct pcc *p)
 {
 	struct depot *d = &kc->depot;
-	uint64_t now = depot_lock(d);
+	uint64_t now = depot_lock(d, p->slot);
 	enum free_exchange r = FREE_RETRY;
 
 	pcc_catch_up_purge(kc, p, d);
-	p->magsize = d->magsize;
+	if (p->magsize != d->magsize) {
+		ms_trace(pcc_magsize, kc->id, p->slot, p->magsize, d->magsize);
+		p->magsize = d->magsize;
+	}
 	if (p->loaded->nr_rounds < p->magsize || p->prev->nr_rounds == 0) {
 		/* A grow (or a purge) made room: no exchange needed. */
 	} else if (d->empty) {
@@ -251,11 +267,16 @@ static enum free_exchange depot_get_empty(struct kmem_cache *kc, struct pcc *p)
 		d->nr_empty--;
 		mag_push(&d->not_empty, p->prev);
 		d->nr_not_empty++;
-		p->prev = p->loaded;
-		p->loaded = empty;
 		d->gets[KMEM_FREE_SIDE]++;
 		d->puts[KMEM_FREE_SIDE]++;
+		ms_trace(depot_get, kc->id, p->slot, KMEM_FREE_SIDE,
+			 empty->nr_rounds, d->nr_not_empty, d->nr_empty);
+		ms_trace(depot_put, kc->id, p->slot, KMEM_FREE_SIDE,
+			 p->prev->nr_rounds, d->nr_not_empty, d->nr_empty);
+		p->prev = p->loaded;
+		p->loaded = empty;
 	} else {
+		/* The depot_miss event follows once its outcome is known. */
 		d->misses[KMEM_FREE_SIDE]++;
 		r = FREE_MISS;
 	}
@@ -264,10 +285,11 @@ static enum free_exchange depot_get_empty(struct kmem_cache *kc, struct pcc *p)
 }
 
 /* A freshly allocated magazine joins the depot's empty list. */
-static void depot_add_empty(struct kmem_cache *kc, struct magazine *m)
+static void depot_add_empty(struct kmem_cache *kc, struct magazine *m,
+			    uint32_t slot)
 {
 	struct depot *d = &kc->depot;
-	uint64_t now = depot_lock(d);
+	uint64_t now = depot_lock(d, slot);
 
 	mag_push(&d->empty, m);
 	d->nr_empty++;
@@ -284,14 +306,19 @@ static void swap_mags(struct pcc *p, int side)
 	p->loaded = p->prev;
 	p->prev = t;
 	p->swaps[side]++;
+	ms_trace(mag_swap, p->cache_id, p->slot, side, p->loaded->nr_rounds,
+		 p->prev->nr_rounds);
 }
 
-static void *alloc_from_slab(struct kmem_cache *kc, int flags)
+static void *alloc_from_slab(struct kmem_cache *kc, int flags, uint32_t slot)
 {
 	void *obj = slab_alloc_obj(kc, flags);
 
 	if (obj && kc->debug)
 		debug_on_alloc(kc, obj, false);
+	ms_trace_full(alloc, kc->id, slot, (uint64_t)(uintptr_t)obj,
+		      MS_LAYER_SLAB);
+	(void)slot;
 	return obj;
 }
 
@@ -306,7 +333,7 @@ void *kmem_cache_alloc(struct kmem_cache *kc, int flags)
 	if (kc->no_mags) {
 		atomic_fetch_add_explicit(&kc->direct_allocs, 1,
 					  memory_order_relaxed);
-		return alloc_from_slab(kc, flags);
+		return alloc_from_slab(kc, flags, 0);
 	}
 	p = my_pcc(kc);
 	pcc_lock(p);
@@ -319,6 +346,8 @@ void *kmem_cache_alloc(struct kmem_cache *kc, int flags)
 			pcc_unlock(p);
 			if (kc->debug)
 				debug_on_alloc(kc, obj, true);
+			ms_trace_full(alloc, kc->id, p->slot,
+				      (uint64_t)(uintptr_t)obj, MS_LAYER_PCC);
 			return obj;
 		}
 		if (p->prev->nr_rounds) {
@@ -329,7 +358,7 @@ void *kmem_cache_alloc(struct kmem_cache *kc, int flags)
 			break;
 	}
 	pcc_unlock(p);
-	return alloc_from_slab(kc, flags);
+	return alloc_from_slab(kc, flags, p->slot);
 }
 
 void *kmem_cache_zalloc(struct kmem_cache *kc, int flags)
@@ -349,16 +378,21 @@ void *kmem_cache_zalloc(struct kmem_cache *kc, int flags)
 
 /* The free path's slow end: no empty magazine anywhere.  Allocates one
  * with no lock held; without one, the object goes back to its slab. */
-static bool free_needs_magazine(struct kmem_cache *kc, void *obj)
+static bool free_needs_magazine(struct kmem_cache *kc, void *obj,
+				uint32_t slot)
 {
 	struct magazine *m = magazine_alloc();
 
+	ms_trace(depot_miss, kc->id, slot, KMEM_FREE_SIDE,
+		 m ? MS_OUTCOME_NEW_MAGAZINE : MS_OUTCOME_NO_MAGAZINE);
 	if (!m) {
 		slab_destruct_and_free(kc, obj);
+		ms_trace_full(free, kc->id, slot, (uint64_t)(uintptr_t)obj,
+			      MS_LAYER_SLAB);
 		return false;
 	}
 	atomic_fetch_add(&kc->mags_allocated, 1);
-	depot_add_empty(kc, m);
+	depot_add_empty(kc, m, slot);
 	return true;
 }
 
@@ -378,16 +412,22 @@ void kmem_cache_free(struct kmem_cache *kc, void *obj)
 		atomic_fetch_add_explicit(&kc->direct_frees, 1,
 					  memory_order_relaxed);
 		slab_destruct_and_free(kc, obj);
+		ms_trace_full(free, kc->id, 0, (uint64_t)(uintptr_t)obj,
+			      MS_LAYER_SLAB);
 		return;
 	}
 	p = my_pcc(kc);
 	pcc_lock(p);
 	p->frees++;
 	for (;;) {
+		uint32_t slot;
+
 		if (p->loaded->nr_rounds < p->magsize) {
 			p->loaded->rounds[p->loaded->nr_rounds++] = obj;
 			p->hits++;
 			pcc_unlock(p);
+			ms_trace_full(free, kc->id, p->slot,
+				      (uint64_t)(uintptr_t)obj, MS_LAYER_PCC);
 			return;
 		}
 		if (p->prev->nr_rounds == 0) {
@@ -396,8 +436,9 @@ void kmem_cache_free(struct kmem_cache *kc, void *obj)
 		}
 		if (depot_get_empty(kc, p) == FREE_RETRY)
 			continue;
+		slot = p->slot;
 		pcc_unlock(p);
-		if (!free_needs_magazine(kc, obj))
+		if (!free_needs_magazine(kc, obj, slot))
 			return;
 		p = my_pcc(kc);         /* we may be on another CPU now */
 		pcc_lock(p);
@@ -455,6 +496,8 @@ int magazine_layer_init(struct kmem_cache *kc, unsigned int nr_pcc)
 	for (unsigned int i = 0; i < nr_pcc; i++) {
 		struct pcc *p = &kc->pccs[i];
 
+		p->cache_id = kc->id;
+		p->slot = i;
 		p->magsize = kc->depot.magsize;
 		p->loaded = magazine_alloc();
 		p->prev = magazine_alloc();

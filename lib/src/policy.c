@@ -73,6 +73,8 @@
  *   bucket_cache_reclaim().
  */
 #include "policy.h"
+#include "clock.h"
+#include "trace.h"
 
 #include <magslab/slab.h>
 
@@ -83,16 +85,22 @@
 unsigned int depot_set_magsize(struct depot *d, unsigned int magsize,
 			       enum resize_reason why)
 {
-	/* The reason is for trace events; the counters do not split by it. */
-	(void)why;
 	if (magsize < MAG_MIN_ROUNDS)
 		magsize = MAG_MIN_ROUNDS;
 	if (magsize > MAG_MAX_ROUNDS)
 		magsize = MAG_MAX_ROUNDS;
+	if (magsize == d->magsize)
+		return magsize;
 	if (magsize > d->magsize)
 		d->magsize_up++;
-	else if (magsize < d->magsize)
+	else
 		d->magsize_down++;
+	/* The window's age costs a clock read: only when it is recorded.
+	 * The reason goes only to the event; the counters do not split. */
+	if (ms_trace_enabled(magsize_bump))
+		ms_trace(magsize_bump, d->cache_id, d->magsize, magsize,
+			 (int)why, d->busy_count,
+			 magslab_now_ns() - d->busy_start);
 	d->magsize = magsize;
 	return magsize;
 }
@@ -220,6 +228,7 @@ static void akaros_reap(struct depot *d, uint64_t now, size_t *free_full,
 
 static const struct resize_policy policy_akaros = {
 	.name = "akaros",
+	.id = 0,
 	.contended = akaros_contended,
 	.acquired = no_acquired,
 	.reap = akaros_reap,
@@ -267,6 +276,7 @@ static void illumos_reap(struct depot *d, uint64_t now, size_t *free_full,
 
 static const struct resize_policy policy_illumos = {
 	.name = "illumos",
+	.id = 1,
 	.uses_intervals = true,
 	.contended = illumos_contended,
 	.acquired = illumos_acquired,
@@ -295,6 +305,7 @@ static void uma_reap(struct depot *d, uint64_t now, size_t *free_full,
 
 static const struct resize_policy policy_uma = {
 	.name = "uma",
+	.id = 2,
 	.contended = uma_contended,
 	.acquired = no_acquired,
 	.reap = uma_reap,
@@ -332,6 +343,7 @@ static void adaptive_acquired(struct depot *d, uint64_t now)
 
 static const struct resize_policy policy_adaptive = {
 	.name = "adaptive",
+	.id = 3,
 	.uses_intervals = true,
 	.contended = adaptive_contended,
 	.acquired = adaptive_acquired,

@@ -76,6 +76,7 @@ struct depot {
 
 struct resize_policy {
 	const char *name;
+	unsigned int id;        /* the trace enum: akaros 0, illumos 1, uma 2, adaptive 3 */
 	/* acquired() does work (intervals): callers must then read the clock
 	 * on every acquisition; otherwise only contention reads it. */
 	bool uses_intervals;

@@ -52,6 +52,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -347,6 +348,17 @@ static void slab_release(struct kmem_cache *kc, struct kmem_slab *s)
 /* ---------------------------------------------------------------------- */
 /* Objects in and out of slabs                                             */
 
+/* Doubles the bufctl hash (kc->lock held); a failure only costs speed. */
+static void grow_bufctl_hash(struct kmem_cache *kc)
+{
+	size_t old = kc->hash.nr_lists;
+	int rc = hash_grow(&kc->hash);
+
+	ms_trace(hash_resize, kc->id, MS_HASH_CACHE, (uint64_t)old,
+		 (uint64_t)kc->hash.nr_lists, (uint64_t)kc->hash.nr_items,
+		 rc ? 0 : kc->hash.last_resize_ns, (uint8_t)(rc == 0));
+}
+
 /* Takes one object from slab s (kc->lock held). */
 static void *slab_take(struct kmem_cache *kc, struct kmem_slab *s)
 {
@@ -360,7 +372,7 @@ static void *slab_take(struct kmem_cache *kc, struct kmem_slab *s)
 		obj = (void *)bc->hl.key;
 		hash_insert(&kc->hash, &bc->hl, bc->hl.key);
 		if (hash_needs_grow(&kc->hash))
-			(void)hash_grow(&kc->hash);
+			grow_bufctl_hash(kc);
 	} else {
 		obj = s->free_small;
 		s->free_small = *(void **)obj;
@@ -420,6 +432,8 @@ void *slab_alloc_obj(struct kmem_cache *kc, int flags)
 		}
 		slab_list_add(kc, s, SLAB_EMPTY);
 		kc->slab_grows++;
+		ms_trace(slab_grow, kc->id, (uint64_t)kc->slab_size,
+			 (uint32_t)kc->objs_per_slab);
 	}
 	obj = slab_take(kc, s);
 	pthread_mutex_unlock(&kc->lock);
@@ -696,6 +710,11 @@ static struct kmem_cache *cache_create(const char *name, size_t obj_size,
 		return NULL;
 	}
 	cache_list_add(kc);
+	ms_trace(cache_create, kc->id, kc->name, (uint64_t)kc->obj_size,
+		 (uint64_t)kc->align, (uint32_t)kc->flags,
+		 (uint8_t)kc->uses_bufctl, kc->nr_pcc, kc->depot.magsize,
+		 (int)kc->depot.policy->id, kc->depot.threshold,
+		 kc->depot.timeout_ns, arena_id(kc->source));
 	return kc;
 }
 
@@ -790,6 +809,8 @@ static size_t release_slabs(struct kmem_cache *kc, struct kmem_slab *s)
 		struct kmem_slab *next = s->next;
 
 		slab_release(kc, s);
+		ms_trace(slab_release, kc->id, (uint64_t)kc->slab_size,
+			 (uint32_t)kc->objs_per_slab);
 		bytes += kc->slab_size;
 		s = next;
 	}
@@ -811,6 +832,7 @@ int kmem_cache_destroy(struct kmem_cache *kc)
 		return -1;
 	}
 	cache_list_del(kc);
+	ms_trace(cache_destroy, kc->id, kc->name);
 	magazine_layer_drain(kc);
 	release_slabs(kc, take_empty_slabs(kc, 0));
 	magazine_layer_fini(kc);
@@ -823,18 +845,22 @@ int kmem_cache_destroy(struct kmem_cache *kc)
 
 size_t kmem_cache_reap(struct kmem_cache *kc)
 {
-	size_t bytes, keep;
+	size_t mag_bytes, slab_bytes, keep;
 
 	if (!kc) {
 		ms_error(EINVAL, "kmem_cache_reap: NULL cache");
 		return 0;
 	}
-	bytes = magazine_layer_reap(kc);
+	mag_bytes = magazine_layer_reap(kc);
 	pthread_mutex_lock(&kc->lock);
 	kc->reaps++;
 	keep = kc->reap_keep;
 	pthread_mutex_unlock(&kc->lock);
-	return bytes + release_slabs(kc, take_empty_slabs(kc, keep));
+	slab_bytes = release_slabs(kc, take_empty_slabs(kc, keep));
+	ms_trace(reap, kc->id, (uint64_t)(slab_bytes / kc->slab_size),
+		 (uint64_t)(mag_bytes / sizeof(struct magazine)),
+		 (uint64_t)(mag_bytes + slab_bytes));
+	return mag_bytes + slab_bytes;
 }
 
 int kmem_cache_set_reap_keep(struct kmem_cache *kc, size_t nr_slabs)
@@ -847,6 +873,11 @@ int kmem_cache_set_reap_keep(struct kmem_cache *kc, size_t nr_slabs)
 	kc->reap_keep = nr_slabs;
 	pthread_mutex_unlock(&kc->lock);
 	return 0;
+}
+
+uint32_t kmem_cache_id(const struct kmem_cache *kc)
+{
+	return kc ? kc->id : 0;
 }
 
 const char *kmem_cache_name(const struct kmem_cache *kc)

@@ -34,6 +34,8 @@ struct magazine {
 struct pcc {
 	atomic_int lock;
 	unsigned int magsize;           /* fill magazines up to this */
+	uint32_t cache_id;              /* for trace events */
+	uint32_t slot;                  /* this pcc's index */
 	struct magazine *loaded;
 	struct magazine *prev;
 	uint64_t purge_gen;             /* == depot.purge_gen unless purged */

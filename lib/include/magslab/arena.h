@@ -140,7 +140,9 @@ int arena_stats(struct arena *arena, struct arena_stats *st);
  * error handler. */
 int arena_check(struct arena *arena);
 
-/* Accessors; NULL gives "(null)", 0 and NULL. */
+/* Accessors; NULL gives "(null)", 0 and NULL.  arena_id() is the id trace
+ * events carry (1, 2, ... in creation order; 0 for NULL). */
+uint32_t arena_id(const struct arena *arena);
 const char *arena_name(const struct arena *arena);
 size_t arena_quantum(const struct arena *arena);
 struct arena *arena_source(const struct arena *arena);

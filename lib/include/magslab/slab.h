@@ -113,7 +113,13 @@ int magslab_set_ncpus(unsigned int nr_slots);
 int magslab_set_pcc_map(enum magslab_pcc_map map);
 int magslab_set_debug(int on);
 
+/* The id trace events carry (1, 2, ... in creation order). */
+uint32_t kmem_cache_id(const struct kmem_cache *kc);
 const char *kmem_cache_name(const struct kmem_cache *kc);
+
+/* Emits magslab:workload_phase (name, index): a marker workloads and users
+ * put in the trace at phase changes.  A no-op without a session. */
+void magslab_trace_phase(const char *name, unsigned int index);
 size_t kmem_cache_obj_size(const struct kmem_cache *kc);
 
 enum kmem_side { KMEM_ALLOC_SIDE = 0, KMEM_FREE_SIDE = 1 };
