@@ -11,6 +11,8 @@
 #   make uninstall PREFIX=/tmp/x
 #   make demo             (not ready yet: says so and fails)
 #   make clean
+#   make TRACE=0|1|full   tracing build mode (default 1; see "Tracing" below); every target
+#                         takes it, e.g. `make TRACE=0 check`
 #
 # All output goes under $(BUILD) (default build/).  Library sources are every lib/src/*.c;
 # tests are every tests/test_*.c (each a standalone cmocka program).
@@ -46,10 +48,36 @@ WFLAGS   := -Wall -Wextra -Werror
 STDFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -pthread
 INCLUDES := -Ilib/include -Ilib/src
 DEPFLAGS := -MMD -MP
-# What the shared library links against (also Libs.private in magslab.pc); add
-# -llttng-ust -ldl here when the tracepoint providers land.
-LIB_LDLIBS  := -pthread
-TEST_LDLIBS := -lcmocka -pthread -lm
+# ---- TRACE: begin (tracing build mode) ----------------------------------------------
+# TRACE=1 (default)  the LTTng-UST provider tracepoints/magslab_tp.c is compiled into
+#                    libmagslab (.so and .a) and every test; they link -llttng-ust -ldl.
+# TRACE=full         as 1, plus the per-object alloc/free events (MAGSLAB_TRACE_FULL=1).
+# TRACE=0            no provider, every tracepoint compiled away, no liblttng-ust anywhere.
+# The mode's -D flags are part of each configuration's compile command, so the flags stamp
+# (see "One build configuration") rebuilds every object when TRACE changes: objects of one
+# mode are never linked into another.  Why the provider lives inside libmagslab: the
+# comment at the top of tracepoints/magslab_tp.h.
+TRACE ?= 1
+ifeq ($(TRACE),0)
+TRACE_CFLAGS := -DMAGSLAB_TRACE=0 -DMAGSLAB_TRACE_FULL=0
+TRACE_SRCS   :=
+TRACE_LDLIBS :=
+else ifeq ($(TRACE),1)
+TRACE_CFLAGS := -DMAGSLAB_TRACE=1 -DMAGSLAB_TRACE_FULL=0 -Itracepoints
+TRACE_SRCS   := tracepoints/magslab_tp.c
+TRACE_LDLIBS := -llttng-ust -ldl
+else ifeq ($(TRACE),full)
+TRACE_CFLAGS := -DMAGSLAB_TRACE=1 -DMAGSLAB_TRACE_FULL=1 -Itracepoints
+TRACE_SRCS   := tracepoints/magslab_tp.c
+TRACE_LDLIBS := -llttng-ust -ldl
+else
+$(error TRACE must be 0, 1 or full (got '$(TRACE)'))
+endif
+# ---- TRACE: end ----------------------------------------------------------------------
+
+# What the shared library links against (also Libs.private in magslab.pc).
+LIB_LDLIBS  := -pthread $(TRACE_LDLIBS)
+TEST_LDLIBS := -lcmocka -pthread -lm $(TRACE_LDLIBS)
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	      -fno-sanitize-recover=all
@@ -96,10 +124,11 @@ FORCE:
 #   $(5) tests to build
 define config
 $(1)_CC      := $(3)
-$(1)_CFLAGS  := $(STDFLAGS) $(WFLAGS) $(4) $(INCLUDES)
+$(1)_CFLAGS  := $(STDFLAGS) $(WFLAGS) $(4) $(INCLUDES) $(TRACE_CFLAGS)
 $(1)_OBJDIR  := $(BUILD)/$(2)obj
 $(1)_TESTDIR := $(BUILD)/$(2)tests
-$(1)_LIBOBJS := $$(patsubst lib/src/%.c,$$($(1)_OBJDIR)/lib/%.o,$(LIB_SRCS))
+$(1)_LIBOBJS := $$(patsubst lib/src/%.c,$$($(1)_OBJDIR)/lib/%.o,$(LIB_SRCS)) \
+		$$(patsubst tracepoints/%.c,$$($(1)_OBJDIR)/tracepoints/%.o,$(TRACE_SRCS))
 $(1)_STAMP   := $$($(1)_OBJDIR)/.flags
 $(1)_TESTS   := $$(addprefix $$($(1)_TESTDIR)/,$(5))
 
@@ -109,6 +138,12 @@ $$($(1)_STAMP): FORCE
 		echo '$$($(1)_CC) $$($(1)_CFLAGS)' > $$@
 
 $$($(1)_OBJDIR)/lib/%.o: lib/src/%.c $$($(1)_STAMP)
+	@mkdir -p $$(@D)
+	@echo "  CC [$(1)] $$<"
+	@$$($(1)_CC) $$($(1)_CFLAGS) $(DEPFLAGS) -c $$< -o $$@
+
+# The tracepoint provider (TRACE=1/full only: it is in LIBOBJS only then).
+$$($(1)_OBJDIR)/tracepoints/%.o: tracepoints/%.c $$($(1)_STAMP)
 	@mkdir -p $$(@D)
 	@echo "  CC [$(1)] $$<"
 	@$$($(1)_CC) $$($(1)_CFLAGS) $(DEPFLAGS) -c $$< -o $$@
@@ -125,7 +160,8 @@ $$($(1)_TESTDIR)/%: $$($(1)_OBJDIR)/tests/%.o $$($(1)_LIBOBJS) | no-sources
 
 tests-$(1): $$($(1)_TESTS)
 
--include $$(wildcard $$($(1)_OBJDIR)/lib/*.d $$($(1)_OBJDIR)/tests/*.d)
+-include $$(wildcard $$($(1)_OBJDIR)/lib/*.d $$($(1)_OBJDIR)/tests/*.d \
+	$$($(1)_OBJDIR)/tracepoints/*.d)
 endef
 
 $(eval $(call config,plain,,$(CC),$(CFLAGS),$(SEL_TESTS)))
@@ -213,7 +249,7 @@ deps:
 # The runner builds each configuration itself (so that a build failure is counted
 # and the other configurations still run) and prints the TOTAL line last.
 RUN_TESTS = @MAKE="$(MAKE)" BUILD="$(BUILD)" TESTS="$(SEL_TESTS)" CC="$(CC)" \
-	SAN_CC="$(SAN_CC)" CONFIGS="$(1)" tests/run-tests.sh
+	SAN_CC="$(SAN_CC)" TRACE="$(TRACE)" CONFIGS="$(1)" tests/run-tests.sh
 
 check: deps
 	+$(call RUN_TESTS,plain asan tsan other)
@@ -234,3 +270,9 @@ demo: deps
 
 clean:
 	rm -rf $(BUILD)
+
+# Benchmarks (make bench): every bench/*.c as build/bin/bench-NAME.
+-include bench/bench.mk
+
+# Workload generators (make workloads): build/bin/magslab-workload.
+-include workloads/workloads.mk

@@ -13,7 +13,9 @@
  *           single-producer single-consumer ring of --ring slots: the
  *           producer allocates an object, writes one word and pushes it; the
  *           consumer pops it, reads the word and frees it (so every free is
- *           of an object another thread allocated).
+ *           of an object another thread allocated).  The ring publishes its
+ *           indices every --publish objects, so that its own cache-line
+ *           traffic stays small next to the allocator's.
  *
  * The allocators:
  *
@@ -92,19 +94,26 @@ struct opts {
 	unsigned int target_ms;
 	size_t batch;
 	size_t ring;
+	size_t publish;
 	const char *label;
 	bool stats;
 };
 
-/* A single-producer single-consumer ring.  Each side keeps its own index
- * and a cached copy of the other's on its own cache line. */
+/* A single-producer single-consumer ring with batched index updates (as
+ * in MCRingBuffer): each side publishes its index every --publish objects
+ * (and at the end of a measurement), and keeps a cached copy of the other
+ * side's published index next to its own, so the index cache lines move
+ * once per batch instead of once per object.  Deadlock-free as long as the
+ * ring holds more than 2 * (publish - 1) objects: a starving consumer means
+ * a producer with free slots. */
 struct ring {
-	_Alignas(CACHE_LINE) _Atomic size_t head;       /* producer's */
+	_Alignas(CACHE_LINE) _Atomic size_t head;       /* published by the producer */
 	size_t tail_cache;
-	_Alignas(CACHE_LINE) _Atomic size_t tail;       /* consumer's */
+	_Alignas(CACHE_LINE) _Atomic size_t tail;       /* published by the consumer */
 	size_t head_cache;
 	_Alignas(CACHE_LINE) void **slot;
 	size_t mask;
+	size_t publish;
 	void **pool;                    /* floor: the producer's objects */
 };
 
@@ -327,8 +336,9 @@ run_producer(enum kind k, struct worker *w)
 	struct ring *r = w->ring;
 	size_t cap = r->mask + 1;
 	size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	size_t pub = r->publish;
 
-	for (uint64_t i = 0; i < w->n; i++, h++) {
+	for (uint64_t i = 0; i < w->n; i++) {
 		uintptr_t *p;
 
 		if (k == K_FLOOR)       /* the ring alone: see the top */
@@ -344,8 +354,10 @@ run_producer(enum kind k, struct worker *w)
 				ring_wait(&spins);
 		}
 		r->slot[h & r->mask] = p;
-		atomic_store_explicit(&r->head, h + 1, memory_order_release);
+		if (++h % pub == 0)
+			atomic_store_explicit(&r->head, h, memory_order_release);
 	}
+	atomic_store_explicit(&r->head, h, memory_order_release);
 }
 
 static inline __attribute__((always_inline)) void
@@ -353,9 +365,10 @@ run_consumer(enum kind k, struct worker *w)
 {
 	struct ring *r = w->ring;
 	size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	size_t pub = r->publish;
 	uintptr_t sum = 0;
 
-	for (uint64_t i = 0; i < w->n; i++, t++) {
+	for (uint64_t i = 0; i < w->n; i++) {
 		uintptr_t *p;
 
 		if (t == r->head_cache) {
@@ -366,11 +379,13 @@ run_consumer(enum kind k, struct worker *w)
 				ring_wait(&spins);
 		}
 		p = r->slot[t & r->mask];
-		atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+		if (++t % pub == 0)
+			atomic_store_explicit(&r->tail, t, memory_order_release);
 		sum += *p;
 		if (k != K_FLOOR)
 			obj_free(k, w, p);
 	}
+	atomic_store_explicit(&r->tail, t, memory_order_release);
 	w->sink += sum;
 }
 
@@ -500,6 +515,7 @@ static void setup(struct bench *b)
 
 			r->slot = map_or_die(o->ring * sizeof(void *));
 			r->mask = o->ring - 1;
+			r->publish = o->publish;
 			if (o->kind == K_FLOOR) {
 				struct floor_tl fl = { .osize = fl_size };
 
@@ -627,6 +643,8 @@ static void usage(FILE *f)
 "  --reps N         measurements; the median is the result (default 3)\n"
 "  --batch N        objects per batch round (default 1000)\n"
 "  --ring N         xfer ring slots, a power of two (default 512)\n"
+"  --publish N      xfer: each side publishes its ring index every N objects,\n"
+"                   at most --ring / 2 (default 32; 1: every object)\n"
 "  --label NAME     name in the result line (default: the allocator; for\n"
 "                   malloc, the library malloc resolved to)\n"
 "  --stats          magslab: print the cache's statistics after the run\n"
@@ -679,7 +697,7 @@ static int lookup(const char *opt, const char *arg,
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_ALLOC = 256, O_PATTERN, O_SIZE, O_THREADS, O_OPS, O_TARGET,
-	       O_REPS, O_BATCH, O_RING, O_LABEL, O_STATS, O_HELP };
+	       O_REPS, O_BATCH, O_RING, O_PUBLISH, O_LABEL, O_STATS, O_HELP };
 	static const struct option longopts[] = {
 		{ "alloc", required_argument, NULL, O_ALLOC },
 		{ "pattern", required_argument, NULL, O_PATTERN },
@@ -690,6 +708,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "reps", required_argument, NULL, O_REPS },
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "ring", required_argument, NULL, O_RING },
+		{ "publish", required_argument, NULL, O_PUBLISH },
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "stats", no_argument, NULL, O_STATS },
 		{ "help", no_argument, NULL, O_HELP },
@@ -700,7 +719,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){
 		.kind = K_MAGSLAB, .pattern = P_PAIR, .size = 64, .threads = 1,
 		.ops = 0, .reps = 3, .target_ms = 300, .batch = 1000,
-		.ring = 512,
+		.ring = 512, .publish = 32,
 	};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -740,6 +759,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				bad_option("bad --ring '%s': want a power of two",
 					   optarg);
 			break;
+		case O_PUBLISH:
+			o->publish = parse_u64("--publish", optarg, 1, 1u << 23);
+			break;
 		case O_LABEL:
 			o->label = optarg;
 			break;
@@ -758,6 +780,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		bad_option("unexpected argument '%s'", argv[optind]);
+	if (o->publish > o->ring / 2) {
+		fprintf(stderr, "%s: --publish %zu: at most --ring / 2 = %zu "
+			"(try --help)\n", prog, o->publish, o->ring / 2);
+		exit(2);
+	}
 	if (o->pattern == P_XFER && o->threads % 2)
 		bad_option("--pattern xfer needs an even --threads, not %s",
 			   o->threads == 1 ? "1" : "an odd number");
@@ -801,7 +828,7 @@ int main(int argc, char **argv)
 	if (b->o.pattern == P_BATCH)
 		printf(" batch=%zu", b->o.batch);
 	if (b->o.pattern == P_XFER)
-		printf(" ring=%zu", b->o.ring);
+		printf(" ring=%zu publish=%zu", b->o.ring, b->o.publish);
 	printf("\n");
 	for (unsigned int r = 0; r < b->o.reps; r++) {
 		wall = measure(b, n);

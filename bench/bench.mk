@@ -1,5 +1,5 @@
 # bench/bench.mk — benchmarks, included at the end of the top-level Makefile
-# (it uses $(BUILD), $(CC), $(STDFLAGS), $(WFLAGS), $(STATIC_LIB) and
+# (it uses $(BUILD), $(CC), $(STDFLAGS), $(WFLAGS), $(STATIC_LIB), $(TRACE_LDLIBS) and
 # $(LIB_HDRS) from there).
 #
 #   make bench                       build every benchmark (not run them)
@@ -20,4 +20,4 @@ $(BUILD)/bin/bench-%: bench/%.c $(STATIC_LIB) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC+LD   $@"
 	@$(CC) $(filter-out -fPIC,$(STDFLAGS)) $(WFLAGS) $(BENCH_CFLAGS) \
-		-Ilib/include -o $@ $< $(STATIC_LIB) -pthread -lm
+		-Ilib/include -o $@ $< $(STATIC_LIB) $(TRACE_LDLIBS) -pthread -lm

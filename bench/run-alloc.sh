@@ -25,7 +25,8 @@
 # count.  Every process runs under a timeout; a failed cell shows as "fail".
 #
 # Environment: BUILD (default build), MAKE (default make), TIMEOUT (seconds
-# per process, default 120).
+# per process, default 120), BENCH_ALLOC_BIN (a bench-alloc binary to run
+# instead of building $BUILD/bin/bench-alloc, e.g. one built with other flags).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -33,7 +34,7 @@ ROOT=$PWD
 BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
 TIMEOUT=${TIMEOUT:-120}
-BIN=$BUILD/bin/bench-alloc
+BIN=${BENCH_ALLOC_BIN:-$BUILD/bin/bench-alloc}
 ORIG_CMD="bench/run-alloc.sh${*:+ $*}"
 
 sizes=64,256,4096
@@ -127,12 +128,16 @@ done
 # Build.  bench/bench.mk holds the rule; use it directly if the top-level
 # Makefile does not include it.
 
-if grep -Eq '^[[:space:]]*-?include[[:space:]].*bench/bench\.mk' Makefile; then
-	mkcmd=("$MAKE" --no-print-directory BUILD="$BUILD")
-else
-	mkcmd=("$MAKE" --no-print-directory -f Makefile -f bench/bench.mk BUILD="$BUILD")
+if [[ -z ${BENCH_ALLOC_BIN:-} ]]; then
+	if grep -Eq '^[[:space:]]*-?include[[:space:]].*bench/bench\.mk' Makefile; then
+		mkcmd=("$MAKE" --no-print-directory BUILD="$BUILD")
+	else
+		mkcmd=("$MAKE" --no-print-directory -f Makefile -f bench/bench.mk
+		       BUILD="$BUILD")
+	fi
+	"${mkcmd[@]}" lib "$BIN" >&2
 fi
-"${mkcmd[@]}" lib "$BIN" >&2
+[[ -x $BIN ]] || { echo "run-alloc: no $BIN" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------
 # Run.
@@ -403,9 +408,11 @@ count to about $target_ms ms per measurement; the later ones reuse it.
 - **pair**: allocate, write one word, free; **batch**: $((1000)) allocations
   (one word written to each), then the $((1000)) frees in allocation order;
   **xfer**: threads 2k and 2k+1 are producer and consumer joined by an SPSC
-  ring of 512 slots: the producer allocates and writes a word, the consumer
-  reads it and frees.  In xfer the floor is the ring alone (objects cycle
-  through a private pool; no allocator).
+  ring of 512 slots whose indices are published every 32 objects: the
+  producer allocates and writes a word, the consumer reads it and frees.
+  In xfer the floor is the ring alone (objects cycle through a private pool;
+  no allocator): the cost of moving an object's cache line and the ring's
+  between the CPUs, which every allocator pays on top of its own.
 - An operation is one allocation or one free.  ns/op = wall x min(threads,
   cores) / operations; thread i is pinned to CPU i mod cores.  Equal ns/op at
   1 and N threads is perfect scaling (at 8 threads, 4 threads share a core).

@@ -7,7 +7,8 @@
 #               plain  tests/test_*.c built with $CC (-O2 -g)
 #               asan   same, with $SAN_CC -fsanitize=address,undefined
 #               tsan   tests/test_*_mt.c with $SAN_CC -fsanitize=thread
-#               other  shell-level checks (README example, clang -Werror build)
+#               other  shell-level checks (README example, clang -Werror build,
+#                      TRACE=0 and TRACE=full builds)
 #   TESTS     test names to run (default: every tests/test_*.c)
 #   BUILD     build directory (default build)
 #   MAKE      make program (default make)
@@ -290,11 +291,137 @@ check_clang_build() {
 	"$MAKE" --no-print-directory "${JOBS[@]}" lib CC=clang BUILD="$dir"
 }
 
+# ---- TRACE checks: begin (the tracing build modes; see TRACE in the Makefile) ----------
+# Every step below checks its own status: other_check runs the check inside an `if`,
+# where bash ignores `set -e`.
+
+# trace_fail <message>: say why a TRACE check failed, and fail.
+trace_fail() {
+	echo "FAIL: $*"
+	return 1
+}
+
+# `make TRACE=0` must give a library with no LTTng in it at all: no liblttng NEEDED,
+# no lttng symbol in libmagslab.so's dynamic symbol table nor in libmagslab.a, no
+# -llttng-ust in magslab.pc; and every ```c block of README.md must build against
+# that install through pkg-config (shared, and static with --static), run, and load
+# no liblttng.
+check_trace0_build() {
+	local dir="$BUILD/trace0" prefix so pc n i bin word out
+	local -a flags sflags args
+	rm -rf "$dir"
+	mkdir -p "$dir" || return 1
+	prefix=$(cd "$dir" && pwd)/prefix
+	"$MAKE" --no-print-directory "${JOBS[@]}" install TRACE=0 BUILD="$dir" \
+		PREFIX="$prefix" || trace_fail "make install TRACE=0 failed" || return 1
+	so="$prefix/lib/libmagslab.so"
+	pc="$prefix/lib/pkgconfig/magslab.pc"
+	echo "+ readelf -d $so | grep NEEDED"
+	out=$(readelf -d "$so") || trace_fail "readelf -d $so failed" || return 1
+	grep NEEDED <<<"$out"
+	if grep NEEDED <<<"$out" | grep -i lttng; then
+		trace_fail "TRACE=0 libmagslab.so needs liblttng"
+		return 1
+	fi
+	echo "+ nm -D $so | grep -i lttng"
+	out=$(nm -D "$so") || trace_fail "nm -D $so failed" || return 1
+	if grep -i lttng <<<"$out"; then
+		trace_fail "TRACE=0 libmagslab.so has lttng symbols"
+		return 1
+	fi
+	echo "+ nm $prefix/lib/libmagslab.a | grep -i lttng"
+	out=$(nm "$prefix/lib/libmagslab.a") || trace_fail "nm libmagslab.a failed" || return 1
+	if grep -i lttng <<<"$out"; then
+		trace_fail "TRACE=0 libmagslab.a has lttng symbols"
+		return 1
+	fi
+	echo "+ grep -v '^#' $pc | grep -i lttng"
+	if grep -v '^#' "$pc" | grep -i lttng; then
+		trace_fail "TRACE=0 magslab.pc names lttng"
+		return 1
+	fi
+	awk -v dir="$dir" '
+	     /^```c[[:space:]]*$/ { inblock = 1; n++; next }
+	     inblock && /^```/ { inblock = 0; next }
+	     inblock { print > (dir "/example" n ".c") }
+	     END { if (!n) exit 1 }' README.md ||
+		trace_fail "README.md has no \`\`\`c block" || return 1
+	n=$(find "$dir" -maxdepth 1 -name 'example*.c' | wc -l)
+	out=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs magslab) ||
+		trace_fail "pkg-config --cflags --libs magslab failed" || return 1
+	read -r -a flags <<<"$out"
+	# Static: the --static flags, with the archive itself in place of -lmagslab.
+	out=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" \
+		pkg-config --static --cflags --libs magslab) ||
+		trace_fail "pkg-config --static --cflags --libs magslab failed" || return 1
+	sflags=()
+	for word in $out; do
+		[[ $word == -lmagslab ]] && word="$prefix/lib/libmagslab.a"
+		sflags+=("$word")
+	done
+	for ((i = 1; i <= n; i++)); do
+		for bin in "example$i" "example$i-static"; do
+			if [[ $bin == *-static ]]; then
+				args=("${sflags[@]}")
+			else
+				args=("${flags[@]}")
+			fi
+			echo "+ $CC -std=c11 -Wall -Wextra -Werror $dir/example$i.c ${args[*]} -pthread -o $dir/$bin"
+			"$CC" -std=c11 -Wall -Wextra -Werror "$dir/example$i.c" "${args[@]}" \
+				-pthread -o "$dir/$bin" || trace_fail "$bin did not build" || return 1
+			out=$(LD_LIBRARY_PATH="$prefix/lib" ldd "$dir/$bin") ||
+				trace_fail "ldd $bin failed" || return 1
+			if grep -i lttng <<<"$out"; then
+				trace_fail "$bin loads liblttng"
+				return 1
+			fi
+			LD_LIBRARY_PATH="$prefix/lib" "$dir/$bin" >"$dir/$bin.out" ||
+				trace_fail "$bin exited with status $?" || return 1
+			echo "$bin: exit status 0, no liblttng loaded"
+		done
+	done
+}
+
+# `make TRACE=full` (the per-object alloc/free events too) must build the library and
+# the test programs warning-free (-Werror is always on; the log is also searched for
+# linker warnings) with gcc and with clang, and those events must be in the library.
+check_trace_full_build() {
+	local cc dir log sym out
+	for cc in gcc clang; do
+		dir="$BUILD/trace-full-$cc"
+		log="$dir.log"
+		rm -rf "$dir"
+		echo "+ $MAKE lib tests-plain TRACE=full CC=$cc BUILD=$dir"
+		"$MAKE" --no-print-directory "${JOBS[@]}" lib tests-plain TRACE=full \
+			CC="$cc" BUILD="$dir" >"$log" 2>&1
+		local rc=$?
+		cat "$log"
+		((rc == 0)) || trace_fail "make TRACE=full CC=$cc failed" || return 1
+		if grep -i 'warning' "$log"; then
+			trace_fail "TRACE=full $cc build printed warnings"
+			return 1
+		fi
+		out=$(nm "$dir/lib/libmagslab.a") || trace_fail "nm libmagslab.a failed" || return 1
+		for sym in alloc free workload_phase; do
+			grep -q " [DdBb] lttng_ust_tracepoint_magslab___$sym\$" <<<"$out" ||
+				trace_fail "TRACE=full $cc: no magslab:$sym tracepoint" || return 1
+		done
+		out=$(readelf -d "$dir/lib/libmagslab.so") || trace_fail "readelf failed" || return 1
+		grep NEEDED <<<"$out" | grep -c 'liblttng-ust\.so' >/dev/null ||
+			trace_fail "TRACE=full $cc: libmagslab.so does not need liblttng-ust" ||
+			return 1
+		echo "TRACE=full $cc: built warning-free; alloc, free, workload_phase present"
+	done
+}
+# ---- TRACE checks: end ------------------------------------------------------------
+
 run_other() {
 	rm -rf "${LOGS:?}/other"
 	say "== other: shell-level checks"
 	other_check readme-example check_readme_example
 	other_check clang-build check_clang_build
+	other_check trace0-build check_trace0_build            # TRACE
+	other_check trace-full-build check_trace_full_build    # TRACE
 }
 
 for cfg in $CONFIGS; do

@@ -43,6 +43,22 @@
  * which `lttng enable-event -u 'magslab:*'` does not record unless asked
  * with --loglevel=TRACE_DEBUG_LINE.
  */
+/*
+ * Every call site, the tracepoint definitions and the provider are in the
+ * same module (libmagslab.so, or the program libmagslab.a is linked into),
+ * so none of the lttng_ust_tracepoint_magslab___* / provider symbols need to
+ * be exported: keep them out of libmagslab.so's dynamic symbol table (its
+ * ABI) and from interposing with another copy of the library.  Must come
+ * before the first include of <lttng/tracepoint.h> in a translation unit,
+ * which is why this header is the only way library code reaches it.
+ */
+#ifndef LTTNG_UST_TRACEPOINT_HIDDEN_DEFINITION
+#define LTTNG_UST_TRACEPOINT_HIDDEN_DEFINITION
+#endif
+#ifndef LTTNG_UST_TRACEPOINT_PROVIDER_HIDDEN_DEFINITION
+#define LTTNG_UST_TRACEPOINT_PROVIDER_HIDDEN_DEFINITION
+#endif
+
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
 #define LTTNG_UST_TRACEPOINT_PROVIDER magslab
 
@@ -57,6 +73,25 @@
 
 #ifndef MAGSLAB_TRACE_FULL
 #define MAGSLAB_TRACE_FULL 0
+#endif
+
+/* The arguments of cache_create, in field order (see the shim below). */
+#ifndef MAGSLAB_TP_CACHE_CREATE_STRUCT
+#define MAGSLAB_TP_CACHE_CREATE_STRUCT
+struct magslab_tp_cache_create {
+	uint32_t cache;
+	const char *name;
+	uint64_t obj_size;
+	uint64_t align;
+	uint32_t flags;
+	uint8_t uses_bufctl;
+	uint32_t nr_pcc;
+	uint32_t magsize;
+	int policy;
+	uint64_t threshold;
+	uint64_t timeout_ns;
+	uint32_t source;
+};
 #endif
 
 /* ---- enumerations (docs/events.md "Enumerations") ---- */
@@ -113,37 +148,57 @@ LTTNG_UST_TRACEPOINT_ENUM(magslab, layer,
 
 /* ---- caches ---- */
 
+/*
+ * cache_create has 12 fields, and an LTTng-UST tracepoint takes at most 10
+ * arguments (LTTNG_UST_TP_ARGS: "up to 10 tuples").  So the tracepoint itself
+ * takes one pointer to a struct holding the 12 values, and the shim after it
+ * keeps the call as docs/events.md and lib/src/trace.h have it,
+ *     ms_trace(cache_create, cache, name, obj_size, ..., source);
+ * by packing the 12 arguments into a compound literal (converted as function
+ * arguments would be) only once the tracepoint is known to be enabled.
+ */
 LTTNG_UST_TRACEPOINT_EVENT(magslab, cache_create,
 	LTTNG_UST_TP_ARGS(
-		uint32_t, cache,
-		const char *, name,
-		uint64_t, obj_size,
-		uint64_t, align,
-		uint32_t, flags,
-		uint8_t, uses_bufctl,
-		uint32_t, nr_pcc,
-		uint32_t, magsize,
-		int, policy,
-		uint64_t, threshold,
-		uint64_t, timeout_ns,
-		uint32_t, source
+		const struct magslab_tp_cache_create *, a
 	),
 	LTTNG_UST_TP_FIELDS(
-		lttng_ust_field_integer(uint32_t, cache, cache)
-		lttng_ust_field_string(name, name)
-		lttng_ust_field_integer(uint64_t, obj_size, obj_size)
-		lttng_ust_field_integer(uint64_t, align, align)
-		lttng_ust_field_integer_hex(uint32_t, flags, flags)
-		lttng_ust_field_integer(uint8_t, uses_bufctl, uses_bufctl)
-		lttng_ust_field_integer(uint32_t, nr_pcc, nr_pcc)
-		lttng_ust_field_integer(uint32_t, magsize, magsize)
-		lttng_ust_field_enum(magslab, policy, int, policy, policy)
-		lttng_ust_field_integer(uint64_t, threshold, threshold)
-		lttng_ust_field_integer(uint64_t, timeout_ns, timeout_ns)
-		lttng_ust_field_integer(uint32_t, source, source)
+		lttng_ust_field_integer(uint32_t, cache, a->cache)
+		lttng_ust_field_string(name, a->name)
+		lttng_ust_field_integer(uint64_t, obj_size, a->obj_size)
+		lttng_ust_field_integer(uint64_t, align, a->align)
+		lttng_ust_field_integer_hex(uint32_t, flags, a->flags)
+		lttng_ust_field_integer(uint8_t, uses_bufctl, a->uses_bufctl)
+		lttng_ust_field_integer(uint32_t, nr_pcc, a->nr_pcc)
+		lttng_ust_field_integer(uint32_t, magsize, a->magsize)
+		lttng_ust_field_enum(magslab, policy, int, policy, a->policy)
+		lttng_ust_field_integer(uint64_t, threshold, a->threshold)
+		lttng_ust_field_integer(uint64_t, timeout_ns, a->timeout_ns)
+		lttng_ust_field_integer(uint32_t, source, a->source)
 	)
 )
 LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, cache_create, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+
+/*
+ * The shim: lttng_ust_tracepoint(magslab, cache_create, ...) calls
+ * lttng_ust_tracepoint_cb_magslab___cache_create(...) (the 2.13 API's
+ * lttng_ust_do_tracepoint()); this function-like macro, defined after that
+ * function, takes the 12 arguments in field order.  Not needed (and not
+ * defined) in the probe translation unit, which calls no tracepoint.
+ */
+#if !defined(MAGSLAB_TP_CACHE_CREATE_SHIM) && !defined(LTTNG_UST_TRACEPOINT_CREATE_PROBES)
+#define MAGSLAB_TP_CACHE_CREATE_SHIM
+#define lttng_ust_tracepoint_cb_magslab___cache_create(cache_, name_, obj_size_, \
+		align_, flags_, uses_bufctl_, nr_pcc_, magsize_, policy_,        \
+		threshold_, timeout_ns_, source_)                                \
+	lttng_ust_tracepoint_cb_magslab___cache_create(                          \
+		&(const struct magslab_tp_cache_create){                         \
+			.cache = (cache_), .name = (name_),                      \
+			.obj_size = (obj_size_), .align = (align_),              \
+			.flags = (flags_), .uses_bufctl = (uses_bufctl_),        \
+			.nr_pcc = (nr_pcc_), .magsize = (magsize_),              \
+			.policy = (policy_), .threshold = (threshold_),          \
+			.timeout_ns = (timeout_ns_), .source = (source_) })
+#endif
 
 LTTNG_UST_TRACEPOINT_EVENT(magslab, cache_destroy,
 	LTTNG_UST_TP_ARGS(

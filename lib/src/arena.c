@@ -288,6 +288,39 @@ static void tree_insert(struct arena *a, struct btag *bt)
 	rb_insert_fixup(&a->all_tags, &bt->all_link);
 }
 
+/* Links bt right after pos in address order, without a descent from the
+ * root: a split piece's place is already known. */
+static void tree_insert_after(struct arena *a, struct btag *pos,
+			      struct btag *bt)
+{
+	struct rb_node *n = &pos->all_link;
+
+	if (!n->right) {
+		rb_link(&bt->all_link, n, &n->right);
+	} else {
+		for (n = n->right; n->left; n = n->left)
+			;
+		rb_link(&bt->all_link, n, &n->left);
+	}
+	rb_insert_fixup(&a->all_tags, &bt->all_link);
+}
+
+/* Links bt right before pos in address order. */
+static void tree_insert_before(struct arena *a, struct btag *pos,
+			       struct btag *bt)
+{
+	struct rb_node *n = &pos->all_link;
+
+	if (!n->left) {
+		rb_link(&bt->all_link, n, &n->left);
+	} else {
+		for (n = n->left; n->right; n = n->right)
+			;
+		rb_link(&bt->all_link, n, &n->right);
+	}
+	rb_insert_fixup(&a->all_tags, &bt->all_link);
+}
+
 static void tree_remove(struct arena *a, struct btag *bt)
 {
 	rb_erase(&a->all_tags, &bt->all_link);
@@ -624,7 +657,9 @@ static bool seg_fit(const struct arena *a, const struct btag *bt,
 	return false;
 }
 
-/* Smallest segment of list i that fits r (best fit inside one list). */
+/* Smallest segment of list i that fits r (best fit inside one list); an
+ * exact fit ends the walk, as nothing can beat it (vmem does the same: a
+ * list can hold hundreds of thousands of segments). */
 static struct btag *best_in_list(struct arena *a, unsigned int i,
 				 const struct request *r, uintptr_t *addr)
 {
@@ -641,6 +676,8 @@ static struct btag *best_in_list(struct arena *a, unsigned int i,
 			best = bt;
 			*addr = x;
 		}
+		if (best && best->size == r->size)
+			break;
 	}
 	return best;
 }
@@ -668,19 +705,42 @@ static uint64_t lists_from(const struct arena *a, unsigned int i)
 	return i >= NR_FREE_LISTS ? 0 : a->free_mask & (~0ull << i);
 }
 
+/* The list from which every segment surely fits r: size rounded up to a
+ * power of two; with an alignment (and nothing else), size + step -
+ * quantum, since a segment that long holds an aligned block wherever it
+ * starts.  Other constraints have no such list: NR_FREE_LISTS. */
+static unsigned int sure_fit_list(const struct request *r, size_t quantum)
+{
+	size_t need = r->size;
+
+	if (r->constrained) {
+		if (r->phase || r->nocross || r->minaddr || r->maxaddr ||
+		    need > SIZE_MAX - r->step)
+			return NR_FREE_LISTS;
+		need += r->step - quantum;
+	}
+	return is_pow2(need) ? floor_log2(need) : floor_log2(need) + 1;
+}
+
 static struct btag *find_instant(struct arena *a, const struct request *r,
 				 uintptr_t *addr)
 {
 	unsigned int own = floor_log2(r->size);
+	unsigned int sure = sure_fit_list(r, a->quantum);
 	unsigned int i = is_pow2(r->size) ? own : own + 1;
-	uint64_t m = lists_from(a, i);
+	uint64_t m = lists_from(a, sure);
 
-	if (m && !r->constrained) {
+	if (m) {
 		struct btag *bt = a->free_lists[__builtin_ctzll(m)];
 
-		*addr = bt->start;
-		return bt;
+		if (!r->constrained)
+			*addr = bt->start;
+		else if (!seg_fit(a, bt, r, 0, addr))
+			bt = NULL;      /* cannot happen: sure_fit_list */
+		if (bt)
+			return bt;
 	}
+	m = lists_from(a, i);
 	for (; m; m &= m - 1) {
 		struct btag *bt = first_in_list(a, __builtin_ctzll(m), r, addr);
 
@@ -690,16 +750,18 @@ static struct btag *find_instant(struct arena *a, const struct request *r,
 	return best_in_list(a, own, r, addr);
 }
 
+/* Best fit in the size's own list, else the first fit of the lists above
+ * (every segment there is at least twice the smallest that would do, so
+ * searching them for the smallest buys little and costs a whole walk). */
 static struct btag *find_best(struct arena *a, const struct request *r,
 			      uintptr_t *addr)
 {
-	for (uint64_t m = lists_from(a, floor_log2(r->size)); m; m &= m - 1) {
-		struct btag *bt = best_in_list(a, __builtin_ctzll(m), r, addr);
+	unsigned int own = floor_log2(r->size);
+	struct btag *bt = best_in_list(a, own, r, addr);
 
-		if (bt)
-			return bt;
-	}
-	return NULL;
+	for (uint64_t m = lists_from(a, own + 1); !bt && m; m &= m - 1)
+		bt = first_in_list(a, __builtin_ctzll(m), r, addr);
+	return bt;
 }
 
 /* Address-order walk from from (inclusive) to stop (exclusive, NULL: end). */
@@ -741,7 +803,7 @@ static void carve_segment(struct arena *a, struct btag *bt, uintptr_t addr,
 		front->size = addr - bt->start;
 		bt->start = addr;
 		bt->size -= front->size;
-		tree_insert(a, front);
+		tree_insert_before(a, bt, front);
 		free_list_insert(a, front);
 	}
 	if (bt->size > size) {
@@ -750,7 +812,7 @@ static void carve_segment(struct arena *a, struct btag *bt, uintptr_t addr,
 		back->start = addr + size;
 		back->size = bt->size - size;
 		bt->size = size;
-		tree_insert(a, back);
+		tree_insert_after(a, bt, back);
 		free_list_insert(a, back);
 	}
 	track_alloc(a, bt);

@@ -50,10 +50,11 @@ struct arena;
 
 /* Fit policies, given per call in flags (or as the arena default at create).
  * Instant fit: the first segment of the first non-empty free list at or above
- * the list of size rounded up to a power of two (constant time), falling back
- * to a best-fit search of the size's own list before failing.  Best fit: the
- * smallest fitting segment of the size's own list, else the first segment of
- * the next non-empty list.  Next fit: the first free segment at or after the
+ * the list of size rounded up to a power of two (constant time; for an
+ * xalloc with only an alignment, of size + align - quantum), falling back to
+ * a search of the lists below before failing.  Best fit: the smallest
+ * fitting segment of the size's own list (an exact fit ends the search),
+ * else the first fitting segment of the lists above.  Next fit: the first free segment at or after the
  * end of the previous next-fit allocation, wrapping around (a rotor, for IDs
  * that should not be reused soon). */
 #define ARENA_INSTANTFIT   (1 << 8)

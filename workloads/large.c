@@ -1,0 +1,214 @@
+/*
+ * workloads/large.c — "large": a ramp of live large objects, then a release.
+ *
+ * Objects above 512 bytes live in bufctl slabs: the cache keeps a hash from
+ * each object handed out of a slab to its bufctl, and doubles the hash when
+ * it gets crowded.  Every thread allocates --live objects one by one
+ * (holding them all: the ramp), then frees them all (the release: random
+ * order by default), and starts again.  The hash grows during the first
+ * ramp; the later ramps show whether it is sized for the peak (no more
+ * resizes) and what the magazines keep of a release.
+ */
+#include "workload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum release_order { REL_RANDOM, REL_LIFO, REL_FIFO };
+static const char *const release_names[] = { "random", "lifo", "fifo" };
+
+struct large_cfg {
+	struct kmem_cache *kc;
+	unsigned int live;           /* objects per thread at the top of a ramp */
+	enum release_order order;
+	unsigned int ramps;          /* 0: until --duration/--ops */
+	/* thread 0's samples at the top of each of its ramps */
+	pthread_mutex_t lock;
+	uint64_t nr_ramps;
+	uint64_t peak_hash_lists, peak_hash_items, peak_live, peak_slabs;
+	uint64_t peak_hash_resizes;
+};
+
+static void large_help(FILE *f)
+{
+	fputs(
+"usage: magslab-workload large [options]\n"
+"\n"
+"One cache of --objsize objects (default 1024 here: above 512 bytes, so\n"
+"bufctl slabs with an object -> bufctl hash).  Every thread, in ramps:\n"
+"allocate --live objects one by one, keeping them all, then free them all\n"
+"(the release), and start again.  The hash grows during the first ramp\n"
+"(hash_resizes, hash_lists in the JSON; \"ramp_peak\" holds what thread 0\n"
+"saw at the top of its ramps); the magazines absorb the start of every\n"
+"release and the depot the rest.  In ops mode (--ops) the last ramp may be\n"
+"cut short; the release at the end is counted too.\n"
+"The operation sequence of a thread depends only on --seed and its index.\n"
+"\n"
+"Options:\n"
+"  --live N           live objects per thread at the top of a ramp\n"
+"                     (default 8192)\n"
+"  --release random|lifo|fifo   release order (default random)\n"
+"  --ramps R          stop after R ramps per thread (default: run for\n"
+"                     --duration or --ops)\n"
+"\n", f);
+	wl_usage_common(f);
+}
+
+static int large_opt(struct wl_opts *o, int argc, char **argv, int *i,
+		     void *ctx)
+{
+	struct large_cfg *c = ctx;
+	const char *v;
+	int r;
+
+	if ((r = wl_opt_value(o, argc, argv, i, "--live", &v)) != 0) {
+		if (r < 0 || wl_parse_uint(o, "--live", v, &c->live))
+			return -1;
+		if (c->live == 0)
+			return wl_error(o, "--live: must be more than 0");
+		return 1;
+	}
+	if ((r = wl_opt_value(o, argc, argv, i, "--ramps", &v)) != 0) {
+		if (r < 0 || wl_parse_uint(o, "--ramps", v, &c->ramps))
+			return -1;
+		if (c->ramps == 0)
+			return wl_error(o, "--ramps: must be more than 0");
+		return 1;
+	}
+	if ((r = wl_opt_value(o, argc, argv, i, "--release", &v)) != 0) {
+		if (r < 0)
+			return -1;
+		for (int k = 0; k < 3; k++) {
+			if (strcmp(v, release_names[k]) == 0) {
+				c->order = (enum release_order)k;
+				return 1;
+			}
+		}
+		return wl_error(o, "--release: '%s' is not random, lifo or fifo",
+				v);
+	}
+	return 0;
+}
+
+static void large_sample(struct large_cfg *c)
+{
+	struct kmem_cache_stats st;
+
+	if (kmem_cache_stats(c->kc, &st) != 0)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->nr_ramps++;
+	if (st.hash_lists > c->peak_hash_lists)
+		c->peak_hash_lists = st.hash_lists;
+	if (st.hash_items > c->peak_hash_items)
+		c->peak_hash_items = st.hash_items;
+	if (st.live_objs > c->peak_live)
+		c->peak_live = st.live_objs;
+	if (st.slabs > c->peak_slabs)
+		c->peak_slabs = st.slabs;
+	c->peak_hash_resizes = st.hash_resizes;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void large_release(const struct large_cfg *c, struct wl_thread *t,
+			  void **objs, unsigned int n)
+{
+	if (c->order == REL_RANDOM) {
+		for (unsigned int a = n; a > 1; a--) {
+			unsigned int b = (unsigned int)wl_rng_below(&t->rng, a);
+			void *tmp = objs[a - 1];
+
+			objs[a - 1] = objs[b];
+			objs[b] = tmp;
+		}
+	}
+	for (unsigned int a = 0; a < n; a++)
+		kmem_cache_free(c->kc, objs[c->order == REL_LIFO ? n - 1 - a : a]);
+	wl_count(t, n);
+}
+
+static void large_thread(struct wl_thread *t)
+{
+	struct large_cfg *c = t->arg;
+	void **objs = malloc(c->live * sizeof(*objs));
+	unsigned int ramps = 0;
+
+	if (!objs) {
+		wl_fail(t);
+		return;
+	}
+	while (!wl_stopping(t) && (!c->ramps || ramps < c->ramps)) {
+		unsigned int n = 0;
+
+		while (n < c->live && !wl_stopping(t)) {
+			objs[n] = kmem_cache_alloc(c->kc, MEM_WAIT);
+			if (!objs[n]) {
+				wl_fail(t);
+				break;
+			}
+			*(volatile unsigned char *)objs[n] = (unsigned char)n;
+			n++;
+			wl_count(t, 1);
+		}
+		if (t->index == 0 && n == c->live)
+			large_sample(c);
+		large_release(c, t, objs, n);
+		ramps++;
+		if (t->failed)
+			break;
+	}
+	free(objs);
+}
+
+static void large_params(struct wl_json *j, void *arg)
+{
+	const struct large_cfg *c = arg;
+
+	wl_json_ku64(j, "live", c->live);
+	wl_json_kstr(j, "release", release_names[c->order]);
+	wl_json_ku64(j, "ramps", c->ramps);
+}
+
+static void large_extra(struct wl_json *j, void *arg)
+{
+	const struct large_cfg *c = arg;
+
+	wl_json_key(j, "ramp_peak");
+	wl_json_obj_begin(j);
+	wl_json_ku64(j, "thread0_ramps", c->nr_ramps);
+	wl_json_ku64(j, "hash_lists", c->peak_hash_lists);
+	wl_json_ku64(j, "hash_items", c->peak_hash_items);
+	wl_json_ku64(j, "hash_resizes", c->peak_hash_resizes);
+	wl_json_ku64(j, "live_objs", c->peak_live);
+	wl_json_ku64(j, "slabs", c->peak_slabs);
+	wl_json_obj_end(j);
+}
+
+int wl_large_main(int argc, char **argv)
+{
+	struct large_cfg c = { .live = 8192, .order = REL_RANDOM };
+	struct wl_opts o;
+	struct wl_run run;
+	int r;
+
+	wl_opts_init(&o, "large");
+	o.objsize = 1024;
+	r = wl_parse_args(argc, argv, &o, large_opt, &c, large_help);
+	if (r)
+		return r > 0 ? 0 : 2;
+	if (wl_apply_opts(&o))
+		return 2;
+	pthread_mutex_init(&c.lock, NULL);
+	c.kc = wl_cache_create(&o, "wl-large", o.objsize, 0);
+	if (!c.kc)
+		return 1;
+	wl_run_init(&run, &o);
+	wl_run_add_cache(&run, c.kc);
+	wl_run_threads(&run, o.threads, large_thread, &c);
+	r = wl_report(&run, "large", large_params, large_extra, &c);
+	if (kmem_cache_destroy(c.kc) != 0)
+		r = -1;
+	pthread_mutex_destroy(&c.lock);
+	return run.failed || r ? 1 : 0;
+}

@@ -1,0 +1,355 @@
+/*
+ * workloads/workload.h — the framework every magslab-workload subcommand is
+ * built on: common options, applying them to the library and to caches, a
+ * JSON writer for the result object, timing, a per-thread seeded RNG,
+ * pinning, and a thread runner with a stop rule, a warm-up snapshot and
+ * progress lines.
+ *
+ * A subcommand's life, in order:
+ *
+ *   struct wl_opts o;
+ *   wl_opts_init(&o, "pair");                 defaults; o.cmd names it in messages
+ *   for (int i = 1; i < argc;) {              argv[0] is the subcommand's name
+ *           int r = wl_parse_common(argc, argv, &i, &o);
+ *           if (r < 0) return 2;              (the error line is already printed)
+ *           if (r > 0) continue;
+ *           ... its own options, through wl_opt_value() ...
+ *   }
+ *   wl_apply_opts(&o);                        before any cache exists
+ *   kc = kmem_cache_create(...); wl_cache_tune(kc, &o);
+ *   struct wl_run run; wl_run_init(&run, &o); wl_run_add_cache(&run, kc);
+ *   wl_run_threads(&run, o.threads, fn, shared);   fn(struct wl_thread *)
+ *   wl_report(&run, "pair", extra_params, extra, arg);   JSON on stdout / --json
+ *   ... free everything, kmem_cache_destroy(kc) ...
+ *
+ * Operations: one allocation or one free is one operation (a pair is two).
+ * --ops N is per thread; a thread stops at the first pattern boundary at or
+ * after N.  --duration S is wall time; the default is --duration 1.
+ *
+ * Exit status of the program: 0 success, 1 the run failed (allocation
+ * failure, library error), 2 bad usage.
+ */
+#ifndef MAGSLAB_WORKLOAD_H
+#define MAGSLAB_WORKLOAD_H
+
+#include <magslab/magslab.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- common options ---------------------------------------------------- */
+
+struct wl_opts {
+	const char *cmd;          /* "magslab-workload pair": message prefix */
+	unsigned int threads;     /* --threads N (default 2) */
+	double duration_s;        /* --duration S (default 1; 0 with --ops) */
+	uint64_t ops;             /* --ops N per thread (0: run for duration) */
+	size_t objsize;           /* --objsize BYTES (default 64) */
+	uint64_t seed;            /* --seed N (default 1) */
+	unsigned int ncpus;       /* --ncpus N pcc slots (0: library default) */
+	const char *pcc_map;      /* --pcc-map cpu|thread (NULL: default) */
+	const char *policy;       /* --policy NAME (NULL: default) */
+	uint64_t threshold;       /* --threshold N, when threshold_set */
+	bool threshold_set;
+	uint64_t timeout_ns;      /* --timeout-ns NS, when timeout_set */
+	bool timeout_set;
+	bool pin;                 /* --pin: thread i on allowed CPU i mod n */
+	const char *json_path;    /* --json FILE (NULL or "-": stdout) */
+	bool quiet;               /* --quiet: no progress lines */
+	bool duration_set;        /* --duration was given */
+	bool objsize_set;         /* --objsize was given */
+	double warmup_s;          /* --warmup S: stats snapshot (default 0.25 s;
+	                           * duration mode, capped at duration / 4) */
+};
+
+/* Defaults; name is the subcommand ("pair"), used for o->cmd. */
+void wl_opts_init(struct wl_opts *o, const char *name);
+
+/* Parses one common option at argv[*i] ("--opt VALUE" or "--opt=VALUE").
+ * Returns 1 and advances *i past what it consumed; 0 if argv[*i] is not a
+ * common option (*i unchanged); -1 after printing a one-line error to
+ * stderr (the caller exits 2). */
+int wl_parse_common(int argc, char **argv, int *i, struct wl_opts *o);
+
+/* For a subcommand's own options: if argv[*i] is name ("--batch") or
+ * "name=VALUE", sets *val, advances *i past it and returns 1; returns 0 if
+ * it is another option; -1 (error printed) if the value is missing.
+ * Flags without a value: wl_opt_flag(), which returns 1 or 0. */
+int wl_opt_value(const struct wl_opts *o, int argc, char **argv, int *i,
+		 const char *name, const char **val);
+int wl_opt_flag(int argc, char **argv, int *i, const char *name);
+
+/* Number parsers: 0, or -1 after "CMD: OPT: 'S' is not ..." on stderr.
+ * Sizes accept a k/K, m/M or g/G suffix (powers of 1024). */
+int wl_parse_u64(const struct wl_opts *o, const char *opt, const char *s,
+		 uint64_t *out);
+int wl_parse_uint(const struct wl_opts *o, const char *opt, const char *s,
+		  unsigned int *out);
+int wl_parse_size(const struct wl_opts *o, const char *opt, const char *s,
+		  size_t *out);
+int wl_parse_double(const struct wl_opts *o, const char *opt, const char *s,
+		    double *out);
+/* Duration: seconds, or with a unit suffix ns, us, ms, s, m ("250ms"). */
+int wl_parse_seconds(const struct wl_opts *o, const char *opt, const char *s,
+		     double *out);
+
+/* The whole argument loop of a subcommand: --help/-h prints help(stdout)
+ * and returns 1; common options go to wl_parse_common; anything else to
+ * own (may be NULL), which returns 1 consumed (advancing *i), 0 not its
+ * option, -1 error printed.  Returns 0 to go on, 1 after --help (exit 0),
+ * -1 on bad usage (error printed; exit 2). */
+typedef int (*wl_own_opt_fn)(struct wl_opts *o, int argc, char **argv,
+			     int *i, void *ctx);
+int wl_parse_args(int argc, char **argv, struct wl_opts *o,
+		  wl_own_opt_fn own, void *ctx, void (*help)(FILE *f));
+
+/* One-line error "CMD: message" on stderr (printf-style); returns -1. */
+int wl_error(const struct wl_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Unknown option / stray argument: the standard error line, returns -1. */
+int wl_bad_arg(const struct wl_opts *o, const char *arg);
+
+/* Prints the common options' help block (for each subcommand's --help). */
+void wl_usage_common(FILE *f);
+
+/* Process-wide settings, before any cache is created: ncpus, pcc_map, and
+ * the affinity mask that --pin distributes threads over.  Returns 0, or -1
+ * (reported) if the library refused a value. */
+int wl_apply_opts(const struct wl_opts *o);
+
+/* The cache's policy, threshold and timeout from the options (only those
+ * given).  Returns 0, or -1 (reported by the library). */
+int wl_cache_tune(struct kmem_cache *kc, const struct wl_opts *o);
+
+/* kmem_cache_create(name, size, 0, flags, NULL...) + wl_cache_tune();
+ * NULL after an error line (the library's, or ours). */
+struct kmem_cache *wl_cache_create(const struct wl_opts *o, const char *name,
+				   size_t size, int flags);
+
+/* ---- timing ----------------------------------------------------------- */
+
+uint64_t wl_now_ns(void);            /* CLOCK_MONOTONIC */
+double wl_now(void);                 /* the same, in seconds */
+void wl_sleep_ns(uint64_t ns);
+
+/* ---- per-thread RNG ---------------------------------------------------- */
+
+/* splitmix64 seeding a xoshiro256** generator: the same (seed, index)
+ * always gives the same sequence, whatever the timing. */
+struct wl_rng {
+	uint64_t s[4];
+};
+
+void wl_rng_seed(struct wl_rng *r, uint64_t seed, unsigned int index);
+
+static inline uint64_t wl_rotl64(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t wl_rng_next(struct wl_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = wl_rotl64(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = wl_rotl64(s[3], 45);
+	return result;
+}
+
+/* Uniform in [0, n) (n > 0; Lemire's multiply-shift, bias < 2^-32 for the
+ * n this program uses). */
+static inline uint64_t wl_rng_below(struct wl_rng *r, uint64_t n)
+{
+	return (uint64_t)(((unsigned __int128)wl_rng_next(r) * n) >> 64);
+}
+
+/* Uniform in [0, 1). */
+static inline double wl_rng_unit(struct wl_rng *r)
+{
+	return (double)(wl_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* ---- pinning ---------------------------------------------------------- */
+
+/* Pins the calling thread to the (index mod n)-th of the n CPUs the process
+ * was allowed at wl_apply_opts() time.  Returns the CPU, or -1 (errno). */
+int wl_pin_thread(unsigned int index);
+/* How many CPUs the process was allowed at wl_apply_opts() time. */
+unsigned int wl_allowed_cpus(void);
+
+/* ---- running threads -------------------------------------------------- */
+
+#define WL_MAX_CACHES 64
+
+struct wl_run;
+
+struct wl_thread {
+	unsigned int index;          /* 0 .. n-1 within this wl_run_threads() */
+	struct wl_run *run;
+	const struct wl_opts *opts;
+	void *arg;                   /* the shared argument */
+	struct wl_rng rng;           /* seeded from (opts->seed, index) */
+	_Atomic uint64_t ops;        /* updated by the thread (wl_count) */
+	uint64_t op_limit;           /* --ops, or 0 */
+	int failed;                  /* set non-zero by fn on failure */
+	int cpu;                     /* pinned CPU, or -1 */
+	pthread_t tid;
+};
+
+struct wl_run {
+	const struct wl_opts *opts;
+	struct kmem_cache *caches[WL_MAX_CACHES];
+	unsigned int ncaches;
+	struct kmem_cache_stats warm[WL_MAX_CACHES];  /* snapshot at warm-up */
+	bool have_warm;
+	double warm_at_s;            /* when, from the start of the run */
+	double duration_s;           /* this run's duration (0: ops mode) */
+	_Atomic bool stop;           /* the duration is over, or a failure */
+	uint64_t ops;                /* total, over every wl_run_threads() */
+	double seconds;              /* total wall time of them */
+	unsigned int max_threads;    /* the most threads of any run */
+	int failed;                  /* some thread failed */
+	const char *label;           /* progress line label (NULL: "running") */
+};
+
+void wl_run_init(struct wl_run *run, const struct wl_opts *o);
+/* Caches that the report lists (and the warm-up snapshot takes). */
+void wl_run_add_cache(struct wl_run *run, struct kmem_cache *kc);
+
+/* Runs fn in n threads (pinned with --pin), started together; returns when
+ * every one has returned.  Threads ask wl_stopping() whether to go on: in
+ * duration mode it becomes true after duration_s (the run's duration_s,
+ * which wl_run_init sets from --duration and a caller may change between
+ * calls, e.g. per phase); in ops mode when the thread counted op_limit ops.
+ * Prints a progress line a second to stderr unless --quiet.  Adds the ops
+ * and the wall time (first start to last end) to run->ops/seconds.
+ * Returns 0, or -1 if a thread set failed or could not be created. */
+typedef void (*wl_thread_fn)(struct wl_thread *t);
+int wl_run_threads(struct wl_run *run, unsigned int n, wl_thread_fn fn,
+		   void *arg);
+
+static inline void wl_count(struct wl_thread *t, uint64_t n)
+{
+	atomic_store_explicit(&t->ops,
+			      atomic_load_explicit(&t->ops,
+						   memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static inline bool wl_stopping(struct wl_thread *t)
+{
+	if (t->op_limit)
+		return atomic_load_explicit(&t->ops, memory_order_relaxed) >=
+		       t->op_limit ||
+		       atomic_load_explicit(&t->run->stop,
+					    memory_order_relaxed);
+	return atomic_load_explicit(&t->run->stop, memory_order_relaxed);
+}
+
+/* A thread's failure: marks it and stops every thread of the run. */
+static inline void wl_fail(struct wl_thread *t)
+{
+	t->failed = 1;
+	atomic_store_explicit(&t->run->stop, true, memory_order_relaxed);
+}
+
+/* Takes the warm-up snapshot of every cache now (wl_run_threads does it by
+ * itself at opts->warmup_s; a caller that runs without it may call this). */
+void wl_run_snapshot(struct wl_run *run, double at_s);
+
+/* Progress line "CMD: message" on stderr unless --quiet (printf-style). */
+void wl_progress(const struct wl_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- JSON ------------------------------------------------------------- */
+
+/* A streaming writer that places commas and keys; nesting up to 32 levels.
+ * Strings are escaped; non-finite doubles are written as null. */
+struct wl_json {
+	FILE *f;
+	int depth;
+	bool first[32];     /* nothing written yet at this level */
+	bool after_key;     /* a key was written; its value comes next */
+};
+
+void wl_json_init(struct wl_json *j, FILE *f);
+void wl_json_key(struct wl_json *j, const char *key);
+void wl_json_obj_begin(struct wl_json *j);   /* "{" as a value */
+void wl_json_obj_end(struct wl_json *j);
+void wl_json_arr_begin(struct wl_json *j);
+void wl_json_arr_end(struct wl_json *j);
+void wl_json_str(struct wl_json *j, const char *s);   /* NULL: null */
+void wl_json_u64(struct wl_json *j, uint64_t v);
+void wl_json_i64(struct wl_json *j, int64_t v);
+void wl_json_double(struct wl_json *j, double v);
+void wl_json_bool(struct wl_json *j, bool v);
+void wl_json_null(struct wl_json *j);
+/* Key + value in one call. */
+void wl_json_kstr(struct wl_json *j, const char *key, const char *s);
+void wl_json_ku64(struct wl_json *j, const char *key, uint64_t v);
+void wl_json_ki64(struct wl_json *j, const char *key, int64_t v);
+void wl_json_kdouble(struct wl_json *j, const char *key, double v);
+void wl_json_kbool(struct wl_json *j, const char *key, bool v);
+/* "key": [a, f] */
+void wl_json_kpair(struct wl_json *j, const char *key, const uint64_t v[2]);
+
+/* Writes the common parameters as members of the open "params" object:
+ * threads, duration_s (null in ops mode), ops_per_thread (null in duration
+ * mode), objsize, seed, ncpus, pcc_map, policy, threshold, timeout_ns (null:
+ * library default), pin, warmup_s. */
+void wl_json_common_params(struct wl_json *j, const struct wl_opts *o);
+
+/* One cache as a JSON object (a value: call wl_json_key first if inside an
+ * object).  Keys: name, id, obj_size, policy, resize_threshold,
+ * resize_timeout_ns, nr_pcc, magsize, magsize_up, magsize_down,
+ * pcc_magsize_min, pcc_magsize_max, depot_contended,
+ * depot_contended_counted, contention_wait_ns, contention_wait_max_ns,
+ * depot_gets, depot_puts, depot_misses, mag_swaps ([alloc, free] each),
+ * pcc_hits, allocs, frees, live_objs, bytes_in_mags, objs_in_mags,
+ * mags_allocated, depot_full, depot_empty, hash_lists, hash_items,
+ * hash_resizes, uses_bufctl, slabs, slab_size, objs_per_slab, slab_grows,
+ * slab_releases, pcc_contended, reaps, debug_errors; and, given a warm-up
+ * snapshot, "after_warmup": {seconds, allocs, frees, pcc_hits, depot_gets,
+ * depot_puts, depot_misses, mag_swaps, depot_contended, magsize_up,
+ * magsize_down} counted from the snapshot on. */
+void wl_json_cache(struct wl_json *j, struct kmem_cache *kc,
+		   const struct kmem_cache_stats *warm, double warm_at_s,
+		   double end_s);
+
+/* Arena stats as a JSON object (a value). */
+void wl_json_arena(struct wl_json *j, struct arena *a);
+
+/* The whole result object, and the one-line summary on stderr:
+ *   {"workload": W, "params": {common..., extra_params()...},
+ *    "ops": N, "seconds": S, "mops": M, "threads_max": T,
+ *    "caches": [wl_json_cache()...], extra()...}
+ * extra_params writes members into "params", extra writes top-level
+ * members (either may be NULL).  The object goes to --json FILE if given,
+ * else stdout.  Returns 0, or -1 if it could not be written (reported). */
+typedef void (*wl_json_fn)(struct wl_json *j, void *arg);
+int wl_report(struct wl_run *run, const char *workload,
+	      wl_json_fn extra_params, wl_json_fn extra, void *arg);
+
+/* ---- subcommands ------------------------------------------------------ */
+
+/* Each subcommand: argv[0] is its name; returns the exit status. */
+int wl_pair_main(int argc, char **argv);
+int wl_batch_main(int argc, char **argv);
+int wl_prodcons_main(int argc, char **argv);
+int wl_phases_main(int argc, char **argv);
+int wl_sizes_main(int argc, char **argv);
+int wl_large_main(int argc, char **argv);
+int wl_arena_main(int argc, char **argv);
+
+#endif /* MAGSLAB_WORKLOAD_H */

@@ -1,0 +1,43 @@
+# workloads/workloads.mk — the workload generator, included at the end of
+# the top-level Makefile (it uses $(BUILD), $(CC), $(STDFLAGS), $(WFLAGS),
+# $(STATIC_LIB), $(LIB_HDRS) and $(LIB_LDLIBS) from there).
+#
+#   make workloads                      build/bin/magslab-workload
+#   build/bin/magslab-workload --help   the subcommands
+#
+# Every workloads/*.c goes into the one program (replay.c too, once it is
+# there).  The static library goes in whole (--whole-archive) so that the
+# LTTng-UST tracepoint provider object of a TRACE=1 build, which nothing
+# references, is linked and registers its probes: the phases subcommand's
+# magslab:workload_phase markers need it.  $(LIB_LDLIBS) is -pthread, plus
+# -llttng-ust -ldl in a tracing build.  replay.c reads CTF traces with
+# libbabeltrace2 (scripts/deps.sh installs libbabeltrace2-dev): its flags
+# come from pkg-config, and only while replay.c is there.
+#
+# Guarded, so that `make -f Makefile -f workloads/workloads.mk` also works
+# when the Makefile includes this file already.
+
+ifndef MAGSLAB_WORKLOADS_MK
+MAGSLAB_WORKLOADS_MK := 1
+
+WL_CFLAGS ?= -O2 -g
+WL_SRCS   := $(sort $(wildcard workloads/*.c))
+WL_HDRS   := $(sort $(wildcard workloads/*.h))
+WL_BIN    := $(BUILD)/bin/magslab-workload
+ifneq ($(wildcard workloads/replay.c),)
+WL_BT_CFLAGS := $(shell pkg-config --cflags babeltrace2 2>/dev/null)
+WL_BT_LIBS   := $(or $(shell pkg-config --libs babeltrace2 2>/dev/null),-lbabeltrace2)
+endif
+
+.PHONY: workloads
+workloads: $(WL_BIN)
+
+$(WL_BIN): $(WL_SRCS) $(WL_HDRS) $(STATIC_LIB) $(LIB_HDRS) workloads/workloads.mk
+	@mkdir -p $(@D)
+	@echo "  CC+LD   $@"
+	@$(CC) $(filter-out -fPIC,$(STDFLAGS)) $(WFLAGS) $(WL_CFLAGS) \
+		-Ilib/include -Iworkloads $(WL_BT_CFLAGS) -o $@ $(WL_SRCS) \
+		-Wl,--whole-archive $(STATIC_LIB) -Wl,--no-whole-archive \
+		$(WL_BT_LIBS) $(LIB_LDLIBS) -pthread -lm
+
+endif
