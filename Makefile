@@ -176,7 +176,7 @@ tests: tests-plain
 # ---------------------------------------------------------------------------
 # The library.
 
-all: lib
+all: lib workloads
 lib: $(STATIC_LIB) $(SHARED_LINK) $(PC_FILE) $(PC_UNINST)
 
 .PHONY: no-sources
@@ -252,7 +252,7 @@ RUN_TESTS = @MAKE="$(MAKE)" BUILD="$(BUILD)" TESTS="$(SEL_TESTS)" CC="$(CC)" \
 	SAN_CC="$(SAN_CC)" TRACE="$(TRACE)" CONFIGS="$(1)" tests/run-tests.sh
 
 check: deps
-	+$(call RUN_TESTS,plain asan tsan other)
+	+$(call RUN_TESTS,plain asan tsan other lttng)
 check-plain: deps
 	+$(call RUN_TESTS,plain)
 check-asan: deps
@@ -261,6 +261,8 @@ check-tsan: deps
 	+$(call RUN_TESTS,tsan)
 check-other: deps
 	+$(call RUN_TESTS,other)
+check-lttng: deps
+	+$(call RUN_TESTS,lttng)
 
 demo: deps
 	+@$(MAKE) --no-print-directory lib

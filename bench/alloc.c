@@ -46,7 +46,8 @@
  * The threads are created once and kept for every measurement of the run, so
  * thread caches stay warm.  Unless --ops is given, a calibration (which also
  * warms the allocator up) picks the operation count that makes one
- * measurement last about --target-ms.  Then --reps measurements; the median
+ * measurement last about --target-ms; with --ops, one measurement of that
+ * size warms up.  Then --reps measurements; the median
  * is the result, on one line starting with "result " for scripts.
  */
 #include <magslab/magslab.h>
@@ -520,8 +521,11 @@ static void setup(struct bench *b)
 				struct floor_tl fl = { .osize = fl_size };
 
 				r->pool = map_or_die(2 * o->ring * sizeof(void *));
-				for (size_t i = 0; i < 2 * o->ring; i++)
+				/* Touched now: no page faults while timing. */
+				for (size_t i = 0; i < 2 * o->ring; i++) {
 					r->pool[i] = floor_carve(&fl);
+					*(uintptr_t *)r->pool[i] = 0;
+				}
 			}
 		}
 	}
@@ -811,14 +815,24 @@ int main(int argc, char **argv)
 		n = n_for_ops(b, b->o.ops);
 		measure(b, n);          /* warm-up, not counted */
 	} else {
-		/* Grow until a run lasts CAL_MIN_NS, then scale to the target. */
+		/*
+		 * Grow until a run lasts CAL_MIN_NS.  The first runs touch
+		 * fresh memory (page faults, which are slow in a VM) and pay
+		 * thread wake-ups: too long for their size.  So run the last
+		 * size once more, warm, and scale that to the target, never
+		 * below the calibration size.
+		 */
+		uint64_t cal;
+
 		n = 1;
 		while ((wall = measure(b, n)) < CAL_MIN_NS && n < (1ull << 40))
 			n = wall < CAL_MIN_NS / 64 ? n * 16 : n * 2;
-		n = (uint64_t)((double)n * b->o.target_ms * 1e6 /
+		cal = n;
+		wall = measure(b, cal);
+		n = (uint64_t)((double)cal * b->o.target_ms * 1e6 /
 			       (double)(wall ? wall : 1));
-		if (!n)
-			n = 1;
+		if (n < cal)
+			n = cal;
 	}
 
 	printf("# %s: label=%s alloc=%s pattern=%s size=%zu threads=%u "

@@ -19,10 +19,10 @@
 # are installed with apt-get when missing and we are root.
 #
 # Repetitions are interleaved: repetition 1 of every cell, then repetition 2,
-# ...; every process measures once (after a calibration that also warms the
-# allocator up) and the table gives the median of the repetitions.  Rep 1
-# calibrates each cell to about --target-ms; later reps reuse its operation
-# count.  Every process runs under a timeout; a failed cell shows as "fail".
+# ...; every process measures once, after a calibration that warms the
+# allocator up and sizes the measurement to about --target-ms, and the table
+# gives the median of the repetitions.  Every process runs under a timeout; a
+# failed cell shows as "fail".
 #
 # Environment: BUILD (default build), MAKE (default make), TIMEOUT (seconds
 # per process, default 120), BENCH_ALLOC_BIN (a bench-alloc binary to run
@@ -185,14 +185,12 @@ load_before=$(loadavg)
 pressure_before=$(cpu_pressure)
 date_start=$(date '+%Y-%m-%d %H:%M:%S %z')
 t_start=$SECONDS
-declare -A OPS=()
 n=0
 echo "run-alloc: ${#cells[@]} cells x ${#ALLOCS[@]} allocators x $reps reps = $total runs" >&2
 for ((rep = 1; rep <= reps; rep++)); do
 	for cell in "${cells[@]}"; do
 		read -r pat size t <<<"$cell"
 		for a in "${ALLOCS[@]}"; do
-			key="$a $pat $size $t"
 			args=(--pattern "$pat" --size "$size" --threads "$t" --reps 1
 			      --target-ms "$target_ms")
 			env=()
@@ -202,7 +200,6 @@ for ((rep = 1; rep <= reps; rep++)); do
 			glibc) args+=(--alloc malloc) ;;
 			*) args+=(--alloc malloc); env=(LD_PRELOAD="${PRELOAD[$a]}") ;;
 			esac
-			[[ -n ${OPS[$key]:-} ]] && args+=(--ops "${OPS[$key]}")
 			n=$((n + 1))
 			printf '\r  [%d/%d] rep %d %-8s %-5s %4s B %d thr   ' \
 				"$n" "$total" "$rep" "$a" "$pat" "$size" "$t" >&2
@@ -230,7 +227,6 @@ for ((rep = 1; rep <= reps; rep++)); do
 			fi
 			ns=$(sed -E 's/.* median_ns=([^ ]+).*/\1/' <<<"$line")
 			ops=$(sed -E 's/.* ops=([^ ]+).*/\1/' <<<"$line")
-			[[ -n ${OPS[$key]:-} ]] || OPS[$key]=$ops
 			echo "$rep $a $pat $size $t $ns $ops" >>"$RAW"
 		done
 	done
@@ -402,8 +398,8 @@ echo "$table"
 Each cell runs \`$BIN --alloc A --pattern P --size S --threads T --reps 1\`
 (malloc cells: \`--alloc malloc\`, with LD_PRELOAD for the peers) as its own
 process, $reps times, interleaved (repetition 1 of every cell, then 2, ...);
-the table gives the median.  The first repetition calibrates the operation
-count to about $target_ms ms per measurement; the later ones reuse it.
+the table gives the median.  Each process warms up and calibrates its
+operation count to about $target_ms ms, then measures once.
 
 - **pair**: allocate, write one word, free; **batch**: $((1000)) allocations
   (one word written to each), then the $((1000)) frees in allocation order;

@@ -133,29 +133,34 @@ fi
 
 daemon_pids_file() { echo "$PRIV/daemons.pids"; }
 
-# Kills the pids listed in $1 that are still LTTng daemons (a pid that was
-# recycled for something else is left alone).
+# True if the process recorded as "PID STARTTIME" still runs.
+still_there() {
+	local start
+	start=$(awk '{sub(/.*\) /, ""); print $20}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ $start == "$2" ]]
+}
+
+# Kills the processes listed in $1 ("PID STARTTIME" lines: the session
+# daemon we started and its descendants) that still run, TERM first, then
+# KILL; then empties the list.  Nothing else is ever signalled.
 kill_listed() {
-	local f=$1 pid comm i
+	local f=$1 pid start i alive
 	[[ -s $f ]] || return 0
-	for pid in $(sort -u "$f"); do
-		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
-		[[ $comm == lttng-* ]] || continue
-		kill -TERM "$pid" 2>/dev/null || true
-	done
+	while read -r pid start; do
+		still_there "$pid" "$start" && kill -TERM "$pid" 2>/dev/null || true
+	done < <(sort -u "$f")
 	for ((i = 0; i < 40; i++)); do
-		local alive=0
-		for pid in $(sort -u "$f"); do
-			comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
-			[[ $comm == lttng-* ]] && alive=1
-		done
-		((alive)) || return 0
+		alive=0
+		while read -r pid start; do
+			still_there "$pid" "$start" && alive=1
+		done < <(sort -u "$f")
+		((alive)) || break
 		sleep 0.25
 	done
-	for pid in $(sort -u "$f"); do
-		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
-		[[ $comm == lttng-* ]] && kill -KILL "$pid" 2>/dev/null || true
-	done
+	while read -r pid start; do
+		still_there "$pid" "$start" && kill -KILL "$pid" 2>/dev/null || true
+	done < <(sort -u "$f")
+	: >"$f"
 }
 
 if [[ -z ${RT_INNER:-} ]]; then
@@ -233,13 +238,20 @@ descendants() {
 }
 
 SESSIOND=
+# Adds the daemon and its descendants, as "PID STARTTIME", to the list the
+# cleanups kill from.
 record_daemons() {
+	local p start
 	[[ -n $SESSIOND ]] || return 0
-	{ echo "$SESSIOND"; descendants "$SESSIOND"; } >>"$(daemon_pids_file)"
+	for p in "$SESSIOND" $(descendants "$SESSIOND"); do
+		start=$(awk '{sub(/.*\) /, ""); print $20}' "/proc/$p/stat" 2>/dev/null) || continue
+		[[ -n $start ]] && echo "$p $start"
+	done >>"$(daemon_pids_file)"
 }
 
 inner_cleanup() {
 	record_daemons
+	SESSIOND=
 	kill_listed "$(daemon_pids_file)"
 }
 trap inner_cleanup EXIT
@@ -276,14 +288,11 @@ run_bench() {
 
 field() { sed -nE "s/.* $1=([^ ]+).*/\1/p" <<<"$2"; }
 
-SESS_N=0
 # Runs one process under a recording session; prints its result line plus
 # " recorded=N discarded=N".
 run_recording() {
-	local bin=$1 s line recorded discarded
+	local bin=$1 s=rt$BASHPID line recorded discarded
 	shift
-	SESS_N=$((SESS_N + 1))
-	s=rt$SESS_N
 	{
 		lttng create "$s" --output="$TR/$s"
 		lttng enable-channel -u -s "$s" --subbuf-size="$subbuf" \
@@ -352,8 +361,12 @@ for w in "${WL[@]}"; do
 	OPS[$w]=$(field ops "$line")
 done
 
+# Share of the run's time in which some task waited for a CPU (PSI total).
+psi_total() { sed -nE '1s/.*total=([0-9]+).*/\1/p' /proc/pressure/cpu 2>/dev/null; }
 load_before=$(loadavg)
 pressure_before=$(cpu_pressure)
+psi_before=$(psi_total)
+t_ns_before=$(date +%s%N)
 date_start=$(date '+%Y-%m-%d %H:%M:%S %z')
 t_start=$SECONDS
 CONFIGS=(trace0 nosession recording)
@@ -375,14 +388,10 @@ for ((rep = 1; rep <= reps; rep++)); do
 			recording) line=$(run_recording "$BIN1" "${args[@]}") || line= ;;
 			esac
 			if [[ -z $line ]]; then
-				echo "$rep $w $c fail" >>"$RAW"
+				echo "rep=$rep wl=$w conf=$c fail=1" >>"$RAW"
 				continue
 			fi
-			echo "$rep $w $c $(field median_ns "$line") $(field min_ns "$line")" \
-			     "$(field max_ns "$line") $(field ops "$line")" \
-			     "$(field events_timed "$line") $(field events_per_s "$line")" \
-			     "$(field events_run "$line") $(field recorded "$line" || true)" \
-			     "$(field discarded "$line" || true)" >>"$RAW"
+			echo "rep=$rep wl=$w conf=$c ${line#result }" >>"$RAW"
 		done
 	done
 done
@@ -390,10 +399,17 @@ echo >&2
 elapsed=$((SECONDS - t_start))
 load_after=$(loadavg)
 pressure_after=$(cpu_pressure)
+psi_after=$(psi_total)
+t_ns_after=$(date +%s%N)
+if [[ -n $psi_before && -n $psi_after ]]; then
+	psi_run=$(awk -v a="$psi_before" -v b="$psi_after" -v t0="$t_ns_before" -v t1="$t_ns_after" \
+		'BEGIN {printf "%.0f%%", 100 * (b - a) * 1000 / (t1 - t0)}')
+else
+	psi_run="n/a"
+fi
 
-# Stop our daemon now (the trap does it again if this fails).
+# Stop our daemon now (the traps try again if this fails).
 inner_cleanup
-SESSIOND=
 
 # ---------------------------------------------------------------------------
 # Report.
@@ -409,39 +425,42 @@ machine() {
 	echo "- compiler: $(${CC:-gcc} --version | head -n 1)"
 	echo "- LTTng: $(lttng --version | head -n 1); lttng-ust $(dpkg-query -W -f='${Version}' liblttng-ust1 2>/dev/null || echo '?');" \
 	     "$(babeltrace2 --version | head -n 1)"
+	echo "- the run's niceness: $(nice) (processes started by others kept running)"
 	echo "- load average (1, 5, 15 min): $load_before before, $load_after after;" \
-	     "CPU pressure avg10: ${pressure_before}% before, ${pressure_after}% after"
+	     "CPU pressure avg10: ${pressure_before}% before, ${pressure_after}% after;" \
+	     "some task was waiting for a CPU during $psi_run of the run (PSI)"
 }
 
+# The tables (tables) or every repetition's figures (reps), from $RAW.
 summary() {
-	python3 - "$RAW" "$workloads" "$inner_reps" <<'PY'
+	python3 - "$1" "$RAW" "$workloads" "$inner_reps" <<'PY'
 import random
 import statistics as st
 import sys
 
-raw, wls, inner = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
+mode, raw, wls, inner = sys.argv[1], sys.argv[2], sys.argv[3].split(","), int(sys.argv[4])
 CONF = ["trace0", "nosession", "recording"]
 NAME = {"trace0": "TRACE=0", "nosession": "TRACE=1, no session",
         "recording": "TRACE=1, recording"}
 TARGET = {("nosession", "pair"): 1.01, ("nosession", "batch"): 1.01,
           ("recording", "batch"): 1.15}
 
-runs = {}       # (workload, conf) -> {rep: row}
-fails = {}
+runs, fails, order = {}, {}, []
 for line in open(raw):
-    f = line.split()
-    if len(f) < 4:
+    kv = dict(f.split("=", 1) for f in line.split() if "=" in f)
+    if "conf" not in kv:
         continue
-    rep, w, c = int(f[0]), f[1], f[2]
-    if f[3] == "fail":
-        fails[(w, c)] = fails.get((w, c), 0) + 1
+    key = (kv["wl"], kv["conf"])
+    if "fail" in kv:
+        fails[key] = fails.get(key, 0) + 1
         continue
-    row = {"ns": float(f[3]), "min": float(f[4]), "max": float(f[5]),
-           "ops": int(f[6]), "ev_timed": int(f[7]), "ev_s": float(f[8]),
-           "ev_run": int(f[9])}
-    if len(f) >= 12:
-        row["rec"], row["disc"] = int(f[10]), int(f[11])
-    runs.setdefault((w, c), {})[rep] = row
+    row = {"ns": float(kv["median_ns"]), "min": float(kv["min_ns"]),
+           "cpu": float(kv["cpu_median_ns"]), "cpu_min": float(kv["cpu_min_ns"]),
+           "ops": int(kv["ops"]), "ev_timed": int(kv["events_timed"]),
+           "ev_s": float(kv["events_per_s"]), "ev_run": int(kv["events_run"])}
+    if "recorded" in kv:
+        row["rec"], row["disc"] = int(kv["recorded"]), int(kv["discarded"])
+    runs.setdefault(key, {})[int(kv["rep"])] = row
 
 
 def quart(v):
@@ -463,8 +482,9 @@ def si(x):
     return "%.0f" % x
 
 
-def boot_ci(a, b, n=4000):
-    """95% bootstrap interval of median(b)/median(a) over paired reps."""
+def boot_ci(a, b, k, n=4000):
+    """95% bootstrap interval of median(b)/median(a) of field k, resampling
+    repetitions (both configurations of a repetition together)."""
     reps = sorted(set(a) & set(b))
     if len(reps) < 3:
         return None
@@ -472,116 +492,198 @@ def boot_ci(a, b, n=4000):
     out = []
     for _ in range(n):
         s = [rnd.choice(reps) for _ in reps]
-        out.append(st.median(b[r]["ns"] for r in s) /
-                   st.median(a[r]["ns"] for r in s))
+        out.append(st.median(b[r][k] for r in s) /
+                   st.median(a[r][k] for r in s))
     out.sort()
     return out[int(0.025 * n)], out[int(0.975 * n) - 1]
 
 
-verdicts = []
-notes = []
+def ratios(w, c, k):
+    """Ratio of medians of field k against TRACE=0, paired per-rep ratios,
+    the bootstrap interval, and the best-run ratio."""
+    a, d = runs.get((w, "trace0"), {}), runs.get((w, c), {})
+    if not a or not d:
+        return None
+    r = {"ratio": st.median(x[k] for x in d.values()) /
+         st.median(x[k] for x in a.values())}
+    paired = [d[i][k] / a[i][k] for i in d if i in a]
+    r["paired"] = (st.median(paired),) + quart(paired) if paired else None
+    r["ci"] = boot_ci(a, d, k)
+    kmin = "min" if k == "ns" else "cpu_min"
+    r["best"] = min(x[kmin] for x in d.values()) / min(x[kmin] for x in a.values())
+    return r
+
+
+def ci_str(ci):
+    return "%.4f .. %.4f" % ci if ci else "n/a"
+
+
+def resolution(ci, lim):
+    if not ci:
+        return "too few runs for an interval"
+    if ci[0] <= lim < ci[1]:
+        return "not resolved (the interval straddles %.2f)" % lim
+    return "resolved (the whole interval is %s %.2f)" % (
+        "below" if ci[1] <= lim else "above", lim)
+
+
+if mode == "reps":
+    print("Every repetition (per-process medians, in run order; wall ns/op, "
+          "then CPU ns/op):\n")
+    print("| workload | configuration | wall ns/op | CPU ns/op |")
+    print("|---|---|---|---|")
+    for w in wls:
+        for c in CONF:
+            d = runs.get((w, c), {})
+            print("| %s | %s | %s | %s |" % (
+                w, NAME[c], " / ".join("%.2f" % d[i]["ns"] for i in sorted(d)),
+                " / ".join("%.2f" % d[i]["cpu"] for i in sorted(d))))
+    sys.exit(0)
+
+DESC = {"pair": "allocate, write a word, free; no event fires",
+        "batch": "a batch of allocations then their frees at a fixed small "
+                 "magsize; depot-heavy"}
 for w in wls:
-    base = runs.get((w, "trace0"), {})
-    print("**%s** (%s):\n" % (w, {
-        "pair": "allocate, write a word, free; no event fires",
-        "batch": "batch of allocations then their frees at a fixed small "
-                 "magsize; depot-heavy"}[w]))
+    print("**%s** (%s).  Wall-clock time, what the targets are about:\n"
+          % (w, DESC[w]))
     print("| configuration | runs | median ns/op | min | max | IQR "
           "| ratio to TRACE=0 (medians) | per-rep ratio: median [IQR] "
-          "| 95% CI of the ratio | cache events/s | recorded | discarded |")
-    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+          "| 95% CI of the ratio | best-run ratio |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for c in CONF:
         d = runs.get((w, c), {})
         if not d:
-            print("| %s | 0%s | | | | | | | | | | |" % (
-                NAME[c], " (%d failed)" % fails[(w, c)] if (w, c) in fails
-                else ""))
+            print("| %s | 0%s | | | | | | | | |" % (
+                NAME[c], " (%d failed)" % fails[(w, c)] if (w, c) in fails else ""))
             continue
-        v = [r["ns"] for r in d.values()]
-        med = st.median(v)
+        v = [x["ns"] for x in d.values()]
         q1, q3 = quart(v)
-        ratio = pr = ci = ""
-        if c != "trace0" and base:
-            rmed = med / st.median(r["ns"] for r in base.values())
-            ratio = "%.4f" % rmed
-            paired = [d[r]["ns"] / base[r]["ns"] for r in d if r in base]
-            if paired:
-                p1, p3 = quart(paired)
-                pr = "%.4f [%.4f, %.4f]" % (st.median(paired), p1, p3)
-            b = boot_ci(base, d)
-            if b:
-                ci = "%.4f .. %.4f" % b
-            if (c, w) in TARGET:
-                lim = TARGET[(c, w)]
-                ok = rmed <= lim
-                if b and b[0] <= lim < b[1]:
-                    res = "the 95% interval straddles the limit: not resolved from noise"
-                elif b:
-                    res = "resolved: the whole 95%% interval is %s the limit" % (
-                        "below" if ok else "above")
-                else:
-                    res = "too few runs for an interval"
-                verdicts.append((w, NAME[c], rmed, lim, ok, b, res))
-        evs = st.median(r["ev_s"] for r in d.values())
+        r = ratios(w, c, "ns") if c != "trace0" else None
+        print("| %s | %d%s | %s | %s | %s | %s .. %s | %s | %s | %s | %s |" % (
+            NAME[c], len(v),
+            " (+%d failed)" % fails[(w, c)] if (w, c) in fails else "",
+            fmt(st.median(v)), fmt(min(v)), fmt(max(v)), fmt(q1), fmt(q3),
+            "%.4f" % r["ratio"] if r else "1",
+            "%.4f [%.4f, %.4f]" % r["paired"] if r and r["paired"] else "",
+            ci_str(r["ci"]) if r else "", "%.4f" % r["best"] if r else "1"))
+    print()
+    print("CPU time of the benchmark's threads (time other processes had the "
+          "CPU is not in it; the consumer daemon's work is not either), and "
+          "events:\n")
+    print("| configuration | median CPU ns/op | IQR | ratio to TRACE=0 "
+          "| 95% CI | cache events/s | events recorded (median per run) "
+          "| events discarded |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|")
+    for c in CONF:
+        d = runs.get((w, c), {})
+        if not d:
+            print("| %s | | | | | | | |" % NAME[c])
+            continue
+        v = [x["cpu"] for x in d.values()]
+        q1, q3 = quart(v)
+        r = ratios(w, c, "cpu") if c != "trace0" else None
+        evs = st.median(x["ev_s"] for x in d.values())
+        withrec = [x for x in d.values() if "rec" in x]
         rec = disc = ""
-        if c == "recording":
-            recs = [r["rec"] for r in d.values() if "rec" in r]
-            discs = [r["disc"] for r in d.values() if "disc" in r]
-            runs_ev = [r["ev_run"] for r in d.values() if "rec" in r]
-            if recs:
-                rec = "%s (median per run)" % si(st.median(recs))
-                disc = "%d in %d of %d runs" % (
-                    sum(discs), sum(1 for x in discs if x), len(discs))
-                lost = [r["disc"] / (r["rec"] + r["disc"])
-                        for r in d.values() if "rec" in r and r["rec"] + r["disc"]]
-                notes.append((w, st.median(recs), sum(discs), max(lost),
-                              st.median(runs_ev), evs,
-                              st.median(r["ev_timed"] for r in d.values())))
-        print("| %s | %d | %s | %s | %s | %s .. %s | %s | %s | %s | %s | %s | %s |" % (
-            NAME[c], len(v), fmt(med), fmt(min(v)), fmt(max(v)), fmt(q1),
-            fmt(q3), ratio or "1", pr, ci, si(evs) if evs else "0", rec,
-            disc))
+        if withrec:
+            rec = si(st.median(x["rec"] for x in withrec))
+            disc = "%d (in %d of %d runs)" % (
+                sum(x["disc"] for x in withrec),
+                sum(1 for x in withrec if x["disc"]), len(withrec))
+        print("| %s | %s | %s .. %s | %s | %s | %s | %s | %s |" % (
+            NAME[c], fmt(st.median(v)), fmt(q1), fmt(q3),
+            "%.4f" % r["ratio"] if r else "1", ci_str(r["ci"]) if r else "",
+            si(evs) + "/s" if evs else "0", rec, disc))
     print()
 
-print("Targets (ratio of the medians of this run; the interval is a paired "
-      "bootstrap over the repetitions):\n")
-print("| workload | configuration | ratio | limit | verdict | 95% CI | resolution |")
-print("|---|---|--:|--:|---|---|---|")
-for w, c, r, lim, ok, b, res in verdicts:
-    print("| %s | %s | %.4f | <= %.2f | %s | %s | %s |" % (
-        w, c, r, lim, "MET" if ok else "NOT MET",
-        "%.4f .. %.4f" % b if b else "n/a", res))
-print()
-print("%d of %d targets met.\n" % (sum(1 for v in verdicts if v[4]), len(verdicts)))
+print("Targets (verdict on the ratio of wall-clock medians of this run; the "
+      "intervals are 95% paired bootstraps over the repetitions; the CPU-time "
+      "ratio is the same comparison with other processes' time taken out):\n")
+print("| workload | configuration | wall ratio | limit | verdict | 95% CI "
+      "| resolution | CPU-time ratio [95% CI] |")
+print("|---|---|--:|--:|---|---|---|---|")
+met = total = 0
+for (c, w), lim in sorted(TARGET.items(), key=lambda t: (t[0][1] != "pair", t[0][0])):
+    if w not in wls:
+        continue
+    r, rc = ratios(w, c, "ns"), ratios(w, c, "cpu")
+    if not r:
+        print("| %s | %s | | <= %.2f | NO DATA | | | |" % (w, NAME[c], lim))
+        total += 1
+        continue
+    ok = r["ratio"] <= lim
+    met += ok
+    total += 1
+    print("| %s | %s | %.4f | <= %.2f | %s | %s | %s | %.4f [%s] |" % (
+        w, NAME[c], r["ratio"], lim, "MET" if ok else "NOT MET",
+        ci_str(r["ci"]), resolution(r["ci"], lim), rc["ratio"],
+        ci_str(rc["ci"])))
+print("\n%d of %d targets met.\n" % (met, total))
 
-# What the numbers say about one event.
-for w, rec, disc, lost, ev_run, evs, ev_timed in notes:
-    a = runs.get((w, "nosession"), {})
-    b = runs.get((w, "recording"), {})
-    line = ("- %s, recording: %s events recorded per run (median; the cache's "
-            "counters say it emitted %s, the rest are other caches', arenas' "
-            "and phase markers), %d discarded in total (worst run: %.3f%% "
-            "lost); %s cache events/s during the timed part."
-            % (w, si(rec), si(ev_run), disc, 100 * lost, si(evs)))
-    if a and b and evs > 0:
-        ops = st.median(r["ops"] for r in b.values())
-        extra = st.median(r["ns"] for r in b.values()) - \
-            st.median(r["ns"] for r in a.values())
-        # ev_timed covers `inner` measurements of `ops` operations each.
-        ev_per_op = ev_timed / (ops * inner)
-        print(line)
-        print("  That is %.3f events per operation; the recording run is "
-              "%.2f ns/op slower than no session, about %.0f ns of CPU time "
-              "per recorded event (ns/op counts min(threads, cores) "
-              "CPUs: this is per CPU, including what the consumer daemon "
-              "took from the workload's cores)." % (
-                  ev_per_op, extra, extra / ev_per_op if ev_per_op else 0))
-    else:
-        print(line)
+print("What the numbers say:\n")
+for w in wls:
+    a = runs.get((w, "trace0"))
+    r, rc = ratios(w, "nosession", "ns"), ratios(w, "nosession", "cpu")
+    if not (a and r):
+        continue
+    v = [x["ns"] for x in a.values()]
+    q1, q3 = quart(v)
+    cv = [x["cpu"] for x in a.values()]
+    c1, c3 = quart(cv)
+    print("- %s, compiled in without a session: wall %+.2f%% (95%% interval "
+          "%s), CPU time %+.2f%% (%s).  TRACE=0's own interquartile range is "
+          "%.1f%% of its median in wall time and %.1f%% in CPU time: %s" % (
+              w, (r["ratio"] - 1) * 100, ci_str(r["ci"]),
+              (rc["ratio"] - 1) * 100, ci_str(rc["ci"]),
+              (q3 - q1) / st.median(v) * 100,
+              (c3 - c1) / st.median(cv) * 100,
+              "the wall-clock interval is too wide to decide a 1% question"
+              if r["ci"] and r["ci"][0] <= 1.01 < r["ci"][1]
+              else "the wall-clock interval decides it"))
+for w in wls:
+    n, d = runs.get((w, "nosession")), runs.get((w, "recording"))
+    r = ratios(w, "recording", "ns")
+    if not (n and d and r):
+        continue
+    ev_per_op = st.median(x["ev_timed"] / (x["ops"] * inner) for x in d.values())
+    rec = [x for x in d.values() if "rec" in x]
+    if ev_per_op < 1e-4:
+        print("- %s, recording: no event fires in the timed part (%s recorded "
+              "per run, all from setup), so recording costs what no session "
+              "does: ratio %.4f (no session: %.4f)." % (
+                  w, si(st.median(x["rec"] for x in rec)) if rec else "?",
+                  r["ratio"], ratios(w, "nosession", "ns")["ratio"]))
+        continue
+    base = st.median(x["ns"] for x in runs[(w, "trace0")].values())
+    extra = st.median(x["ns"] for x in d.values()) - \
+        st.median(x["ns"] for x in n.values())
+    cpu_extra = st.median(x["cpu"] for x in d.values()) - \
+        st.median(x["cpu"] for x in n.values())
+    print("- %s, recording: %.3f events per operation (%s cache events/s "
+          "without a session, %s/s while recording).  Recording adds %.1f "
+          "wall ns/op (%.1f CPU ns/op in the benchmark's own threads): "
+          "about %.0f ns per event in wall time x cores, %.0f ns of the "
+          "emitting thread's CPU.  Staying within +15%% of TRACE=0 at this "
+          "event rate would need at most %.0f ns per event." % (
+              w, ev_per_op, si(st.median(x["ev_s"] for x in n.values())),
+              si(st.median(x["ev_s"] for x in d.values())), extra, cpu_extra,
+              extra / ev_per_op, cpu_extra / ev_per_op,
+              0.15 * base / ev_per_op))
+    if rec:
+        disc = sum(x["disc"] for x in rec)
+        lost = max(x["disc"] / (x["rec"] + x["disc"]) for x in rec
+                   if x["rec"] + x["disc"])
+        emitted = st.median(x["ev_run"] for x in rec)
+        print("- %s, recording: %s events recorded per run (the cache's "
+              "counters say it emitted %s; the rest are the magazine cache's, "
+              "the arenas' and the phase markers); %d discarded in all (in %d "
+              "of %d runs; worst run %.2f%% lost)." % (
+                  w, si(st.median(x["rec"] for x in rec)), si(emitted), disc,
+                  sum(1 for x in rec if x["disc"]), len(rec), 100 * lost))
 PY
 }
 
-table=$(summary)
+table=$(summary tables)
 echo "$table"
 
 if [[ $out != - ]]; then
@@ -599,12 +701,16 @@ if [[ $out != - ]]; then
 		cat <<EOF
 Three configurations of \`bench/tracing.c\`, each its own process, run
 interleaved: repetition r runs, for each workload, the three in an order
-rotated by r.  $reps repetitions; every process does a warm-up and
-$inner_reps timed measurements of ${OPS[pair]:-?} (pair) /
-${OPS[batch]:-?} (batch) operations (calibrated to about $target_ms ms each)
-and reports their median; the table gives the median, spread and
-interquartile range of those per-process medians.  The per-rep ratio
-divides each run by the TRACE=0 run of the same repetition.
+rotated by r.  $reps repetitions.  Every process does a warm-up and
+$inner_reps timed measurements (operations per measurement: pair
+${OPS[pair]:-n/a}, batch ${OPS[batch]:-n/a}; calibrated to about
+$target_ms ms each) and reports their median; the tables give the median,
+extremes and interquartile range of those per-process medians.  The
+per-rep ratio divides each run by the TRACE=0 run of the same repetition;
+the 95% interval is a bootstrap of the ratio of medians over repetitions
+(resampled in pairs); the best-run ratio compares the fastest single
+measurement of each configuration (other processes only ever add time, so
+it is the least disturbed figure).
 
 - **TRACE=0**: \`$BIN0\`, linked against a \`make TRACE=0\` library (no
   tracepoint code, no LTTng at run time).
@@ -623,26 +729,21 @@ divides each run by the TRACE=0 run of the same repetition.
   allocating $batch objects (64 bytes) then freeing them in order, magsize
   $magsize (akaros policy, resize threshold UINT64_MAX: it never grows), so
   about every ${magsize}th operation swaps magazines or visits the depot.
-- ns/op = wall x min(threads, cores) / operations.  "cache events/s" is
-  what the cache's counters (which count exactly what its events count)
-  say fired during the timed measurements, per second of wall time.
+- ns/op = wall x min(threads, cores) / operations; CPU ns/op = CPU time
+  of the benchmark's threads (CLOCK_THREAD_CPUTIME_ID, summed) /
+  operations.  CPU time leaves out the time other processes had the CPUs,
+  so on this shared machine it is far steadier than wall time; it also
+  leaves out the consumer daemon, so for the recording runs wall time is
+  the honest measure.  "cache events/s" is what the cache's counters (which
+  count exactly what its events count) say fired during the timed
+  measurements, per second of wall time.
 - All runs happen in a private mount namespace under a session daemon of
   the script's own (killed at the end, consumer daemons included).
 
 EOF
 		echo "$table"
 		echo
-		echo "Every repetition (ns/op, per-process medians, in run order):"
-		echo
-		echo "| workload | configuration | ns/op |"
-		echo "|---|---|---|"
-		for w in "${WL[@]}"; do
-			for c in "${CONFIGS[@]}"; do
-				vals=$(awk -v w="$w" -v c="$c" '$2 == w && $3 == c {
-					printf "%s%s", sep, $4; sep = " / " }' "$RAW")
-				echo "| $w | $c | $vals |"
-			done
-		done
+		summary reps
 		echo
 		echo "Each process's output was in \`$LOG\` (build output, not kept in the tree)."
 	} >"$out.tmp"

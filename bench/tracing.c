@@ -23,7 +23,11 @@
  *
  *     ns per operation = wall * min(threads, cores) / operations
  *
- * (as bench-alloc counts it).  The threads are made once; --warmup untimed
+ * (as bench-alloc counts it), and CPU ns per operation = the CPU time the
+ * threads used (CLOCK_THREAD_CPUTIME_ID, summed) / operations: time other
+ * processes had the CPU is not in it, so on a busy machine it is far
+ * steadier than wall time (the two agree when the threads keep every core
+ * they may use busy).  The threads are made once; --warmup untimed
  * measurements come first, then --reps timed ones.  Unless --ops is given,
  * the warm-up also calibrates the operation count to about --target-ms.
  *
@@ -93,7 +97,8 @@ struct thr {
 	int cpu;
 	pthread_t tid;
 	uint64_t rounds;        /* this measurement: pairs or batch rounds */
-	uint64_t t0, t1;
+	uint64_t t0, t1;        /* CLOCK_MONOTONIC */
+	uint64_t c0, c1;        /* this thread's CPU time */
 	void **objs;            /* batch: the objects of one round */
 };
 
@@ -109,11 +114,11 @@ struct bench {
 
 /* ---------------------------------------------------------------------- */
 
-static uint64_t clock_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -195,12 +200,14 @@ static void *thr_main(void *arg)
 		pthread_barrier_wait(&b->start);
 		if (b->stop)
 			return NULL;
-		t->t0 = clock_ns();
+		t->t0 = clock_ns(CLOCK_MONOTONIC);
+		t->c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 		if (b->o.workload == W_PAIR)
 			do_pair(t);
 		else
 			do_batch(t);
-		t->t1 = clock_ns();
+		t->c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		t->t1 = clock_ns(CLOCK_MONOTONIC);
 		pthread_barrier_wait(&b->finish);
 	}
 }
@@ -220,8 +227,9 @@ static uint64_t rounds_for(const struct bench *b, uint64_t ops)
 	return r ? r : 1;
 }
 
-/* One measurement of `rounds` per thread; returns its wall time (ns). */
-static uint64_t run_once(struct bench *b, uint64_t rounds)
+/* One measurement of `rounds` per thread; returns its wall time (ns) and,
+ * if cpu is not NULL, sets *cpu to the CPU time its threads used (summed). */
+static uint64_t run_once(struct bench *b, uint64_t rounds, uint64_t *cpu)
 {
 	uint64_t first = UINT64_MAX, last = 0;
 
@@ -234,6 +242,11 @@ static uint64_t run_once(struct bench *b, uint64_t rounds)
 			first = b->thr[i].t0;
 		if (b->thr[i].t1 > last)
 			last = b->thr[i].t1;
+	}
+	if (cpu) {
+		*cpu = 0;
+		for (unsigned int i = 0; i < b->o.threads; i++)
+			*cpu += b->thr[i].c1 - b->thr[i].c0;
 	}
 	return last - first;
 }
@@ -472,14 +485,23 @@ static void parse(int argc, char **argv, struct opts *o)
 
 /* ---------------------------------------------------------------------- */
 
+/* Median, min and max of v[0..n) (v is sorted in place). */
+static void summarize(double *v, unsigned int n, double out[3])
+{
+	qsort(v, n, sizeof(v[0]), by_value);
+	out[0] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	out[1] = v[0];
+	out[2] = v[n - 1];
+}
+
 int main(int argc, char **argv)
 {
 	static struct bench bench;
 	struct bench *b = &bench;
 	struct evcount e0, e1;
-	double ns[MAX_REPS], sorted[MAX_REPS], med;
-	uint64_t rounds, wall, timed = 0;
-	unsigned int w;
+	double ns[MAX_REPS], cpu_ns[MAX_REPS], w[3], c[3];
+	uint64_t rounds, wall, cpu, timed = 0;
+	unsigned int i;
 
 	parse(argc, argv, &b->o);
 	setup(b);
@@ -487,20 +509,20 @@ int main(int argc, char **argv)
 	magslab_trace_phase("warmup", 0);
 	if (b->o.ops) {
 		rounds = rounds_for(b, b->o.ops);
-		for (w = 0; w < b->o.warmup; w++)
-			run_once(b, rounds);
+		for (i = 0; i < b->o.warmup; i++)
+			run_once(b, rounds, NULL);
 	} else {
-		/* Double until a run is long enough to scale from. */
+		/* Grow until a run is long enough to scale from. */
 		rounds = 1;
-		while ((wall = run_once(b, rounds)) < CAL_MIN_NS &&
+		while ((wall = run_once(b, rounds, NULL)) < CAL_MIN_NS &&
 		       rounds < (UINT64_C(1) << 40))
 			rounds *= wall < CAL_MIN_NS / 32 ? 8 : 2;
 		rounds = (uint64_t)((double)rounds * b->o.target_ms * 1e6 /
 				    (double)(wall ? wall : 1));
 		if (!rounds)
 			rounds = 1;
-		for (w = 1; w < b->o.warmup; w++)
-			run_once(b, rounds);
+		for (i = 1; i < b->o.warmup; i++)
+			run_once(b, rounds, NULL);
 	}
 
 	printf("# %s: trace=%s workload=%s threads=%u cores=%u ops=%" PRIu64
@@ -514,14 +536,15 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	count_events(b, &e0);
-	for (unsigned int r = 0; r < b->o.reps; r++) {
-		magslab_trace_phase("measure", r + 1);
-		wall = run_once(b, rounds);
-		magslab_trace_phase("idle", r + 1);
+	for (i = 0; i < b->o.reps; i++) {
+		magslab_trace_phase("measure", i + 1);
+		wall = run_once(b, rounds, &cpu);
+		magslab_trace_phase("idle", i + 1);
 		timed += wall;
-		ns[r] = per_op(b, wall, rounds);
-		printf("rep %u: %.3f ns/op (wall %.3f s)\n", r + 1, ns[r],
-		       (double)wall / 1e9);
+		ns[i] = per_op(b, wall, rounds);
+		cpu_ns[i] = (double)cpu / (double)ops_for(b, rounds);
+		printf("rep %u: %.3f ns/op, %.3f CPU ns/op (wall %.3f s)\n",
+		       i + 1, ns[i], cpu_ns[i], (double)wall / 1e9);
 		fflush(stdout);
 	}
 	count_events(b, &e1);
@@ -537,17 +560,16 @@ int main(int argc, char **argv)
 	       e1.pcc_cont - e0.pcc_cont, e1.bumps - e0.bumps,
 	       e1.slabs - e0.slabs, e1.total);
 
-	memcpy(sorted, ns, b->o.reps * sizeof(ns[0]));
-	qsort(sorted, b->o.reps, sizeof(sorted[0]), by_value);
-	med = b->o.reps % 2 ? sorted[b->o.reps / 2] :
-	      (sorted[b->o.reps / 2 - 1] + sorted[b->o.reps / 2]) / 2;
+	summarize(ns, b->o.reps, w);
+	summarize(cpu_ns, b->o.reps, c);
 	printf("result trace=%s workload=%s threads=%u cores=%u ops=%" PRIu64
 	       " magsize=%u reps=%u median_ns=%.3f min_ns=%.3f max_ns=%.3f"
+	       " cpu_median_ns=%.3f cpu_min_ns=%.3f cpu_max_ns=%.3f"
 	       " timed_s=%.4f events_timed=%" PRIu64 " events_per_s=%.0f"
 	       " events_run=%" PRIu64 "\n",
 	       BENCH_TRACE_MODE, workload_names[b->o.workload], b->o.threads,
-	       b->cores, ops_for(b, rounds), b->o.magsize, b->o.reps, med,
-	       sorted[0], sorted[b->o.reps - 1], (double)timed / 1e9,
+	       b->cores, ops_for(b, rounds), b->o.magsize, b->o.reps, w[0],
+	       w[1], w[2], c[0], c[1], c[2], (double)timed / 1e9,
 	       e1.total - e0.total,
 	       timed ? (double)(e1.total - e0.total) * 1e9 / (double)timed : 0,
 	       e1.total);

@@ -18,6 +18,7 @@ PACKAGES=(
 	lttng-tools liblttng-ctl-dev # trace sessions
 	babeltrace2 libbabeltrace2-dev # trace reading
 	gnuplot-nox                  # plots
+	jq                           # JSON checks in the workload/replay tests
 )
 
 if [[ "${1:-}" == "--list" ]]; then

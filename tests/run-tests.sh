@@ -3,12 +3,14 @@
 #
 # Normally started by `make check` (or check-plain/-asan/-tsan/-other); it can also be
 # run by hand from the repository root.  Environment:
-#   CONFIGS   which configurations, in order (default "plain asan tsan other")
+#   CONFIGS   which configurations, in order (default "plain asan tsan other lttng")
 #               plain  tests/test_*.c built with $CC (-O2 -g)
 #               asan   same, with $SAN_CC -fsanitize=address,undefined
 #               tsan   tests/test_*_mt.c with $SAN_CC -fsanitize=thread
 #               other  shell-level checks (README example, clang -Werror build,
 #                      TRACE=0 and TRACE=full builds)
+#               lttng  tests under a real LTTng session daemon of their own
+#                      (tests/lttng-session.sh; one test per scenario)
 #   TESTS     test names to run (default: every tests/test_*.c)
 #   BUILD     build directory (default build)
 #   MAKE      make program (default make)
@@ -31,7 +33,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 
-CONFIGS=${CONFIGS:-plain asan tsan other}
+CONFIGS=${CONFIGS:-plain asan tsan other lttng}
 BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
 CC=${CC:-gcc}
@@ -243,9 +245,13 @@ run_config() {
 
 # other_check <name> <function>: runs the function with its output in the log.
 other_check() {
-	local name=$1 fn=$2 log="$LOGS/other/$1.log"
+	local name=$1 fn=$2 log="$LOGS/other/$1.log" rc
 	mkdir -p "$LOGS/other"
-	if ("$fn") >"$log" 2>&1 </dev/null; then
+	# Not inside `if` or `||`: bash ignores `set -e` in a condition, down into
+	# subshells, and a check that relies on it would pass on its last command.
+	("$fn") >"$log" 2>&1 </dev/null
+	rc=$?
+	if ((rc == 0)); then
 		record "other/$name" 1 0
 	else
 		record "other/$name" 0 1
@@ -253,8 +259,6 @@ other_check() {
 	fi
 }
 
-# The first ```c block of README.md, built against an installed copy of the
-# library exactly as the README says (pkg-config), must run and exit 0.
 # Every ```c block of README.md is a whole program: each is compiled against
 # the *installed* library through pkg-config and must run with exit status 0.
 check_readme_example() {
@@ -415,6 +419,23 @@ check_trace_full_build() {
 }
 # ---- TRACE checks: end ------------------------------------------------------------
 
+# ---- replay checks: begin (tests/test_replay.sh: magslab-workload replay) ----------------
+check_replay_csv() { BUILD="$BUILD" MAKE="$MAKE" tests/test_replay.sh csv; }
+check_replay_ctf() { BUILD="$BUILD" MAKE="$MAKE" tests/test_replay.sh ctf; }
+check_replay_errors() { BUILD="$BUILD" MAKE="$MAKE" tests/test_replay.sh errors; }
+# ---- replay checks: end ------------------------------------------------------------------
+
+# ---- workload checks: begin (tests/test_workloads.sh: magslab-workload) ------------------
+# One check per test of tests/test_workloads.sh (--list), named workload-NAME.
+check_workload() { BUILD="$BUILD" MAKE="$MAKE" CC="$CC" tests/test_workloads.sh "$WL_TEST"; }
+run_workload_checks() {
+	local WL_TEST
+	for WL_TEST in $(tests/test_workloads.sh --list); do
+		other_check "workload-$WL_TEST" check_workload
+	done
+}
+# ---- workload checks: end ----------------------------------------------------------------
+
 run_other() {
 	rm -rf "${LOGS:?}/other"
 	say "== other: shell-level checks"
@@ -422,12 +443,70 @@ run_other() {
 	other_check clang-build check_clang_build
 	other_check trace0-build check_trace0_build            # TRACE
 	other_check trace-full-build check_trace_full_build    # TRACE
+	other_check replay-csv check_replay_csv                # replay
+	other_check replay-ctf check_replay_ctf                # replay
+	other_check replay-errors check_replay_errors          # replay
+	run_workload_checks                                    # workloads
 }
+
+# ---- lttng: begin (tests/lttng-session.sh: tests under a real LTTng session) -------------
+# Configuration "lttng": tests/lttng-session.sh starts its own session daemon in a private
+# mount namespace (see its header), runs every scenario under its own session, cleans up,
+# and prints one line per test:
+#   lttng-test: PASS NAME (N s) | lttng-test: FAIL NAME: REASON | lttng-test: SKIPPED: REASON
+# Each PASS/FAIL counts as one test (lttng/NAME).  SKIPPED (no mount namespace can be made,
+# lttng-tools missing) is printed as such and counts nothing: 0 passed, 0 failed.  Anything
+# else (no result lines, an unexpected exit status, a timeout) counts as one failure.
+# LTTNG_TESTS picks a subset (tests/lttng-session.sh --list); LTTNG_TIMEOUT bounds the
+# whole configuration (default 900 s).
+run_lttng() {
+	local dir="$LOGS/lttng" log rc line name reason results=0 fails=0
+	log=$dir/harness.log
+	rm -rf "${LOGS:?}/lttng"
+	mkdir -p "$dir"
+	say "== lttng: tests under a private LTTng session daemon (tests/lttng-session.sh, $log)"
+	# shellcheck disable=SC2086 # LTTNG_TESTS is a list of names
+	MAKE="$MAKE" CC="$CC" TRACE="${TRACE:-1}" \
+		timeout -k 10 "${LTTNG_TIMEOUT:-900}" tests/lttng-session.sh -B "$BUILD" -L "$dir" \
+		${LTTNG_TESTS:-} >"$log" 2>&1 </dev/null
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"lttng-test: PASS "*)
+			name=${line#lttng-test: PASS }
+			reason=${name#* }
+			reason=${reason#(}
+			record "lttng/${name%% *}" 1 0 "${reason%)}"
+			results=$((results + 1))
+			;;
+		"lttng-test: FAIL "*)
+			line=${line#lttng-test: FAIL }
+			name=${line%%:*}
+			reason=${line#*: }
+			record "lttng/$name" 0 1 "$reason"
+			[[ -f $dir/$name.log ]] && show_log "$dir/$name.log"
+			results=$((results + 1))
+			fails=$((fails + 1))
+			;;
+		"lttng-test: SKIPPED"*)
+			say "== lttng: SKIPPED -- ${line#lttng-test: SKIPPED: } (counted: 0 passed, 0 failed)"
+			results=$((results + 1))
+			;;
+		esac
+	done <"$log"
+	if ((results == 0)) || { ((rc != 0 && rc != 77)) && ((fails == 0)); }; then
+		record "lttng/harness" 0 1 "tests/lttng-session.sh exit status $rc$( ((rc == 124)) && echo ': timed out')"
+		show_log "$log"
+	fi
+	return 0
+}
+# ---- lttng: end ----------------------------------------------------------------------------
 
 for cfg in $CONFIGS; do
 	case $cfg in
 	plain | asan | tsan) run_config "$cfg" ;;
 	other) run_other ;;
+	lttng) run_lttng ;;                                    # lttng
 	*)
 		say "run-tests: unknown configuration '$cfg'"
 		record "config/$cfg" 0 1 "unknown configuration"

@@ -278,7 +278,9 @@ metadata_listing() {
 	inev && /^\tfields := struct \{/ {
 		infields = 1; n = 0
 		if (keep) {
-			name_of_level["6"] = "info"; name_of_level["14"] = "debug_line"
+			# lttng-ust/tracepoint.h: LTTNG_UST_TRACEPOINT_LOGLEVEL_*
+			split("emerg alert crit err warning notice info debug_system debug_program debug_process debug_module debug_unit debug_function debug_line debug", lvname, " ")
+			for (i = 1; i <= 15; i++) name_of_level[i - 1] = lvname[i]
 			l = (lv in name_of_level) ? name_of_level[lv] : "loglevel" lv
 			print "event " ev " level=" l
 		}

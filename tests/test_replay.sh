@@ -13,7 +13,9 @@
 #           and replays it: exit 0, no missing-pair or double-free error, operations > 0,
 #           as many libc events as babeltrace2 itself counts, one replay thread per traced
 #           thread, every allocation in some cache or the large path, no discarded events
-#           (the channel blocks instead of discarding).
+#           (the channel blocks instead of discarding); then a second trace of ls -R whose
+#           tiny non-blocking buffers lose events: replayed all the same, with every lost
+#           event counted (as babeltrace2 counts them) and a warning.
 #   errors  bad input (a missing file, malformed CSV lines, an unpaired free, bad options,
 #           a directory without a CTF trace, a damaged CTF trace): exit status 2, one line
 #           on stderr naming the problem, nothing on stdout.
@@ -33,6 +35,7 @@
 # binary instead of building $BUILD/bin/magslab-workload; KEEP=1 keeps the work directory.
 # Needs jq (to read the JSON), and for ctf lttng-tools, liblttng-ust-dev (the libc
 # wrapper) and babeltrace2.
+# shellcheck disable=SC2016 # jq programs are in single quotes on purpose
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 2
@@ -49,7 +52,7 @@ say() { printf '%s\n' "$*"; }
 # starttime <pid>: field 22 of /proc/PID/stat, or nothing.
 starttime() {
 	local s
-	read -r s <"/proc/$1/stat" 2>/dev/null || return 1
+	read -r s 2>/dev/null <"/proc/$1/stat" || return 1
 	s=${s##*) }
 	read -r -a f <<<"$s"
 	echo "${f[19]}"
@@ -60,7 +63,7 @@ starttime() {
 note_daemons() {
 	local file=$1 p pid comm st
 	for p in /proc/[0-9]*; do
-		read -r comm <"$p/comm" 2>/dev/null || continue
+		read -r comm 2>/dev/null <"$p/comm" || continue
 		case $comm in lttng-sessiond | lttng-consumerd | lttng-runas) ;; *) continue ;; esac
 		[[ $p/ns/mnt -ef /proc/self/ns/mnt ]] || continue
 		pid=${p#/proc/}
@@ -103,7 +106,8 @@ stop_daemons() {
 record_inner() {
 	local work=$1 state=$1/daemons
 	set -e
-	trap 'note_daemons "$state"; stop_daemons "$state"' EXIT
+	# shellcheck disable=SC2064 # $state now: it is local
+	trap "note_daemons '$state'; stop_daemons '$state'" EXIT
 	mount --make-rprivate /
 	mkdir -p /run/lttng
 	mount -t tmpfs -o mode=0755 tmpfs /run/lttng
@@ -132,6 +136,16 @@ record_inner() {
 	say "+ LD_PRELOAD=$WRAPPER ls -R /usr/share/doc > /dev/null"
 	LTTNG_UST_ALLOW_BLOCKING=1 LD_PRELOAD=$WRAPPER \
 		timeout 60 ls -R /usr/share/doc >/dev/null
+	"${l[@]}" stop
+	"${l[@]}" destroy
+	# A second session whose tiny non-blocking buffers lose events.
+	"${l[@]}" create replay-lossy --output="$work/lossy"
+	"${l[@]}" enable-channel -u --subbuf-size=4096 --num-subbuf=2 c0
+	"${l[@]}" enable-event -u -c c0 'lttng_ust_libc:*'
+	"${l[@]}" add-context -u -c c0 -t vtid -t vpid
+	"${l[@]}" start
+	say "+ LD_PRELOAD=$WRAPPER ls -R /usr/share/doc > /dev/null (lossy session)"
+	LD_PRELOAD=$WRAPPER timeout 60 ls -R /usr/share/doc >/dev/null
 	"${l[@]}" stop
 	"${l[@]}" destroy
 	note_daemons "$state"
@@ -203,8 +217,11 @@ part_csv() {
 		fail "csv: counts differ from replay-small.expected (< got, > expected):"
 		say "$out" | sed 's/^/    /'
 	fi
-	[[ ! -s $WORK/small.out ]] && pass "csv: --json FILE: nothing on stdout" ||
+	if [[ ! -s $WORK/small.out ]]; then
+		pass "csv: --json FILE: nothing on stdout"
+	else
 		fail "csv: --json FILE: stdout not empty"
+	fi
 	jcheck "csv: workload, file and format in the JSON" "$WORK/small.json" \
 		'.workload == "replay" and .params.file == "tests/data/replay-small.csv" and
 		 .params.format == "csv" and .input.lines == 150'
@@ -214,8 +231,8 @@ part_csv() {
 		 .seconds > 0'
 	jcheck "csv: each cache's library counts equal the trace's counts for its class" \
 		"$WORK/small.json" \
-		'[.classes[] | select(.cache != null) | {key: .cache, value: [.allocs, .frees]}]
-		 | from_entries as $c
+		'([.classes[] | select(.cache != null) | {key: .cache, value: [.allocs, .frees]}]
+		  | from_entries) as $c
 		 | all(.caches[]; $c[.name] == [.allocs, .frees])
 		   and (.caches | length) == ($c | length)'
 	jcheck "csv: a bufctl cache and the large path are exercised" "$WORK/small.json" \
@@ -291,8 +308,8 @@ part_ctf() {
 		fail "ctf: replay exited $rc: $(head -n 3 "$err")"
 		return
 	fi
-	if grep -qiE 'missing pair|double free' "$err"; then
-		fail "ctf: pairing error: $(grep -iE 'missing pair|double free' "$err")"
+	if grep -qE 'missing pair|double free:' "$err"; then
+		fail "ctf: pairing error: $(grep -E 'missing pair|double free:' "$err")"
 	else
 		pass "ctf: replay exit 0, no missing-pair or double-free error"
 	fi
@@ -320,6 +337,26 @@ part_ctf() {
 		fail "ctf: no summary line on stderr: $(cat "$err")"
 	fi
 	say "ctf: $(grep -F 'ctf (' "$err")"
+
+	# The lossy trace: replayed all the same; every lost event counted, as babeltrace2
+	# counts them ("WARNING: Tracer discarded N events ..."), and a warning said.
+	local lj=$WORK/lossy.json le=$WORK/lossy.err n_lost
+	n_lost=$(babeltrace2 "$WORK/lossy" 2>&1 >/dev/null |
+		sed -n 's/.*Tracer discarded \([0-9]*\) events\{0,1\}[^0-9a-z].*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+	"$BIN" replay "$WORK/lossy" >"$lj" 2>"$le"
+	rc=$?
+	if ((rc != 0)); then
+		fail "ctf: lossy trace: replay exited $rc: $(head -n 3 "$le")"
+		return
+	fi
+	jcheck "ctf: lossy trace: $n_lost discarded events reported, as babeltrace2 counts" \
+		"$lj" ".input.discarded_events == $n_lost and .ops > 0"
+	if ((n_lost == 0)) || grep -q "warning: the trace lost $n_lost events" "$le"; then
+		pass "ctf: lossy trace: warning on stderr"
+	else
+		fail "ctf: lossy trace: no warning about the $n_lost lost events: $(cat "$le")"
+	fi
+	say "ctf: lossy: $(grep -F 'ctf (' "$le")"
 }
 
 # ==========================================================================================
@@ -375,6 +412,20 @@ part_errors() {
 			'.trace.unpaired_frees == 1 and .trace.allocs == 1 and .trace.frees == 0'
 	else
 		fail "errors: --ignore-unpaired: exit status not 0"
+	fi
+	# A run-time failure (an allocation the address-space limit refuses): exit 1, the JSON
+	# says "failed": true, the thread waiting for the failed allocation gives up.  (Not
+	# with an ASan-built REPLAY_BIN: ASan cannot start under ulimit -v.)
+	printf '%s\n1,a,alloc,1073741824,x\n2,b,alloc,8,y\n3,b,free,,x\n4,a,free,,y\n' "$h" \
+		>"$d/oom.csv"
+	local rc=0
+	(ulimit -v 400000 && exec "$BIN" replay "$d/oom.csv") >"$WORK/oom.json" \
+		2>"$WORK/oom.err" || rc=$?
+	if ((rc == 1)) && grep -q "replay failed: Cannot allocate memory" "$WORK/oom.err"; then
+		jcheck "errors: allocation failure: exit 1, \"failed\": true" "$WORK/oom.json" \
+			'.failed == true'
+	else
+		fail "errors: allocation failure: exit $rc: $(head -n 3 "$WORK/oom.err")"
 	fi
 	if "$BIN" replay --help >"$WORK/help.out" 2>&1 && grep -q "usage: magslab-workload replay" \
 		"$WORK/help.out"; then

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PTR(x) ((void *)(uintptr_t)(x))
@@ -45,8 +47,6 @@
 static const char *prog = "trace_scenarios";
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-#include <stdarg.h>
 
 static void die(const char *fmt, ...)
 {
@@ -448,6 +448,49 @@ static void hammer(struct kmem_cache *kc, unsigned int nthreads, size_t batch,
 	}
 }
 
+/* Contention needs the threads to meet at the right moment: repeat the
+ * hammering until done(kc) says it happened, for at most 20 s. */
+static void hammer_until(struct kmem_cache *kc, unsigned int nthreads,
+			 size_t batch, unsigned int rounds,
+			 bool (*done)(const struct kmem_cache_stats *st),
+			 const char *what)
+{
+	struct timespec t0, t;
+	struct kmem_cache_stats st;
+	unsigned int passes = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		hammer(kc, nthreads, batch, rounds);
+		passes++;
+		if (kmem_cache_stats(kc, &st))
+			die("kmem_cache_stats failed");
+		if (done(&st))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 20)
+			die("%s: no %s after %u passes of %u threads", kmem_cache_name(kc),
+			    what, passes, nthreads);
+	}
+	printf("note %s: %s after %u pass(es)\n", kmem_cache_name(kc), what,
+	       passes);
+}
+
+static bool grew_by_threshold(const struct kmem_cache_stats *st)
+{
+	return st->magsize_up >= 1 && st->depot_contended_counted >= 2;
+}
+
+static bool pcc_contended(const struct kmem_cache_stats *st)
+{
+	return st->pcc_contended >= 1;
+}
+
+static bool both_contended(const struct kmem_cache_stats *st)
+{
+	return st->pcc_contended >= 1 && st->depot_contended >= 1;
+}
+
 /*
  * depot_contention and magsize_bump reason threshold: 8 threads, one pcc
  * slot each (by thread), so they meet only at the depot; batches larger
@@ -463,7 +506,8 @@ static int sc_contention(void)
 	kc = make_cache("tr_contention", 64, 0);
 	if (kmem_cache_set_resize_threshold(kc, 1))
 		die("kmem_cache_set_resize_threshold failed");
-	hammer(kc, 8, 400, 400);
+	hammer_until(kc, 8, 400, 100, grew_by_threshold,
+		     "counted depot contention and a threshold grow");
 	print_all_stats();
 	return 0;
 }
@@ -475,7 +519,7 @@ static int sc_pcc_contention(void)
 
 	one_slot();
 	kc = make_cache("tr_pcc", 64, 0);
-	hammer(kc, 4, 100, 2000);
+	hammer_until(kc, 4, 100, 300, pcc_contended, "pcc contention");
 	print_all_stats();
 	return 0;
 }
@@ -566,7 +610,11 @@ static int sc_threaded(void)
 	for (int i = 0; i < 3; i++) {
 		if (kmem_cache_set_reap_keep(kc[i], 0))
 			die("kmem_cache_set_reap_keep failed");
-		hammer(kc[i], 8, 300, i == 1 ? 60 : 250);
+		if (i == 0)
+			hammer_until(kc[i], 8, 300, 100, both_contended,
+				     "pcc and depot contention");
+		else
+			hammer(kc[i], 8, 300, i == 1 ? 30 : 100);
 		kmem_cache_reap(kc[i]);
 	}
 	print_all_stats();

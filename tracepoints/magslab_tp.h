@@ -39,9 +39,10 @@
  * Who needs a library without LTTng builds with TRACE=0 instead.
  *
  * Log levels: every event is LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO except alloc
- * and free (LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_LINE, MAGSLAB_TRACE_FULL only),
- * which `lttng enable-event -u 'magslab:*'` does not record unless asked
- * with --loglevel=TRACE_DEBUG_LINE.
+ * and free (LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_LINE, MAGSLAB_TRACE_FULL only).
+ * With no --loglevel, `lttng enable-event -u 'magslab:*'` records every level,
+ * alloc and free included (in a TRACE=full build); --loglevel=TRACE_INFO
+ * leaves them out.
  */
 /*
  * Every call site, the tracepoint definitions and the provider are in the

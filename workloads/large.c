@@ -23,9 +23,9 @@ struct large_cfg {
 	unsigned int live;           /* objects per thread at the top of a ramp */
 	enum release_order order;
 	unsigned int ramps;          /* 0: until --duration/--ops */
-	/* thread 0's samples at the top of each of its ramps */
-	pthread_mutex_t lock;
-	uint64_t nr_ramps;
+	_Atomic uint64_t nr_ramps;   /* ramps completed, all threads */
+	/* The peaks of the samples the monitor thread takes every 20 ms. */
+	uint64_t nr_samples;
 	uint64_t peak_hash_lists, peak_hash_items, peak_live, peak_slabs;
 	uint64_t peak_hash_resizes;
 };
@@ -39,10 +39,11 @@ static void large_help(FILE *f)
 "bufctl slabs with an object -> bufctl hash).  Every thread, in ramps:\n"
 "allocate --live objects one by one, keeping them all, then free them all\n"
 "(the release), and start again.  The hash grows during the first ramp\n"
-"(hash_resizes, hash_lists in the JSON; \"ramp_peak\" holds what thread 0\n"
-"saw at the top of its ramps); the magazines absorb the start of every\n"
-"release and the depot the rest.  In ops mode (--ops) the last ramp may be\n"
-"cut short; the release at the end is counted too.\n"
+"(hash_resizes, hash_lists in the JSON; \"ramp_peak\" holds the number\n"
+"of complete ramps and the peaks of stats samples taken every 20 ms); the\n"
+"magazines absorb the start of every release and the depot the rest.  In\n"
+"ops mode (--ops) the last ramp may be cut short; the release at the end is\n"
+"counted too.\n"
 "The operation sequence of a thread depends only on --seed and its index.\n"
 "\n"
 "Options:\n"
@@ -91,14 +92,16 @@ static int large_opt(struct wl_opts *o, int argc, char **argv, int *i,
 	return 0;
 }
 
-static void large_sample(struct large_cfg *c)
+/* The monitor thread's sampler (never a worker: a stats call may wait). */
+static void large_sample(struct wl_run *run, void *arg)
 {
+	struct large_cfg *c = arg;
 	struct kmem_cache_stats st;
 
+	(void)run;
 	if (kmem_cache_stats(c->kc, &st) != 0)
 		return;
-	pthread_mutex_lock(&c->lock);
-	c->nr_ramps++;
+	c->nr_samples++;
 	if (st.hash_lists > c->peak_hash_lists)
 		c->peak_hash_lists = st.hash_lists;
 	if (st.hash_items > c->peak_hash_items)
@@ -108,7 +111,6 @@ static void large_sample(struct large_cfg *c)
 	if (st.slabs > c->peak_slabs)
 		c->peak_slabs = st.slabs;
 	c->peak_hash_resizes = st.hash_resizes;
-	pthread_mutex_unlock(&c->lock);
 }
 
 static void large_release(const struct large_cfg *c, struct wl_thread *t,
@@ -151,10 +153,10 @@ static void large_thread(struct wl_thread *t)
 			n++;
 			wl_count(t, 1);
 		}
-		if (t->index == 0 && n == c->live)
-			large_sample(c);
 		large_release(c, t, objs, n);
 		ramps++;
+		if (n == c->live)
+			atomic_fetch_add(&c->nr_ramps, 1);
 		if (t->failed)
 			break;
 	}
@@ -176,7 +178,8 @@ static void large_extra(struct wl_json *j, void *arg)
 
 	wl_json_key(j, "ramp_peak");
 	wl_json_obj_begin(j);
-	wl_json_ku64(j, "thread0_ramps", c->nr_ramps);
+	wl_json_ku64(j, "ramps", atomic_load(&c->nr_ramps));
+	wl_json_ku64(j, "samples", c->nr_samples);
 	wl_json_ku64(j, "hash_lists", c->peak_hash_lists);
 	wl_json_ku64(j, "hash_items", c->peak_hash_items);
 	wl_json_ku64(j, "hash_resizes", c->peak_hash_resizes);
@@ -199,16 +202,17 @@ int wl_large_main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (wl_apply_opts(&o))
 		return 2;
-	pthread_mutex_init(&c.lock, NULL);
 	c.kc = wl_cache_create(&o, "wl-large", o.objsize, 0);
 	if (!c.kc)
 		return 1;
 	wl_run_init(&run, &o);
 	wl_run_add_cache(&run, c.kc);
+	run.sample = large_sample;
+	run.sample_arg = &c;
+	run.sample_every_s = 0.02;
 	wl_run_threads(&run, o.threads, large_thread, &c);
 	r = wl_report(&run, "large", large_params, large_extra, &c);
 	if (kmem_cache_destroy(c.kc) != 0)
 		r = -1;
-	pthread_mutex_destroy(&c.lock);
 	return run.failed || r ? 1 : 0;
 }

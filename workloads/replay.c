@@ -92,7 +92,7 @@ struct rp_op {
 };
 
 struct rp_cls {
-	uint64_t allocs, zallocs, frees, live_at_end;
+	uint64_t allocs, zallocs, frees;
 };
 
 /* A replay thread. */
@@ -101,7 +101,6 @@ struct rp_rthr {
 	size_t n;
 	uint64_t waits;         /* frees that waited for their alloc */
 	uint64_t allocs, frees;
-	struct rp_replay *rp;
 };
 
 /* Object state, one per id (CSV) or pointer (CTF):
@@ -206,8 +205,12 @@ static void rp_progress(struct rp *r, const char *what)
 	if (now < r->progress_at)
 		return;
 	r->progress_at = now + 1.0;
-	wl_progress(r->o, "reading %s: %" PRIu64 " %s, %" PRIu64 " operations",
-		    r->file, r->records, what, r->ngops);
+	if (r->ngops)
+		wl_progress(r->o, "reading %s: %" PRIu64 " %s, %" PRIu64
+			    " operations", r->file, r->records, what, r->ngops);
+	else    /* CSV: the operations are made after the sort */
+		wl_progress(r->o, "reading %s: %" PRIu64 " %s", r->file,
+			    r->records, what);
 }
 
 /* ---- hash maps ---------------------------------------------------------- */
@@ -902,20 +905,20 @@ static int rp_ctf_free(struct rp_ctf *c, uint32_t thr, uint64_t pid,
 		*st = ST_DEAD;
 		return 0;
 	}
-	if (!r->ignore_unpaired) {
-		char hint[128] = "";
-		if (r->discarded_events || r->discarded_unknown ||
-		    r->discarded_packets)
-			snprintf(hint, sizeof(hint), "; the trace lost events "
-				 "before it");
+	/* Freed already.  After lost events that is expected (the malloc
+	 * that returned the pointer again was lost): skip and count it.
+	 * Otherwise the trace is wrong, or the program is. */
+	bool lost = r->discarded_events || r->discarded_unknown ||
+		    r->discarded_packets;
+	if (!r->ignore_unpaired && !lost) {
 		char proc[40] = "";
 		if (r->has_vpid)
 			snprintf(proc, sizeof(proc), " (process %" PRIu64 ")",
 				 pid);
 		return rp_ctf_fail(c, RP_EXIT_USAGE, "double free: %s of "
-				   "pointer 0x%" PRIx64 "%s, already freed%s "
+				   "pointer 0x%" PRIx64 "%s, already freed "
 				   "(--ignore-unpaired skips it)", what, ptr,
-				   proc, hint);
+				   proc);
 	}
 	r->double_frees++;
 	return 0;
@@ -1320,7 +1323,6 @@ struct rp_replay {
 	struct kmem_cache *kc[RP_NCACHES];
 	struct arena *large;
 	bool touch;
-	_Atomic bool abort;
 	_Atomic uint64_t waits;
 	_Atomic int errnum;
 };
@@ -1358,12 +1360,12 @@ static void rp_obj_free(struct rp_replay *rp, struct rp_slot *sl, void *p)
 		kmem_cache_free(rp->kc[sl->cls], p);
 }
 
-/* Stop replaying: some thread failed, or (run->stop before the end) not
- * every thread could be created, so some allocations will never happen. */
-static inline bool rp_aborted(struct rp_replay *rp, struct wl_thread *t)
+/* Stop replaying: a thread failed (wl_fail), or not every thread could be
+ * created, so some allocations will never happen.  (There is no deadline:
+ * run->stop is set for nothing else before every thread has returned.) */
+static inline bool rp_aborted(struct wl_thread *t)
 {
-	return atomic_load_explicit(&rp->abort, memory_order_relaxed) ||
-	       atomic_load_explicit(&t->run->stop, memory_order_relaxed);
+	return atomic_load_explicit(&t->run->stop, memory_order_relaxed);
 }
 
 static void rp_worker(struct wl_thread *t)
@@ -1377,7 +1379,7 @@ static void rp_worker(struct wl_thread *t)
 		struct rp_op op = th->ops[i];
 		struct rp_slot *sl = &slots[op.slot];
 
-		if ((i & 255) == 0 && rp_aborted(rp, t))
+		if ((i & 255) == 0 && rp_aborted(t))
 			break;
 		if (op.kind == RP_FREE) {
 			void *p = atomic_load_explicit(&sl->ptr,
@@ -1389,7 +1391,7 @@ static void rp_worker(struct wl_thread *t)
 				while (!(p = atomic_load_explicit(
 						 &sl->ptr,
 						 memory_order_acquire))) {
-					if (rp_aborted(rp, t))
+					if (rp_aborted(t))
 						goto done;
 					if (++spins < 128)
 						rp_cpu_relax();
@@ -1408,8 +1410,7 @@ static void rp_worker(struct wl_thread *t)
 			if (!p) {
 				int e = errno ? errno : ENOMEM;
 				atomic_store(&rp->errnum, e);
-				atomic_store(&rp->abort, true);
-				t->failed = 1;
+				wl_fail(t);     /* stops every thread */
 				break;
 			}
 			atomic_store_explicit(&sl->ptr, p,
@@ -1576,33 +1577,40 @@ static void rp_json_extra(struct wl_json *j, void *arg)
 
 static void rp_usage(FILE *f)
 {
-	fputs("usage: magslab-workload replay [OPTIONS] FILE\n"
-	      "\n"
-	      "Replays an allocation trace through magslab caches chosen by size class\n"
-	      "(replay-8 ... replay-65536, powers of two; bigger requests go to the\n"
-	      "kpages arena).  FILE is a CSV file (header t_ns,thread,op,size,id; op is\n"
-	      "alloc, calloc, free or realloc; id pairs a free with its alloc) or a CTF\n"
-	      "trace directory recorded with LD_PRELOAD=liblttng-ust-libc-wrapper.so\n"
-	      "(events lttng_ust_libc:*; add the vtid and vpid contexts:\n"
-	      "lttng add-context -u -t vtid -t vpid).  One replay thread per trace\n"
-	      "thread, each in its trace order; a free waits for its alloc in another\n"
-	      "thread.  The whole trace is replayed (--duration and --ops do not apply).\n"
-	      "JSON result on stdout (or --json FILE), summary on stderr.\n"
-	      "\n"
-	      "Replay options:\n"
-	      "  --format auto|csv|ctf  input format (auto: a directory is CTF, a file CSV)\n"
-	      "  --ignore-unpaired      skip a free of an object never allocated or already\n"
-	      "                         freed instead of failing (CSV; CTF: double frees --\n"
-	      "                         a CTF free of a pointer never seen is always skipped)\n"
-	      "  --repeat N             replay the trace N times (default 1)\n"
-	      "  --touch                write every allocated byte (calloc always zeroes)\n"
-	      "  --threads N            fold trace thread k onto replay thread k mod N\n"
-	      "  -h, --help             this help\n"
-	      "\n"
-	      "Exit status: 0 success, 1 the replay failed (allocation failure, library\n"
-	      "error), 2 bad usage or bad input (unreadable or malformed file, unpaired\n"
-	      "free in a CSV, double free).\n"
-	      "\n", f);
+	fputs(
+"usage: magslab-workload replay [options] FILE\n"
+"\n"
+"Replays an allocation trace through magslab caches chosen by size class:\n"
+"replay-8, replay-16 ... replay-65536 (powers of two; above 512 bytes they\n"
+"use bufctl slabs); a request above 64 KiB goes to the kpages arena (the\n"
+"\"large\" class).  FILE is\n"
+"  - a CSV file, header t_ns,thread,op,size,id; op is alloc, calloc, free or\n"
+"    realloc; id names an object and pairs its free with its alloc; lines\n"
+"    are replayed in t_ns order (\"-\": read it from stdin), or\n"
+"  - a CTF trace directory recorded with LD_PRELOAD=liblttng-ust-libc-\n"
+"    wrapper.so and `lttng enable-event -u 'lttng_ust_libc:*'`; add the\n"
+"    contexts `lttng add-context -u -t vtid -t vpid` (without vtid the trace\n"
+"    is one thread; without vpid pointers of different processes are not\n"
+"    told apart).  A free of a pointer allocated before the trace started is\n"
+"    skipped and counted; discarded events are counted and reported.\n"
+"One replay thread per trace thread, each in its trace order; a free waits\n"
+"until its alloc, in whatever thread, has happened.  The whole trace is\n"
+"replayed: --duration, --ops and --objsize do not apply.  Objects the trace\n"
+"never frees are freed after the report.\n"
+"\n"
+"Replay options:\n"
+"  --format auto|csv|ctf  auto (default): a directory is CTF, a file CSV\n"
+"  --ignore-unpaired      skip (and count) a free of an object that was never\n"
+"                         allocated (CSV) or was already freed, instead of\n"
+"                         failing\n"
+"  --repeat N             replay the trace N times (default 1)\n"
+"  --touch                write every allocated byte (calloc always zeroes)\n"
+"  --threads N            fold trace thread k onto replay thread k mod N\n"
+"\n"
+"Exit status: 0 done, 1 the replay failed (allocation failure, library\n"
+"error), 2 bad usage or bad input (unreadable or malformed trace, a free\n"
+"without its alloc in a CSV, a double free).\n"
+"\n", f);
 	wl_usage_common(f);
 }
 
@@ -1616,7 +1624,6 @@ static int rp_split(struct rp *r, struct rp_replay *rp, unsigned int nthr)
 	for (uint64_t i = 0; i < r->ngops; i++)
 		rp->thr[r->gops[i].thr % nthr].n++;
 	for (unsigned int t = 0; t < nthr; t++) {
-		rp->thr[t].rp = rp;
 		rp->thr[t].ops = malloc((rp->thr[t].n ? rp->thr[t].n : 1) *
 					sizeof(struct rp_op));
 		if (!rp->thr[t].ops)
@@ -1777,7 +1784,6 @@ int wl_replay_main(int argc, char **argv)
 	ret = RP_EXIT_FAIL;
 	rp.r = &r;
 	rp.touch = touch;
-	atomic_init(&rp.abort, false);
 	atomic_init(&rp.waits, 0);
 	atomic_init(&rp.errnum, 0);
 	if (rp_split(&r, &rp, nthr) != 0) {
@@ -1787,22 +1793,18 @@ int wl_replay_main(int argc, char **argv)
 	free(r.gops);               /* the replay lists hold it all now */
 	r.gops = NULL;
 
-	if (wl_apply_opts(&o) != 0)
+	if (wl_apply_opts(&o) != 0) {
+		ret = RP_EXIT_USAGE;        /* a value the library refused */
 		goto out;
+	}
 	wl_run_init(&run, &o);
 	for (unsigned int c = 0; c < RP_NCACHES; c++) {
 		char name[KMC_NAME_LEN];
 		if (!r.cls[c].allocs)
 			continue;
 		snprintf(name, sizeof(name), "replay-%zu", rp_class_size(c));
-		rp.kc[c] = kmem_cache_create(name, rp_class_size(c), 0, 0, NULL,
-					     NULL, NULL, NULL);
-		if (!rp.kc[c]) {
-			wl_error(&o, "cannot create cache %s: %s", name,
-				 strerror(errno));
-			goto out;
-		}
-		if (wl_cache_tune(rp.kc[c], &o) != 0)
+		rp.kc[c] = wl_cache_create(&o, name, rp_class_size(c), 0);
+		if (!rp.kc[c])
 			goto out;
 		wl_run_add_cache(&run, rp.kc[c]);
 	}
@@ -1814,22 +1816,20 @@ int wl_replay_main(int argc, char **argv)
 		    nthr, t_read);
 	struct rp_report rr = { .r = &r, .rp = &rp, .repeat = repeat,
 				.touch = touch };
-	int failed = 0;
-	for (unsigned int k = 0; k < repeat && !failed; k++) {
+	for (unsigned int k = 0; k < repeat && !run.failed; k++) {
 		if (k > 0)
 			rp_cleanup(&rp);
-		if (wl_run_threads(&run, nthr, rp_worker, &rp) != 0 ||
-		    atomic_load(&rp.abort))
-			failed = 1;
+		wl_run_threads(&run, nthr, rp_worker, &rp);
 	}
-	if (failed) {
+	if (run.failed) {
 		int e = atomic_load(&rp.errnum);
 		wl_error(&o, "replay failed: %s", e ? strerror(e)
-						    : "a thread failed");
-		rp_cleanup(&rp);
-		goto out;
+						    : "a thread could not run");
 	}
-	if (wl_report(&run, "replay", rp_json_params, rp_json_extra, &rr) != 0)
+	/* The result even after a failure ("failed": true), as the other
+	 * subcommands do. */
+	if (wl_report(&run, "replay", rp_json_params, rp_json_extra, &rr) != 0 ||
+	    run.failed)
 		goto out_clean;
 
 	/* The summary line of the input. */
@@ -1851,12 +1851,20 @@ int wl_replay_main(int argc, char **argv)
 		" live at end\n", r.nthr, r.allocs, r.frees, r.xthread_frees,
 		(uint64_t)atomic_load(&rp.waits), r.reallocs, r.unpaired,
 		r.double_frees, r.orphaned, r.live);
-	if (!strcmp(format, "ctf") && (!r.has_vtid || !r.has_vpid))
-		fprintf(stderr, "%s: note: the trace has no %s context: %s\n",
-			o.cmd, !r.has_vtid ? "vtid" : "vpid",
-			!r.has_vtid ? "replayed as one thread"
-				    : "pointers of different processes "
-				      "are not told apart");
+	if (r.discarded_events || r.discarded_unknown || r.discarded_packets)
+		fprintf(stderr, "%s: warning: the trace lost %" PRIu64 " events%s"
+			" and %" PRIu64 " packets: what was replayed is not the "
+			"program's whole allocation sequence\n", o.cmd,
+			r.discarded_events,
+			r.discarded_unknown ? " (and more, of unknown count)" : "",
+			r.discarded_packets);
+	if (!strcmp(format, "ctf") && !r.has_vtid)
+		fprintf(stderr, "%s: note: the trace has no vtid context: "
+			"replayed as one thread\n", o.cmd);
+	if (!strcmp(format, "ctf") && !r.has_vpid)
+		fprintf(stderr, "%s: note: the trace has no vpid context: "
+			"pointers of different processes are not told "
+			"apart\n", o.cmd);
 	ret = 0;
 out_clean:
 	rp_cleanup(&rp);

@@ -472,7 +472,7 @@ void wl_sleep_ns(uint64_t ns)
 		;
 }
 
-/* ---- RNG ------------------------------------------------------------------ */
+/* ---- RNG --------------------------------------------------------------- */
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -515,8 +515,11 @@ void wl_run_add_cache(struct wl_run *run, struct kmem_cache *kc)
 
 void wl_run_snapshot(struct wl_run *run, double at_s)
 {
+	uint64_t t = wl_now_ns();
+
 	for (unsigned int k = 0; k < run->ncaches; k++)
 		kmem_cache_stats(run->caches[k], &run->warm[k]);
+	run->warm_took_s = (double)(wl_now_ns() - t) * 1e-9;
 	run->have_warm = true;
 	run->warm_at_s = at_s;
 }
@@ -564,6 +567,50 @@ static void *wl_thread_main(void *p)
 	return NULL;
 }
 
+/* The monitor: the warm-up snapshot and the samples, off the timing
+ * thread.  Sleeps in slices of at most 10 ms so that it notices the end. */
+struct wl_monitor {
+	struct wl_run *run;
+	uint64_t t0_ns;
+	uint64_t warm_ns;          /* 0: no snapshot to take */
+	_Atomic bool quit;
+	pthread_t tid;
+};
+
+static void *wl_monitor_main(void *p)
+{
+	struct wl_monitor *m = p;
+	struct wl_run *run = m->run;
+	uint64_t every = run->sample && run->sample_every_s > 0 ?
+			 (uint64_t)(run->sample_every_s * 1e9) : 0;
+	uint64_t next_sample = every ? m->t0_ns + every : 0;
+	double base_s = run->seconds;
+
+	while (!atomic_load(&m->quit)) {
+		uint64_t now = wl_now_ns(), until = now + 10000000u;
+
+		if (m->warm_ns && now >= m->warm_ns) {
+			wl_run_snapshot(run, base_s +
+					(double)(now - m->t0_ns) * 1e-9);
+			m->warm_ns = 0;
+			continue;
+		}
+		if (next_sample && now >= next_sample) {
+			run->sample(run, run->sample_arg);
+			next_sample += every;
+			if (next_sample < wl_now_ns())
+				next_sample = wl_now_ns() + every;
+			continue;
+		}
+		if (m->warm_ns && m->warm_ns < until)
+			until = m->warm_ns;
+		if (next_sample && next_sample < until)
+			until = next_sample;
+		wl_sleep_ns(until - now);
+	}
+	return NULL;
+}
+
 static uint64_t wl_sum_ops(struct wl_thread_box *boxes, unsigned int n)
 {
 	uint64_t sum = 0;
@@ -606,6 +653,8 @@ int wl_run_threads(struct wl_run *run, unsigned int n, wl_thread_fn fn,
 	const char *label = run->label ? run->label : "running";
 	struct wl_start s = { .fn = fn };
 	struct wl_thread_box *boxes;
+	struct wl_monitor mon;
+	bool have_mon;
 	unsigned int created = 0;
 	uint64_t t0, deadline = 0, next_progress, warm_ns = 0, ops;
 	double warm_s;
@@ -666,6 +715,12 @@ int wl_run_threads(struct wl_run *run, unsigned int n, wl_thread_fn fn,
 	want_warm = !run->have_warm && run->ncaches > 0;
 	if (want_warm)
 		warm_ns = t0 + (uint64_t)(warm_s * 1e9);
+	mon.run = run;
+	mon.t0_ns = t0;
+	mon.warm_ns = warm_ns;
+	atomic_init(&mon.quit, false);
+	have_mon = (want_warm || run->sample) &&
+		   pthread_create(&mon.tid, NULL, wl_monitor_main, &mon) == 0;
 	if (run->duration_s > 0)
 		deadline = t0 + (uint64_t)(run->duration_s * 1e9);
 	next_progress = t0 + 1000000000u;
@@ -675,8 +730,6 @@ int wl_run_threads(struct wl_run *run, unsigned int n, wl_thread_fn fn,
 
 		if (deadline && deadline < until)
 			until = deadline;
-		if (want_warm && warm_ns < until)
-			until = warm_ns;
 		wl_wait_until(&s, created, until);
 		now = wl_now_ns();
 		pthread_mutex_lock(&s.lock);
@@ -684,11 +737,6 @@ int wl_run_threads(struct wl_run *run, unsigned int n, wl_thread_fn fn,
 		pthread_mutex_unlock(&s.lock);
 		if (all_done)
 			break;
-		if (want_warm && now >= warm_ns) {
-			wl_run_snapshot(run, run->seconds +
-					(double)(now - t0) * 1e-9);
-			want_warm = false;
-		}
 		if (deadline && now >= deadline) {
 			atomic_store(&run->stop, true);
 			deadline = 0;
@@ -708,6 +756,10 @@ int wl_run_threads(struct wl_run *run, unsigned int n, wl_thread_fn fn,
 		pthread_join(boxes[k].t.tid, NULL);
 		if (boxes[k].t.failed)
 			ret = -1;
+	}
+	if (have_mon) {
+		atomic_store(&mon.quit, true);
+		pthread_join(mon.tid, NULL);
 	}
 	ops = wl_sum_ops(boxes, created);
 	run->ops += ops;
@@ -930,7 +982,7 @@ static void wl_pair_sub(uint64_t out[2], const uint64_t a[2],
 
 void wl_json_cache(struct wl_json *j, struct kmem_cache *kc,
 		   const struct kmem_cache_stats *warm, double warm_at_s,
-		   double end_s)
+		   double warm_took_s, double end_s)
 {
 	struct kmem_cache_stats st;
 	uint64_t d[2];
@@ -983,6 +1035,7 @@ void wl_json_cache(struct wl_json *j, struct kmem_cache *kc,
 		wl_json_key(j, "after_warmup");
 		wl_json_obj_begin(j);
 		wl_json_kdouble(j, "from_s", warm_at_s);
+		wl_json_kdouble(j, "snapshot_s", warm_took_s);
 		wl_json_kdouble(j, "seconds", end_s - warm_at_s);
 		wl_json_ku64(j, "allocs", st.allocs - warm->allocs);
 		wl_json_ku64(j, "frees", st.frees - warm->frees);
@@ -1075,7 +1128,7 @@ int wl_report(struct wl_run *run, const char *workload,
 
 		wl_json_cache(&j, run->caches[k],
 			      run->have_warm ? &run->warm[k] : NULL,
-			      run->warm_at_s, run->seconds);
+			      run->warm_at_s, run->warm_took_s, run->seconds);
 		if (kmem_cache_stats(run->caches[k], &st) == 0) {
 			if (st.magsize > magsize)
 				magsize = st.magsize;

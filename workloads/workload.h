@@ -8,18 +8,15 @@
  * A subcommand's life, in order:
  *
  *   struct wl_opts o;
- *   wl_opts_init(&o, "pair");                 defaults; o.cmd names it in messages
- *   for (int i = 1; i < argc;) {              argv[0] is the subcommand's name
- *           int r = wl_parse_common(argc, argv, &i, &o);
- *           if (r < 0) return 2;              (the error line is already printed)
- *           if (r > 0) continue;
- *           ... its own options, through wl_opt_value() ...
- *   }
+ *   wl_opts_init(&o, "pair");        defaults; o.cmd names it in messages
+ *   r = wl_parse_args(argc, argv, &o, own_opt, ctx, help);
+ *           (or a loop over wl_parse_common() and wl_opt_value() by hand)
+ *           r > 0: --help was printed, exit 0; r < 0: error printed, exit 2
  *   wl_apply_opts(&o);                        before any cache exists
- *   kc = kmem_cache_create(...); wl_cache_tune(kc, &o);
+ *   kc = wl_cache_create(&o, "wl-pair", o.objsize, 0);   create + wl_cache_tune
  *   struct wl_run run; wl_run_init(&run, &o); wl_run_add_cache(&run, kc);
  *   wl_run_threads(&run, o.threads, fn, shared);   fn(struct wl_thread *)
- *   wl_report(&run, "pair", extra_params, extra, arg);   JSON on stdout / --json
+ *   wl_report(&run, "pair", extra_params, extra, arg);  JSON to stdout/--json
  *   ... free everything, kmem_cache_destroy(kc) ...
  *
  * Operations: one allocation or one free is one operation (a pair is two).
@@ -214,6 +211,13 @@ struct wl_run {
 	struct kmem_cache_stats warm[WL_MAX_CACHES];  /* snapshot at warm-up */
 	bool have_warm;
 	double warm_at_s;            /* when, from the start of the run */
+	double warm_took_s;          /* how long taking it took */
+	/* Optional: called every sample_every_s while threads run, from the
+	 * monitor thread (never from a worker: kmem_cache_stats() takes every
+	 * pcc lock and may wait long for them under load). */
+	void (*sample)(struct wl_run *run, void *arg);
+	void *sample_arg;
+	double sample_every_s;
 	double duration_s;           /* this run's duration (0: ops mode) */
 	_Atomic bool stop;           /* the duration is over, or a failure */
 	uint64_t ops;                /* total, over every wl_run_threads() */
@@ -228,10 +232,13 @@ void wl_run_init(struct wl_run *run, const struct wl_opts *o);
 void wl_run_add_cache(struct wl_run *run, struct kmem_cache *kc);
 
 /* Runs fn in n threads (pinned with --pin), started together; returns when
- * every one has returned.  Threads ask wl_stopping() whether to go on: in
- * duration mode it becomes true after duration_s (the run's duration_s,
- * which wl_run_init sets from --duration and a caller may change between
- * calls, e.g. per phase); in ops mode when the thread counted op_limit ops.
+ * every one has returned.  A monitor thread takes the warm-up snapshot and
+ * calls run->sample; the calling thread only keeps time (so a slow stats
+ * call never delays the end of the run).  Threads ask wl_stopping()
+ * whether to go on: in duration mode it becomes true after
+ * run->duration_s (which wl_run_init sets from --duration and a caller may
+ * change between calls, e.g. per phase); in ops mode when the thread has
+ * counted op_limit ops.
  * Prints a progress line a second to stderr unless --quiet.  Adds the ops
  * and the wall time (first start to last end) to run->ops/seconds.
  * Returns 0, or -1 if a thread set failed or could not be created. */
@@ -264,8 +271,8 @@ static inline void wl_fail(struct wl_thread *t)
 	atomic_store_explicit(&t->run->stop, true, memory_order_relaxed);
 }
 
-/* Takes the warm-up snapshot of every cache now (wl_run_threads does it by
- * itself at opts->warmup_s; a caller that runs without it may call this). */
+/* Takes the warm-up snapshot of every cache now (wl_run_threads' monitor
+ * does it at opts->warmup_s; a caller that runs without it may call this). */
 void wl_run_snapshot(struct wl_run *run, double at_s);
 
 /* Progress line "CMD: message" on stderr unless --quiet (printf-style). */
@@ -320,12 +327,13 @@ void wl_json_common_params(struct wl_json *j, const struct wl_opts *o);
  * mags_allocated, depot_full, depot_empty, hash_lists, hash_items,
  * hash_resizes, uses_bufctl, slabs, slab_size, objs_per_slab, slab_grows,
  * slab_releases, pcc_contended, reaps, debug_errors; and, given a warm-up
- * snapshot, "after_warmup": {seconds, allocs, frees, pcc_hits, depot_gets,
- * depot_puts, depot_misses, mag_swaps, depot_contended, magsize_up,
- * magsize_down} counted from the snapshot on. */
+ * snapshot, "after_warmup": {from_s, snapshot_s (how long taking it
+ * took), seconds, allocs, frees, pcc_hits, depot_gets, depot_puts,
+ * depot_misses, mag_swaps, depot_contended, magsize_up, magsize_down,
+ * magsize_at_warmup} counted from the snapshot on. */
 void wl_json_cache(struct wl_json *j, struct kmem_cache *kc,
 		   const struct kmem_cache_stats *warm, double warm_at_s,
-		   double end_s);
+		   double warm_took_s, double end_s);
 
 /* Arena stats as a JSON object (a value). */
 void wl_json_arena(struct wl_json *j, struct arena *a);

@@ -60,20 +60,40 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* Spins, then yields.  A waiter that has had to yield raises `want`, and
+ * while it is up, a newcomer yields once before trying: without that, a
+ * thread in a tight alloc/free loop re-takes the lock within nanoseconds of
+ * dropping it, and a waiter on the other CPU (the stats reader, a migrated
+ * thread) can starve for hundreds of milliseconds.  Only a lock actually
+ * found held counts as contention. */
 static void pcc_lock_slow(struct pcc *p)
 {
 	uint64_t t0 = magslab_now_ns();
+	bool held = false, wanting = false;
 
+	if (atomic_load_explicit(&p->want, memory_order_relaxed))
+		sched_yield();
 	for (unsigned int spins = 0;; spins++) {
 		if (!atomic_load_explicit(&p->lock, memory_order_relaxed) &&
 		    !atomic_exchange_explicit(&p->lock, 1,
 					      memory_order_acquire))
 			break;
-		if (spins < PCC_SPINS_BEFORE_YIELD)
+		held = true;
+		if (spins < PCC_SPINS_BEFORE_YIELD) {
 			cpu_relax();
-		else
-			sched_yield();
+			continue;
+		}
+		if (!wanting) {
+			atomic_fetch_add_explicit(&p->want, 1,
+						  memory_order_relaxed);
+			wanting = true;
+		}
+		sched_yield();
 	}
+	if (wanting)
+		atomic_fetch_sub_explicit(&p->want, 1, memory_order_relaxed);
+	if (!held)
+		return;
 	t0 = magslab_now_ns() - t0;
 	p->contended++;
 	p->wait_ns += t0;
@@ -82,7 +102,9 @@ static void pcc_lock_slow(struct pcc *p)
 
 static inline void pcc_lock(struct pcc *p)
 {
-	if (__builtin_expect(!atomic_exchange_explicit(&p->lock, 1,
+	if (__builtin_expect(!atomic_load_explicit(&p->want,
+						   memory_order_relaxed) &&
+			     !atomic_exchange_explicit(&p->lock, 1,
 						       memory_order_acquire), 1))
 		return;
 	pcc_lock_slow(p);
@@ -335,6 +357,8 @@ void *kmem_cache_alloc(struct kmem_cache *kc, int flags)
 					  memory_order_relaxed);
 		return alloc_from_slab(kc, flags, 0);
 	}
+	int layer = MS_LAYER_PCC;       /* for the TRACE=full alloc event */
+
 	p = my_pcc(kc);
 	pcc_lock(p);
 	p->allocs++;
@@ -347,7 +371,8 @@ void *kmem_cache_alloc(struct kmem_cache *kc, int flags)
 			if (kc->debug)
 				debug_on_alloc(kc, obj, true);
 			ms_trace_full(alloc, kc->id, p->slot,
-				      (uint64_t)(uintptr_t)obj, MS_LAYER_PCC);
+				      (uint64_t)(uintptr_t)obj, layer);
+			(void)layer;
 			return obj;
 		}
 		if (p->prev->nr_rounds) {
@@ -356,6 +381,7 @@ void *kmem_cache_alloc(struct kmem_cache *kc, int flags)
 		}
 		if (!depot_get_full(kc, p))
 			break;
+		layer = MS_LAYER_DEPOT;
 	}
 	pcc_unlock(p);
 	return alloc_from_slab(kc, flags, p->slot);
@@ -416,6 +442,8 @@ void kmem_cache_free(struct kmem_cache *kc, void *obj)
 			      MS_LAYER_SLAB);
 		return;
 	}
+	int layer = MS_LAYER_PCC;       /* for the TRACE=full free event */
+
 	p = my_pcc(kc);
 	pcc_lock(p);
 	p->frees++;
@@ -427,13 +455,15 @@ void kmem_cache_free(struct kmem_cache *kc, void *obj)
 			p->hits++;
 			pcc_unlock(p);
 			ms_trace_full(free, kc->id, p->slot,
-				      (uint64_t)(uintptr_t)obj, MS_LAYER_PCC);
+				      (uint64_t)(uintptr_t)obj, layer);
+			(void)layer;
 			return;
 		}
 		if (p->prev->nr_rounds == 0) {
 			swap_mags(p, KMEM_FREE_SIDE);
 			continue;
 		}
+		layer = MS_LAYER_DEPOT;
 		if (depot_get_empty(kc, p) == FREE_RETRY)
 			continue;
 		slot = p->slot;

@@ -608,11 +608,26 @@ static void cache_init(struct kmem_cache *kc, const char *name,
 	cache_geometry(kc, qcache_max);
 }
 
+/* magslab:cache_create for kc (internal caches have no depot policy: they
+ * report akaros's id and magsize 0, as they use no magazines). */
+static void trace_cache_create(struct kmem_cache *kc)
+{
+	const struct resize_policy *p = kc->depot.policy;
+
+	ms_trace(cache_create, kc->id, kc->name, (uint64_t)kc->obj_size,
+		 (uint64_t)kc->align, (uint32_t)kc->flags,
+		 (uint8_t)kc->uses_bufctl, kc->nr_pcc,
+		 p ? kc->depot.magsize : 0u, p ? (int)p->id : 0,
+		 kc->depot.threshold, kc->depot.timeout_ns,
+		 arena_id(kc->source));
+}
+
 /* The internal caches: no magazines, no list entry, pages from base. */
 static void cache_init_internal(struct kmem_cache *kc, const char *name,
 				size_t obj_size, struct arena *base)
 {
 	cache_init(kc, name, obj_size, sizeof(void *), KMC_NOMAG, base, 0);
+	trace_cache_create(kc);
 }
 
 static void slab_global_init(void)
@@ -710,11 +725,7 @@ static struct kmem_cache *cache_create(const char *name, size_t obj_size,
 		return NULL;
 	}
 	cache_list_add(kc);
-	ms_trace(cache_create, kc->id, kc->name, (uint64_t)kc->obj_size,
-		 (uint64_t)kc->align, (uint32_t)kc->flags,
-		 (uint8_t)kc->uses_bufctl, kc->nr_pcc, kc->depot.magsize,
-		 (int)kc->depot.policy->id, kc->depot.threshold,
-		 kc->depot.timeout_ns, arena_id(kc->source));
+	trace_cache_create(kc);
 	return kc;
 }
 

@@ -33,6 +33,7 @@ struct magazine {
  * unless a thread is preempted or migrates while holding it. */
 struct pcc {
 	atomic_int lock;
+	atomic_int want;                /* waiters that yielded: newcomers defer */
 	unsigned int magsize;           /* fill magazines up to this */
 	uint32_t cache_id;              /* for trace events */
 	uint32_t slot;                  /* this pcc's index */
