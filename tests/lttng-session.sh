@@ -91,7 +91,7 @@ LTTNG_TEST_TIMEOUT=${LTTNG_TEST_TIMEOUT:-120}
 # Every test, in the order they run.
 ALL_TESTS=(isolation events_doc lifecycle magazines no_magazine magsize_user hash reap
 	contention pcc_contention deterministic threaded format_all events_doc_metadata
-	discarded_detected blocking coverage trace_full)
+	discarded_detected blocking coverage trace_full workload_phases)
 
 say() { printf '%s\n' "$*"; }
 
@@ -888,6 +888,33 @@ t_trace_full() {
 # ===========================================================================================
 # The outer side.
 
+# magslab-workload phases (workloads/phases.c): one magslab:workload_phase marker at every
+# phase boundary, in order, and each phase's allocator events between its markers.
+# WL_BIN: the magslab-workload binary (TRACE=1), built by the outer side.
+t_workload_phases() {
+	local seq n_idle n_burst
+	[[ -x ${WL_BIN:-} ]] || fail "no magslab-workload binary (WL_BIN=${WL_BIN:-})"
+	record_trace workload_phases --bin "$WL_BIN" -- phases --quiet --threads 2 \
+		--schedule idle:200ms,burst:200ms,steady:200ms
+	# Not check_clean: the program prints its summary line on stderr by design.
+	(($(discarded_in "$R/bterr") == 0)) || fail "events discarded: $(head -n 1 "$R/bterr")"
+	grep -q '"workload": "phases"' "$R/out" || fail "no JSON result on stdout"
+	seq=$(grep -F ' magslab:workload_phase: ' "$R/text" |
+		awk "$AWK_PARSE"'{ if (parse($0)) printf "%s/%s ", F["name"], F["index"] }')
+	[[ $seq == "idle/0 burst/1 steady/2 end/3 " ]] ||
+		fail "workload_phase markers (name/index): '$seq', expected 'idle/0 burst/1 steady/2 end/3 '"
+	check "markers in order: $seq"
+	read -r n_idle n_burst < <(awk "$AWK_PARSE"'
+		{ if (!parse($0)) next
+		  if (EV == "workload_phase") { cur = F["name"]; next }
+		  if (cur == "idle") idle++
+		  if (cur == "burst" && EV ~ /^depot_(get|put|miss)$/) burst++ }
+		END { print idle + 0, burst + 0 }' "$R/text")
+	((n_idle == 0)) || fail "$n_idle events between the idle and burst markers"
+	((n_burst > 0)) || fail "no depot events between the burst and steady markers"
+	check "no events during idle; $n_burst depot events during burst"
+}
+
 outer_main() {
 	local -a tests=()
 	local t ok logdir statedir state work unshare_cmd=() bin1 binfull lib1 libfull rc
@@ -966,6 +993,10 @@ outer_main() {
 		tail -n 20 "$logdir/build-trace1.log" | sed 's/^/    | /'
 		exit 1
 	fi
+	# The workload program, for workload_phases (a failed build fails that test).
+	"$MAKE" --no-print-directory workloads BUILD="$lib1" TRACE=1 \
+		>>"$logdir/build-trace1.log" 2>&1
+	export WL_BIN=$lib1/bin/magslab-workload
 	if [[ " ${tests[*]} " == *" trace_full "* ]]; then
 		if ! build_lib "$libfull" full "$logdir/build-full.log" ||
 			! build_prog "$libfull" "$binfull" "$logdir/build-full.log"; then
