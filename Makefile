@@ -278,3 +278,10 @@ clean:
 
 # Workload generators (make workloads): build/bin/magslab-workload.
 -include workloads/workloads.mk
+
+# The front end (make frontend, part of all): build/bin/magslab.
+-include analysis/frontend.mk
+
+# The babeltrace2 plugin sink.magslab.report (make analysis-plugin, part of all):
+# build/lib/babeltrace2/plugins/babeltrace-plugin-magslab.so.
+-include analysis/analysis.mk

@@ -181,6 +181,12 @@ if [[ $wait_idle =~ ^[1-9][0-9]*$ ]]; then
 	done
 	echo >&2
 fi
+# What was measured: the tree's commit, and whether it had local changes.
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo "unknown commit")
+if [[ -n $(git status --porcelain -- lib 2>/dev/null) ]]; then
+	rev="$rev + uncommitted changes in lib/"
+fi
+rev="$rev; $BIN built $(date -r "$BIN" '+%Y-%m-%d %H:%M:%S %z')"
 load_before=$(loadavg)
 pressure_before=$(cpu_pressure)
 date_start=$(date '+%Y-%m-%d %H:%M:%S %z')
@@ -260,9 +266,17 @@ report() {
 	function verdict(r, lim) { return r < 0 ? "NO DATA" : r <= lim ? "MET" : "NOT MET" }
 	# One target row: magslab against a limit, with the same ratio for
 	# every other allocator as context.
-	function target(what, p, s, num_t, den_a, den_t, lim,    r, a, ctx, rr) {
+	function target(what, p, s, num_t, den_a, den_t, lim,    r, a, ctx, rr, i, per, x, y) {
 		if (!have[p " " s " " num_t] || !have[p " " s " " den_t]) return
 		r = ratio(m("magslab", p, s, num_t), m(den_a, p, s, den_t))
+		# The same ratio within each repetition (measured minutes apart
+		# at most): how much of the verdict is noise.
+		per = ""
+		for (i = 1; i <= maxrep; i++) {
+			x = byrep["magslab " p " " s " " num_t, i]
+			y = byrep[den_a " " p " " s " " den_t, i]
+			per = per (i > 1 ? " / " : "") rfmt(ratio(x + 0, y + 0))
+		}
 		ctx = ""
 		for (a = 1; a <= na; a++) {
 			if (A[a] == "magslab" || (den_a != "magslab" && A[a] == den_a)) continue
@@ -272,11 +286,17 @@ report() {
 				rr = ratio(m(A[a], p, s, num_t), m(den_a, p, s, den_t))
 			ctx = ctx (ctx == "" ? "" : ", ") A[a] " " rfmt(rr)
 		}
-		printf "| %s | %d B | %s | <= %s | %s | %s |\n", what, s, rfmt(r), lim, verdict(r, lim), ctx
+		printf "| %s | %d B | %s | %s | <= %s | %s | %s |\n", what, s, rfmt(r), per, lim, verdict(r, lim), ctx
 		ntarget++
 		if (verdict(r, lim) == "MET") nmet++
 	}
-	$6 != "fail" { k = $2 " " $3 " " $4 " " $5; cnt[k]++; val[k, cnt[k]] = $6 }
+	$1 > maxrep { maxrep = $1 }
+	$6 != "fail" {
+		k = $2 " " $3 " " $4 " " $5
+		cnt[k]++
+		val[k, cnt[k]] = $6
+		byrep[k, $1] = $6
+	}
 	$6 == "fail" { k = $2 " " $3 " " $4 " " $5; failed[k] = 1 }
 	END {
 		na = split(allocs, A, ",")
@@ -302,10 +322,11 @@ report() {
 			printf " %s |\n", rfmt(ratio(m("magslab", f[1], f[2], f[3]), m("glibc", f[1], f[2], f[3])))
 		}
 
-		printf "\nTargets (ratios of medians from this run; the last column gives the\n"
-		printf "same ratio for the other allocators, for context):\n\n"
-		printf "| target | size | magslab ratio | limit | verdict | others |\n"
-		printf "|---|--:|--:|--:|---|---|\n"
+		printf "\nTargets: ratios of the medians above (the verdict), the same ratio within\n"
+		printf "each repetition (n/a: a failed run), and the median ratio for the other\n"
+		printf "allocators, for context:\n\n"
+		printf "| target | size | magslab ratio | per repetition | limit | verdict | others |\n"
+		printf "|---|--:|--:|--:|--:|---|---|\n"
 		nsz = 0
 		for (c = 1; c <= nc; c++) {
 			if (C[c] == "") continue
@@ -370,6 +391,7 @@ machine() {
 			 END {printf "%s thread(s) per core%s", t, h ? ", hypervisor " h : ""}')"
 	echo "- kernel: $(uname -srm); $(. /etc/os-release && echo "$PRETTY_NAME")"
 	echo "- compiler: $(${CC:-gcc} --version | head -n 1); glibc $(ldd --version | head -n 1 | awk '{print $NF}')"
+	echo "- magslab: $rev"
 	local a
 	for a in "${ALLOCS[@]}"; do
 		[[ -n ${PKG[$a]:-} ]] || continue
@@ -413,7 +435,8 @@ operation count to about $target_ms ms, then measures once.
   cores) / operations; thread i is pinned to CPU i mod cores.  Equal ns/op at
   1 and N threads is perfect scaling (at 8 threads, 4 threads share a core).
 - magslab: one \`kmem_cache\` of S-byte objects made before timing, default
-  flags, policy and tunables.
+  flags, policy and tunables.  floor: a thread-local free list (pop, push;
+  inlined, no atomics), the least an allocator can cost.
 
 EOF
 	echo "$table"

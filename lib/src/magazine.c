@@ -181,36 +181,78 @@ static void mag_push(struct magazine **list, struct magazine *m)
 /* ---------------------------------------------------------------------- */
 /* The depot                                                               */
 
-/* Trylock, then lock; on contention, time the wait and tell the policy.
- * Returns the time of acquisition for depot_unlock() (0 when uncontended
- * and the policy has no intervals: a clock read is not free). */
-static uint64_t depot_lock(struct depot *d, uint32_t slot)
-{
-	uint64_t t0, now;
-	bool counted;
+/* One depot visit: what happened under the depot lock, kept so that its
+ * events are emitted after the lock is dropped.  Recording an event costs
+ * far more than the few pointer moves the lock protects; emitting inside
+ * would stretch the most contended critical section there is.  Every
+ * counter is still bumped under the lock, and every bump gets exactly one
+ * event, so counts and events still agree. */
+struct depot_visit {
+	uint32_t slot;
+	uint64_t now;                   /* acquisition time (0: not read) */
+	bool contended, counted;
+	uint64_t wait_ns, busy_count, window_ns;
+	int side;
+	bool exchanged, missed;
+	uint32_t rounds_got, rounds_put;
+	uint64_t nr_not_empty, nr_empty;
+	bool adopted;
+	unsigned int old_magsize, new_magsize;
+};
 
-	if (pthread_mutex_trylock(&d->lock) == 0)
-		return d->policy->uses_intervals ? magslab_now_ns() : 0;
+/* Trylock, then lock; on contention, time the wait and tell the policy. */
+static void depot_lock(struct depot *d, struct depot_visit *v)
+{
+	uint64_t t0;
+
+	if (pthread_mutex_trylock(&d->lock) == 0) {
+		/* A clock read is not free: only interval policies need it. */
+		v->now = d->policy->uses_intervals ? magslab_now_ns() : 0;
+		return;
+	}
 	t0 = magslab_now_ns();
 	pthread_mutex_lock(&d->lock);
-	now = magslab_now_ns();
+	v->now = magslab_now_ns();
+	v->contended = true;
+	v->wait_ns = v->now - t0;
 	d->contended++;
-	d->wait_ns += now - t0;
-	if (now - t0 > d->wait_max_ns)
-		d->wait_max_ns = now - t0;
-	counted = d->policy->contended(d, now);
-	if (counted)
+	d->wait_ns += v->wait_ns;
+	if (v->wait_ns > d->wait_max_ns)
+		d->wait_max_ns = v->wait_ns;
+	v->counted = d->policy->contended(d, v->now);
+	if (v->counted)
 		d->contended_counted++;
-	ms_trace(depot_contention, d->cache_id, slot, now - t0, d->busy_count,
-		 (uint8_t)counted, now - d->busy_start);
-	return now;
+	v->busy_count = d->busy_count;
+	v->window_ns = v->now - d->busy_start;
 }
 
-/* Lets the policy see the depot after this acquisition's change. */
-static void depot_unlock(struct kmem_cache *kc, struct depot *d, uint64_t now)
+static void depot_visit_emit(struct kmem_cache *kc, const struct depot_visit *v)
+{
+	if (v->contended)
+		ms_trace(depot_contention, kc->id, v->slot, v->wait_ns,
+			 v->busy_count, (uint8_t)v->counted, v->window_ns);
+	if (v->adopted)
+		ms_trace(pcc_magsize, kc->id, v->slot, v->old_magsize,
+			 v->new_magsize);
+	if (v->exchanged) {
+		ms_trace(depot_get, kc->id, v->slot, v->side, v->rounds_got,
+			 v->nr_not_empty, v->nr_empty);
+		ms_trace(depot_put, kc->id, v->slot, v->side, v->rounds_put,
+			 v->nr_not_empty, v->nr_empty);
+	}
+	if (v->missed && v->side == KMEM_ALLOC_SIDE)
+		ms_trace(depot_miss, kc->id, v->slot, KMEM_ALLOC_SIDE,
+			 MS_OUTCOME_TO_SLAB);
+	/* A free-side miss is emitted once its outcome is known. */
+}
+
+/* Lets the policy see the depot after this visit's change, unlocks, then
+ * emits the visit's events. */
+static void depot_unlock(struct kmem_cache *kc, struct depot *d,
+			 const struct depot_visit *v)
 {
 	if (d->policy->uses_intervals)
-		d->policy->acquired(d, now);
+		d->policy->acquired(d, v->now);
 	if (d->purge_pending) {
 		/* illumos: empty the depot; pccs notice purge_gen. */
 		d->purge_pending = false;
@@ -221,6 +263,7 @@ static void depot_unlock(struct kmem_cache *kc, struct depot *d, uint64_t now)
 		d->nr_not_empty = d->nr_empty = 0;
 	}
 	pthread_mutex_unlock(&d->lock);
+	depot_visit_emit(kc, v);
 }
 
 /* A pcc that missed a purge gives its rounds back (depot lock held). */
@@ -234,35 +277,47 @@ static void pcc_catch_up_purge(struct kmem_cache *kc, struct pcc *p,
 	magazine_empty_rounds(kc, p->prev);
 }
 
+/* Moves mag into the depot list and takes the head of the other one as
+ * the pcc's new loaded; prev becomes what loaded was (depot lock held). */
+static void depot_exchange(struct depot *d, struct pcc *p,
+			   struct depot_visit *v, struct magazine **from,
+			   size_t *nr_from, struct magazine **to, size_t *nr_to)
+{
+	struct magazine *got = mag_pop(from);
+
+	(*nr_from)--;
+	mag_push(to, p->prev);
+	(*nr_to)++;
+	d->gets[v->side]++;
+	d->puts[v->side]++;
+	v->exchanged = true;
+	v->rounds_got = got->nr_rounds;
+	v->rounds_put = p->prev->nr_rounds;
+	v->nr_not_empty = d->nr_not_empty;
+	v->nr_empty = d->nr_empty;
+	p->prev = p->loaded;
+	p->loaded = got;
+}
+
 /* Alloc side: trade prev (empty) for a not-empty depot magazine.  Both
  * pcc magazines are empty on entry.  Returns true if loaded now has rounds. */
 static bool depot_get_full(struct kmem_cache *kc, struct pcc *p)
 {
+	struct depot_visit v = { .slot = p->slot, .side = KMEM_ALLOC_SIDE };
 	struct depot *d = &kc->depot;
-	uint64_t now = depot_lock(d, p->slot);
-	bool got = d->not_empty != NULL;
+	bool got;
 
+	depot_lock(d, &v);
 	pcc_catch_up_purge(kc, p, d);
+	got = d->not_empty != NULL;
 	if (got) {
-		struct magazine *full = mag_pop(&d->not_empty);
-
-		d->nr_not_empty--;
-		mag_push(&d->empty, p->prev);
-		d->nr_empty++;
-		d->gets[KMEM_ALLOC_SIDE]++;
-		d->puts[KMEM_ALLOC_SIDE]++;
-		ms_trace(depot_get, kc->id, p->slot, KMEM_ALLOC_SIDE,
-			 full->nr_rounds, d->nr_not_empty, d->nr_empty);
-		ms_trace(depot_put, kc->id, p->slot, KMEM_ALLOC_SIDE,
-			 p->prev->nr_rounds, d->nr_not_empty, d->nr_empty);
-		p->prev = p->loaded;
-		p->loaded = full;
+		depot_exchange(d, p, &v, &d->not_empty, &d->nr_not_empty,
+			       &d->empty, &d->nr_empty);
 	} else {
 		d->misses[KMEM_ALLOC_SIDE]++;
-		ms_trace(depot_miss, kc->id, p->slot, KMEM_ALLOC_SIDE,
-			 MS_OUTCOME_TO_SLAB);
+		v.missed = true;
 	}
-	depot_unlock(kc, d, now);
+	depot_unlock(kc, d, &v);
 	return got;
 }
 
@@ -272,37 +327,29 @@ enum free_exchange { FREE_RETRY, FREE_MISS };
  * depot magazine.  Returns FREE_RETRY if loaded may now take the object. */
 static enum free_exchange depot_get_empty(struct kmem_cache *kc, struct pcc *p)
 {
+	struct depot_visit v = { .slot = p->slot, .side = KMEM_FREE_SIDE };
 	struct depot *d = &kc->depot;
-	uint64_t now = depot_lock(d, p->slot);
 	enum free_exchange r = FREE_RETRY;
 
+	depot_lock(d, &v);
 	pcc_catch_up_purge(kc, p, d);
 	if (p->magsize != d->magsize) {
-		ms_trace(pcc_magsize, kc->id, p->slot, p->magsize, d->magsize);
+		v.adopted = true;
+		v.old_magsize = p->magsize;
+		v.new_magsize = d->magsize;
 		p->magsize = d->magsize;
 	}
 	if (p->loaded->nr_rounds < p->magsize || p->prev->nr_rounds == 0) {
 		/* A grow (or a purge) made room: no exchange needed. */
 	} else if (d->empty) {
-		struct magazine *empty = mag_pop(&d->empty);
-
-		d->nr_empty--;
-		mag_push(&d->not_empty, p->prev);
-		d->nr_not_empty++;
-		d->gets[KMEM_FREE_SIDE]++;
-		d->puts[KMEM_FREE_SIDE]++;
-		ms_trace(depot_get, kc->id, p->slot, KMEM_FREE_SIDE,
-			 empty->nr_rounds, d->nr_not_empty, d->nr_empty);
-		ms_trace(depot_put, kc->id, p->slot, KMEM_FREE_SIDE,
-			 p->prev->nr_rounds, d->nr_not_empty, d->nr_empty);
-		p->prev = p->loaded;
-		p->loaded = empty;
+		depot_exchange(d, p, &v, &d->empty, &d->nr_empty,
+			       &d->not_empty, &d->nr_not_empty);
 	} else {
-		/* The depot_miss event follows once its outcome is known. */
 		d->misses[KMEM_FREE_SIDE]++;
+		v.missed = true;
 		r = FREE_MISS;
 	}
-	depot_unlock(kc, d, now);
+	depot_unlock(kc, d, &v);
 	return r;
 }
 
@@ -310,12 +357,13 @@ static enum free_exchange depot_get_empty(struct kmem_cache *kc, struct pcc *p)
 static void depot_add_empty(struct kmem_cache *kc, struct magazine *m,
 			    uint32_t slot)
 {
+	struct depot_visit v = { .slot = slot, .side = KMEM_FREE_SIDE };
 	struct depot *d = &kc->depot;
-	uint64_t now = depot_lock(d, slot);
 
+	depot_lock(d, &v);
 	mag_push(&d->empty, m);
 	d->nr_empty++;
-	depot_unlock(kc, d, now);
+	depot_unlock(kc, d, &v);
 }
 
 /* ---------------------------------------------------------------------- */
