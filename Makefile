@@ -113,7 +113,7 @@ INST_LIBDIR  = $(DESTDIR)$(ABS_PREFIX)/lib
 INST_INCDIR  = $(DESTDIR)$(ABS_PREFIX)/include/magslab
 
 FORCE:
-.PHONY: FORCE all lib deps check check-plain check-asan check-tsan check-other tests \
+.PHONY: FORCE all lib install-tools deps check check-plain check-asan check-tsan check-other tests \
 	tests-plain tests-asan tests-tsan install uninstall demo clean
 
 # ---------------------------------------------------------------------------
@@ -232,6 +232,13 @@ install: lib
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
 	    { [ "$(ABS_PREFIX)" = /usr/local ] || [ "$(ABS_PREFIX)" = /usr ]; }; then \
 		echo ldconfig; ldconfig; fi
+
+# The programs and the babeltrace2 plugin (after `make`): bin/magslab, bin/magslab-workload
+# and lib/babeltrace2/plugins/babeltrace-plugin-magslab.so, where `magslab report` finds it.
+install-tools: all
+	install -d $(DESTDIR)$(ABS_PREFIX)/bin $(DESTDIR)$(ABS_PREFIX)/lib/babeltrace2/plugins
+	install -m 755 $(FE_BIN) $(WL_BIN) $(DESTDIR)$(ABS_PREFIX)/bin/
+	install -m 755 $(BT_PLUGIN_SO) $(DESTDIR)$(ABS_PREFIX)/lib/babeltrace2/plugins/
 
 uninstall:
 	rm -f $(addprefix $(INST_INCDIR)/,$(notdir $(LIB_HDRS)))
