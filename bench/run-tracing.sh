@@ -47,8 +47,9 @@
 # events the tracer discarded (`lttng list`, before destroy), and the trace
 # is deleted.
 #
-# Needs lttng, lttng-sessiond, babeltrace2, python3 (the summary) and, as
-# root, unshare.  Environment: BUILD (default build), MAKE (default make),
+# One run at a time: a second invocation waits for the first (flock on
+# $BUILD/bench-tracing/.lock).  Needs lttng, lttng-sessiond, babeltrace2,
+# python3 (the summary), flock and, as root, unshare.  Environment: BUILD (default build), MAKE (default make),
 # TIMEOUT (seconds per process, default 120).
 set -euo pipefail
 
@@ -167,12 +168,22 @@ kill_listed() {
 }
 
 if [[ -z ${RT_INNER:-} ]]; then
-	for t in lttng lttng-sessiond babeltrace2 python3; do
+	for t in lttng lttng-sessiond babeltrace2 python3 flock; do
 		command -v "$t" >/dev/null ||
 			die "$t not found (apt-get install lttng-tools babeltrace2 python3)"
 	done
 	if [[ $(id -u) == 0 ]]; then
 		command -v unshare >/dev/null || die "unshare not found (util-linux)"
+	fi
+
+	# One run at a time: two would share the build directories, the logs
+	# and, worst, the CPUs each is measuring.  The lock is held on fd 9 for
+	# as long as this (outer) shell lives.
+	mkdir -p "$DIR"
+	exec 9>"$DIR/.lock"
+	if ! flock -n 9; then
+		echo "run-tracing: another run-tracing.sh holds $DIR/.lock; waiting for it" >&2
+		flock 9
 	fi
 
 	# Build: bench/tracing.mk holds the rule; name it on the command line
@@ -194,7 +205,6 @@ if [[ -z ${RT_INNER:-} ]]; then
 	ldd "$BIN1" | grep -q liblttng-ust ||
 		die "$BIN1 does not link liblttng-ust: the library has no tracepoints yet"
 
-	mkdir -p "$DIR"
 	PRIV=$(mktemp -d "${TMPDIR:-/tmp}/run-tracing.XXXXXX")
 	outer_cleanup() {
 		kill_listed "$(daemon_pids_file)"
@@ -217,6 +227,8 @@ fi
 # ---------------------------------------------------------------------------
 # Inner half: a session daemon of our own.
 
+# The outer shell holds the lock; nothing started from here needs the fd.
+exec 9>&-
 IFS=, read -r -a WL <<<"$workloads"
 TR=$PRIV/traces
 mkdir -p "$PRIV/run" "$PRIV/home" "$TR"
@@ -367,6 +379,13 @@ done
 
 # Share of the run's time in which some task waited for a CPU (PSI total).
 psi_total() { sed -nE '1s/.*total=([0-9]+).*/\1/p' /proc/pressure/cpu 2>/dev/null; }
+# Which library was measured: the commit, and a digest of the library and
+# provider sources as built (the tree may hold uncommitted changes).
+SOURCES="git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(
+	git diff --quiet HEAD -- lib tracepoints 2>/dev/null || echo ' with uncommitted changes'
+); sha256 of lib/ and tracepoints/ sources $(
+	cat lib/include/magslab/*.h lib/src/*.[ch] tracepoints/*.[ch] 2>/dev/null |
+	sha256sum | cut -c1-12)"
 load_before=$(loadavg)
 pressure_before=$(cpu_pressure)
 psi_before=$(psi_total)
@@ -427,6 +446,7 @@ machine() {
 			 END {printf "%s thread(s) per core%s", t, h ? ", hypervisor " h : ""}')"
 	echo "- kernel: $(uname -srm); $(. /etc/os-release && echo "$PRETTY_NAME")"
 	echo "- compiler: $(${CC:-gcc} --version | head -n 1)"
+	echo "- sources: $SOURCES"
 	echo "- LTTng: $(lttng --version | head -n 1); lttng-ust $(dpkg-query -W -f='${Version}' liblttng-ust1 2>/dev/null || echo '?');" \
 	     "$(babeltrace2 --version | head -n 1)"
 	echo "- the run's niceness: $(nice) (processes started by others kept running)"

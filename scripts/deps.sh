@@ -19,6 +19,7 @@ PACKAGES=(
 	babeltrace2 libbabeltrace2-dev # trace reading
 	gnuplot-nox                  # plots
 	jq                           # JSON checks in the workload/replay tests
+	imagemagick libxml2-utils time # report plugin tests: PNG colours, SVG/HTML validity; bench: peak RSS
 )
 
 if [[ "${1:-}" == "--list" ]]; then

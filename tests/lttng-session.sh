@@ -68,6 +68,10 @@
 #   coverage             every event and forced enum label appeared in this run's traces
 #   trace_full           TRACE=full: alloc/free events = stats allocs/frees, ptrs pair up,
 #                        log levels, metadata with alloc/free against the doc
+#   report_workloads     sink.magslab.report on prodcons, phases and large traces: its
+#                        summary.json = each workload's --json stats; every plot renders
+#   report_discarded     tiny sub-buffers: the report's loss = babeltrace2's warnings
+#   report_full          TRACE=full: exact layer shares, allocs = alloc events
 #
 # Builds: the library in TRACE=1 (BUILD itself when TRACE is 1, else BUILD/lttng/trace1)
 # and TRACE=full (BUILD/lttng/full unless TRACE is full), and tests/trace_scenarios.c
@@ -91,7 +95,8 @@ LTTNG_TEST_TIMEOUT=${LTTNG_TEST_TIMEOUT:-120}
 # Every test, in the order they run.
 ALL_TESTS=(isolation events_doc lifecycle magazines no_magazine magsize_user hash reap
 	contention pcc_contention deterministic threaded format_all events_doc_metadata
-	discarded_detected blocking coverage trace_full workload_phases)
+	discarded_detected blocking coverage trace_full workload_phases
+	report_workloads report_discarded report_full)   # report_*: sink.magslab.report
 
 say() { printf '%s\n' "$*"; }
 
@@ -915,6 +920,80 @@ t_workload_phases() {
 	check "no events during idle; $n_burst depot events during burst"
 }
 
+# ---- report plugin tests: begin (sink.magslab.report; helpers in tests/test_report_plugin.sh) --
+# REPORT_PLUGDIR: the plugin directory, built by the outer side.
+
+# report_of [PARAMS]: the sink on $R/trace, into $R/report (its stderr in $R/report.err).
+report_of() {
+	[[ -f ${REPORT_PLUGDIR:-}/babeltrace-plugin-magslab.so ]] ||
+		fail "the report plugin was not built (REPORT_PLUGDIR=${REPORT_PLUGDIR:-})"
+	"$ROOT/tests/test_report_plugin.sh" report "$R/trace" "$R/report" "${1:-}" ||
+		fail "sink.magslab.report failed on the $T trace: $(grep -A1 'CAUSED BY' "$R/report.err" | tail -n 2 | tr -s ' \n' ' ')"
+	echo "  report in $R/report: $(head -n 1 "$R/report/summary.txt")"
+}
+
+# Workloads recorded here (blocking mode: nothing lost), each against its own --json.
+t_report_workloads() {
+	local wl json
+	[[ -x ${WL_BIN:-} ]] || fail "no magslab-workload binary (WL_BIN=${WL_BIN:-})"
+	mkdir -p "$WORK/$T"
+	for wl in "prodcons --threads 8 --threshold 1 --duration 200ms" \
+		"phases --threads 2 --batch 256 --schedule idle:50ms,burst:100ms,steady:100ms,idle:50ms" \
+		"large --threads 2 --live 20000 --duration 200ms"; do
+		json=$WORK/$T/${wl%% *}.json
+		# shellcheck disable=SC2086 # the workload's arguments
+		record_trace "${wl%% *}" --bin "$WL_BIN" --blocking -- $wl --quiet --json "$json"
+		(($(discarded_in "$R/bterr") == 0)) || fail "events discarded: $(head -n 1 "$R/bterr")"
+		report_of 'bucket-ms=10'
+		"$ROOT/tests/test_report_plugin.sh" compare "$R/report" "$json" ||
+			fail "${wl%% *}: summary.json does not match the workload's JSON"
+		check "${wl%% *}: summary.json = the workload's --json stats"
+		"$ROOT/tests/test_report_plugin.sh" plots "$R/report" >/dev/null ||
+			fail "${wl%% *}: a plot did not render (rerun tests/test_report_plugin.sh plots $R/report)"
+		check "${wl%% *}: 5 plots rendered, PNG and SVG valid and not blank"
+	done
+	[[ $(jq -r '.caches[] | select(.name == "wl-large") | .hash.resizes' "$WORK/$T/large/report/summary.json") -gt 0 ]] ||
+		fail "large: no hash resize in the report"
+}
+
+# Tiny sub-buffers: what the report says was lost = what babeltrace2 says.
+t_report_discarded() {
+	local d
+	[[ -x ${WL_BIN:-} ]] || fail "no magslab-workload binary (WL_BIN=${WL_BIN:-})"
+	record_trace tiny --bin "$WL_BIN" --subbuf 4096 --nsub 2 -- phases --quiet --threads 2 \
+		--batch 256 --schedule idle:20ms,burst:50ms,steady:50ms,idle:20ms
+	d=$(discarded_in "$R/bterr")
+	((d > 0)) || fail "4 KiB x 2 sub-buffers: nothing discarded, nothing to check"
+	report_of
+	"$ROOT/tests/test_report_plugin.sh" discarded "$R/report" "$R/trace" ||
+		fail "the report does not show the $d discarded events"
+	check "$d events discarded: summary.txt first line, summary.json, shaded windows"
+	"$ROOT/tests/test_report_plugin.sh" plots "$R/report" >/dev/null || fail "a plot did not render"
+}
+
+# TRACE=full: alloc events give exact layer shares.
+t_report_full() {
+	local id n l got
+	[[ -x $BINFULL ]] || fail "no TRACE=full build of trace_scenarios ($BINFULL)"
+	record_trace full --bin "$BINFULL" -- objects
+	check_clean
+	report_of
+	id=$(id_of cache tr_objects)
+	[[ $(jq -r .layers.mode "$R/report/summary.json") == exact ]] || fail "layers mode is not exact"
+	n=$(count_events alloc cache="$id")
+	got=$(jq -r ".caches[] | select(.id == $id) | .allocs" "$R/report/summary.json")
+	[[ $got == "$n" ]] || fail "tr_objects: allocs $got in summary.json, $n alloc events"
+	for l in pcc depot slab; do
+		n=$(count_events alloc cache="$id" layer="$l")
+		got=$(jq -r ".caches[] | select(.id == $id) | .allocs_by_layer.$l" "$R/report/summary.json")
+		[[ $got == "$n" ]] || fail "tr_objects: allocs_by_layer.$l $got, $n alloc events with layer $l"
+	done
+	check "tr_objects: $(jq -c ".caches[] | select(.id == $id) | .allocs_by_layer" "$R/report/summary.json") = the alloc events by layer"
+	grep -q 'exact, from magslab:alloc events' "$R/report/layers.gp" || fail "layers.gp does not say exact"
+	"$ROOT/tests/test_report_plugin.sh" plots "$R/report" >/dev/null || fail "a plot did not render"
+}
+# ---- report plugin tests: end -------------------------------------------------------------------
+
 outer_main() {
 	local -a tests=()
 	local t ok logdir statedir state work unshare_cmd=() bin1 binfull lib1 libfull rc
@@ -997,7 +1076,11 @@ outer_main() {
 	"$MAKE" --no-print-directory workloads BUILD="$lib1" TRACE=1 \
 		>>"$logdir/build-trace1.log" 2>&1
 	export WL_BIN=$lib1/bin/magslab-workload
-	if [[ " ${tests[*]} " == *" trace_full "* ]]; then
+	# ---- report plugin: begin (the report_* tests; a failed build fails them) ----
+	"$MAKE" --no-print-directory analysis-plugin BUILD="$lib1" >>"$logdir/build-trace1.log" 2>&1
+	export REPORT_PLUGDIR=$lib1/lib/babeltrace2/plugins
+	# ---- report plugin: end ----
+	if [[ " ${tests[*]} " == *" trace_full "* || " ${tests[*]} " == *" report_full "* ]]; then
 		if ! build_lib "$libfull" full "$logdir/build-full.log" ||
 			! build_prog "$libfull" "$binfull" "$logdir/build-full.log"; then
 			rm -f "$binfull"

@@ -436,6 +436,28 @@ run_workload_checks() {
 }
 # ---- workload checks: end ----------------------------------------------------------------
 
+# ---- report front end checks: begin (tests/test_report_frontend.sh: magslab report) -------
+# One check per test of tests/test_report_frontend.sh (--list), named report-NAME.
+check_report_frontend() { BUILD="$BUILD" MAKE="$MAKE" CC="$CC" tests/test_report_frontend.sh "$RF_TEST"; }
+run_report_frontend_checks() {
+	local RF_TEST
+	for RF_TEST in $(tests/test_report_frontend.sh --list); do
+		other_check "report-$RF_TEST" check_report_frontend
+	done
+}
+# ---- report front end checks: end ---------------------------------------------------------
+
+# ---- report plugin checks: begin (tests/test_report_plugin.sh: sink.magslab.report) -------
+# One check per test of tests/test_report_plugin.sh (--list), named plugin-NAME.
+check_report_plugin() { BUILD="$BUILD" MAKE="$MAKE" tests/test_report_plugin.sh "$RP_TEST"; }
+run_report_plugin_checks() {
+	local RP_TEST
+	for RP_TEST in $(tests/test_report_plugin.sh --list); do
+		other_check "plugin-$RP_TEST" check_report_plugin
+	done
+}
+# ---- report plugin checks: end -------------------------------------------------------------
+
 run_other() {
 	rm -rf "${LOGS:?}/other"
 	say "== other: shell-level checks"
@@ -447,6 +469,8 @@ run_other() {
 	other_check replay-ctf check_replay_ctf                # replay
 	other_check replay-errors check_replay_errors          # replay
 	run_workload_checks                                    # workloads
+	run_report_frontend_checks                             # report front end
+	run_report_plugin_checks                               # report plugin
 }
 
 # ---- lttng: begin (tests/lttng-session.sh: tests under a real LTTng session) -------------

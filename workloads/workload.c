@@ -412,6 +412,14 @@ int wl_apply_opts(const struct wl_opts *o)
 	    magslab_set_pcc_map(strcmp(o->pcc_map, "thread") == 0 ?
 				MAGSLAB_PCC_BY_THREAD : MAGSLAB_PCC_BY_CPU) != 0)
 		return -1;
+	/* As process defaults too, so that every cache's cache_create event
+	 * (and so the trace report) carries the values in force. */
+	if (o->policy && magslab_set_policy(o->policy) != 0)
+		return -1;
+	if (o->threshold_set && magslab_set_resize_threshold(o->threshold) != 0)
+		return -1;
+	if (o->timeout_set && magslab_set_resize_timeout_ns(o->timeout_ns) != 0)
+		return -1;
 	return 0;
 }
 

@@ -272,3 +272,39 @@ int magslab_set_debug(int on)
 	pthread_mutex_unlock(&config_lock);
 	return 0;
 }
+
+int magslab_set_policy(const char *name)
+{
+	config_ensure();
+	if (!name || !policy_by_name(name)) {
+		ms_error(EINVAL, "magslab_set_policy('%s'): unknown policy (known: %s)",
+			 name ? name : "(null)", policy_names());
+		return -1;
+	}
+	pthread_mutex_lock(&config_lock);
+	snprintf(the_config.policy, sizeof(the_config.policy), "%s", name);
+	pthread_mutex_unlock(&config_lock);
+	return 0;
+}
+
+int magslab_set_resize_threshold(uint64_t threshold)
+{
+	config_ensure();
+	pthread_mutex_lock(&config_lock);
+	the_config.resize_threshold = threshold;
+	pthread_mutex_unlock(&config_lock);
+	return 0;
+}
+
+int magslab_set_resize_timeout_ns(uint64_t ns)
+{
+	config_ensure();
+	if (ns == 0) {
+		ms_error(EINVAL, "magslab_set_resize_timeout_ns(0): use 1 or more");
+		return -1;
+	}
+	pthread_mutex_lock(&config_lock);
+	the_config.resize_timeout_ns = ns;
+	pthread_mutex_unlock(&config_lock);
+	return 0;
+}

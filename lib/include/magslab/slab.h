@@ -112,6 +112,13 @@ enum magslab_pcc_map { MAGSLAB_PCC_BY_CPU, MAGSLAB_PCC_BY_THREAD };
 int magslab_set_ncpus(unsigned int nr_slots);
 int magslab_set_pcc_map(enum magslab_pcc_map map);
 int magslab_set_debug(int on);
+/* The resize defaults new caches start with (as the MAGSLAB_POLICY,
+ * MAGSLAB_RESIZE_THRESHOLD and MAGSLAB_RESIZE_TIMEOUT_NS variables): set them
+ * before creating caches and the cache_create trace event records them.  A
+ * later kmem_cache_set_* change is not a trace event. */
+int magslab_set_policy(const char *name);
+int magslab_set_resize_threshold(uint64_t threshold);
+int magslab_set_resize_timeout_ns(uint64_t ns);
 
 /* The id trace events carry (1, 2, ... in creation order). */
 uint32_t kmem_cache_id(const struct kmem_cache *kc);

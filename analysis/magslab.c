@@ -1,0 +1,99 @@
+/*
+ * analysis/magslab.c — `magslab`, the front end: one program, one subcommand per job.
+ *
+ *   magslab SUBCOMMAND [options]        (magslab SUBCOMMAND --help for each)
+ *
+ * To add a subcommand: write its `int cmd_NAME(int argc, char **argv)` (argv[0] is the
+ * subcommand's name, options follow) and its usage function in analysis/NAME.c + NAME.h,
+ * and add one line to the table below.  Exit status convention for every subcommand:
+ * 0 success, 1 failure (one line on stderr saying why), 2 bad usage, 130 interrupted.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	void (*usage)(FILE *f);
+	const char *summary;
+};
+
+/* The subcommands, in the order `magslab --help` lists them. */
+static const struct command commands[] = {
+	{ "report", cmd_report, report_usage,
+	  "analyse traces: summary, time series, plots and index.html" },
+	/* issue 6+: record, run, live, tune */
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: magslab SUBCOMMAND [options]\n"
+	      "       magslab SUBCOMMAND --help\n"
+	      "       magslab help [SUBCOMMAND]\n"
+	      "\n"
+	      "The magslab allocator's tracing and analysis front end (LTTng traces of the\n"
+	      "`magslab` provider, read with babeltrace2).\n"
+	      "\n"
+	      "Subcommands:\n",
+	      f);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n"
+	      "Exit status: 0 success, 1 failure (the cause on one line of stderr),\n"
+	      "2 bad usage, 130 interrupted.\n",
+	      f);
+}
+
+static const struct command *find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		fputs("magslab: no subcommand given (see magslab --help)\n", stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0) {
+		if (argc < 3) {
+			usage(stdout);
+			return 0;
+		}
+		c = find(argv[2]);
+		if (!c) {
+			fprintf(stderr, "magslab: no subcommand '%s' (see magslab --help)\n",
+				argv[2]);
+			return 2;
+		}
+		c->usage(stdout);
+		return 0;
+	}
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "magslab: unknown option '%s' (see magslab --help)\n", argv[1]);
+		return 2;
+	}
+	c = find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "magslab: no subcommand '%s' (see magslab --help)\n", argv[1]);
+		return 2;
+	}
+	return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,37 @@
+/*
+ * plugin.c — the babeltrace2 plugin "magslab" and its sink component class
+ * "report" (sink.magslab.report).  The component itself is in report.c.
+ */
+#include <babeltrace2/babeltrace.h>
+
+bt_component_class_initialize_method_status report_init(
+	bt_self_component_sink *self, bt_self_component_sink_configuration *config,
+	const bt_value *params, void *init_data);
+bt_component_class_sink_graph_is_configured_method_status report_graph_is_configured(
+	bt_self_component_sink *self);
+bt_component_class_sink_consume_method_status report_consume(bt_self_component_sink *self);
+void report_finalize(bt_self_component_sink *self);
+
+BT_PLUGIN_MODULE();
+
+BT_PLUGIN(magslab);
+BT_PLUGIN_DESCRIPTION("magslab slab allocator: reports from magslab:* LTTng-UST traces");
+BT_PLUGIN_AUTHOR("magslab");
+BT_PLUGIN_LICENSE("MIT");
+BT_PLUGIN_VERSION(0, 1, 0, "");
+
+BT_PLUGIN_SINK_COMPONENT_CLASS(report, report_consume);
+BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(report,
+	"Aggregate magslab:* events per cache and time bucket; write summary.json, "
+	"summary.txt, index.html, time-series data and gnuplot scripts");
+BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(report,
+	"Parameters:\n"
+	"  output-dir (string, required)  report directory, created if missing\n"
+	"  bucket-ms  (integer, default 100)  width of a time bucket in milliseconds\n"
+	"  max-caches (integer, default 8)  caches drawn in the plots (the most active)\n"
+	"  title      (string, optional)  first line of every plot title\n"
+	"The outputs are described in docs/report.md of magslab.  Render the plots\n"
+	"with: cd OUTPUT-DIR && gnuplot magsize.gp contention.gp hash.gp depot.gp layers.gp");
+BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(report, report_init);
+BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(report, report_graph_is_configured);
+BT_PLUGIN_SINK_COMPONENT_CLASS_FINALIZE_METHOD(report, report_finalize);

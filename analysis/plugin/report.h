@@ -1,0 +1,355 @@
+/*
+ * report.h — sink.magslab.report: shared definitions.
+ *
+ * The sink reads the messages of one input port (normally a
+ * filter.utils.muxer in front of source.ctf.fs or source.ctf.lttng-live),
+ * aggregates the magslab:* events per cache and per time bucket, and at the
+ * end of the stream writes the report directory (docs/report.md): summary
+ * files, time-series data and the gnuplot scripts that draw them.
+ *
+ * Memory is bounded by the number of caches, arenas and event classes, never
+ * by the number of events: per-bucket rows and the few per-event series
+ * (magsize bumps, pcc adoptions, hash resizes, phases, discarded windows)
+ * go to unlinked temporary files as the stream goes by, and are read back
+ * once the stream has ended.
+ *
+ * Files: plugin.c (plugin and component class descriptors), report.c (the
+ * component: parameters, message loop, error handling), events.c (event
+ * class resolution and the per-event aggregation), output.c (everything
+ * written to the output directory).
+ */
+#ifndef MAGSLAB_REPORT_H
+#define MAGSLAB_REPORT_H
+
+#include <babeltrace2/babeltrace.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Event kinds: the magslab events of docs/events.md, in the order of the
+ * descriptor table in events.c. */
+enum ms_kind {
+	K_CACHE_CREATE,
+	K_CACHE_DESTROY,
+	K_MAG_SWAP,
+	K_DEPOT_GET,
+	K_DEPOT_PUT,
+	K_DEPOT_MISS,
+	K_DEPOT_CONTENTION,
+	K_MAGSIZE_BUMP,
+	K_PCC_MAGSIZE,
+	K_HASH_RESIZE,
+	K_SLAB_GROW,
+	K_SLAB_RELEASE,
+	K_REAP,
+	K_PCC_CONTENTION,
+	K_ARENA_CREATE,
+	K_ARENA_DESTROY,
+	K_ARENA_IMPORT,
+	K_ARENA_RELEASE,
+	K_ARENA_FAIL,
+	K_WORKLOAD_PHASE,
+	K_ALLOC,
+	K_FREE,
+	K_NKNOWN,
+	K_OTHER_MAGSLAB = K_NKNOWN,	/* magslab:<something not above> */
+	K_FOREIGN,			/* not a magslab event */
+	K_UNUSABLE,			/* a magslab event lacking a field we need */
+};
+
+#define MS_MAX_FIELDS 10
+
+/* The enumerations of docs/events.md. */
+enum { SIDE_ALLOC = 0, SIDE_FREE = 1 };
+enum { OUTCOME_TO_SLAB = 0, OUTCOME_NEW_MAGAZINE = 1, OUTCOME_NO_MAGAZINE = 2, NR_OUTCOMES };
+enum { NR_REASONS = 6, NR_POLICIES = 4, NR_LAYERS = 3 };
+enum { HASH_KIND_CACHE = 0, HASH_KIND_ARENA = 1 };
+
+extern const char *const ms_kind_names[K_NKNOWN];
+extern const char *const ms_reason_names[NR_REASONS];
+extern const char *const ms_policy_names[NR_POLICIES];
+extern const char *const ms_layer_names[NR_LAYERS];
+extern const char *const ms_outcome_names[NR_OUTCOMES];
+
+/*
+ * Wait-time histogram: log2 buckets with 4 sub-buckets per power of two.
+ * Values 0..7 ns are exact; above, a bucket spans 1/4 of its octave, so a
+ * percentile read from it (its upper edge, clamped to the maximum seen) is
+ * at most 25 % (2^(1/4) on average ≈ 19 %) above the true value.
+ */
+#define MS_HIST_N 252
+
+static inline unsigned int ms_hist_index(uint64_t v)
+{
+	unsigned int e;
+
+	if (v < 8)
+		return (unsigned int)v;
+	e = 63u - (unsigned int)__builtin_clzll(v);	/* e >= 3 */
+	return 8u + (e - 3u) * 4u + (unsigned int)((v >> (e - 2u)) & 3u);
+}
+
+/* The largest value that falls in bucket i. */
+static inline uint64_t ms_hist_upper(unsigned int i)
+{
+	unsigned int e, sub;
+
+	if (i < 8)
+		return i;
+	e = (i - 8u) / 4u + 3u;
+	sub = (i - 8u) % 4u;
+	if (e == 63 && sub == 3)
+		return UINT64_MAX;
+	return (((uint64_t)(4u + sub + 1u)) << (e - 2u)) - 1u;
+}
+
+/* Accumulators of one cache for the time bucket in progress. */
+struct bucket_acc {
+	uint64_t contended, counted, wait_sum, wait_max;
+	uint64_t pcc_contended;
+	uint64_t gets[2], puts[2], misses[2], rounds_got[2];
+	uint64_t swaps[2];
+	uint64_t nne_max, ne_max;	/* depot occupancy peaks in the bucket */
+	uint64_t allocs[NR_LAYERS], frees[NR_LAYERS];
+	uint64_t bumps;
+	bool depot_seen;
+	uint32_t hist[MS_HIST_N];	/* wait_ns of this bucket's contentions */
+};
+
+/* One row of the per-bucket temporary file (one cache, one bucket). */
+struct bucket_row {
+	uint64_t bucket;
+	uint32_t cache;			/* index in report.caches */
+	uint32_t depot_seen;		/* nne/ne columns are valid */
+	uint64_t contended, counted, wait_sum, wait_max, wait_p50, wait_p99;
+	uint64_t pcc_contended;
+	uint64_t gets[2], puts[2], misses[2], rounds_got[2];
+	uint64_t swaps[2];
+	uint64_t nne_last, ne_last, nne_max, ne_max;
+	uint64_t allocs[NR_LAYERS], frees[NR_LAYERS];
+	uint64_t bumps;
+	uint64_t magsize;		/* depot magsize at the end of the bucket */
+};
+
+/* Per-event series records (temporary file). */
+enum { ER_BUMP, ER_PCC_MAGSIZE, ER_HASH };
+struct event_rec {
+	uint32_t type;
+	uint32_t idx;			/* cache index; for ER_HASH see v[5] */
+	uint64_t t;			/* ns since the trace start */
+	uint64_t v[6];
+};
+/* ER_BUMP: old, new, reason, busy_count
+ * ER_PCC_MAGSIZE: cpu, old, new
+ * ER_HASH: old_lists, new_lists, items, duration_ns, ok, kind (idx: a cache
+ *          index for kind cache, an arena index for kind arena) */
+
+/* Hash-table statistics (a cache's bufctl hash or an arena's segment hash). */
+struct hash_stats {
+	uint64_t resizes, failed, lists, first_lists, items_max, dur_sum, dur_max;
+};
+
+/* A process as seen in the trace: its trace class ("domain") and vpid. */
+struct proc {
+	uint32_t domain;
+	int64_t vpid;		/* -1: unknown */
+};
+
+struct cache {
+	uint32_t index;		/* in report.caches */
+	uint32_t proc, id;
+	char *name;		/* malloc'd; "cache#ID" until a cache_create is seen */
+	bool created, destroyed, superseded;
+	uint64_t obj_size, threshold, timeout_ns;
+	uint32_t nr_pcc, magsize0, policy, source;
+	bool uses_bufctl;
+	uint64_t t_create, t_first, t_last;	/* ns since the trace start */
+
+	uint64_t n[K_NKNOWN];			/* events by kind */
+	uint64_t swaps[2], gets[2], puts[2], misses[2], rounds_got[2];
+	uint64_t miss_outcome[NR_OUTCOMES];
+	bool magsize_known;
+	uint32_t magsize, magsize_max, magsize_min;
+	uint64_t bumps_up, bumps_down, bump_reason[NR_REASONS + 1];
+	uint32_t pcc_magsize_min, pcc_magsize_max;
+	uint64_t contended, counted, wait_sum, wait_max;
+	uint64_t pcc_contended, pcc_wait_sum, pcc_wait_max;
+	struct hash_stats hash;
+	bool depot_known;
+	uint64_t nne, ne, nne_max, ne_max;
+	uint64_t slab_grows, slab_releases, bytes_grown, bytes_released;
+	uint64_t reaps, reap_slabs, reap_mags, reap_bytes;
+	uint64_t allocs[NR_LAYERS], frees[NR_LAYERS];
+
+	uint64_t hist[MS_HIST_N];	/* all wait_ns of depot contentions */
+	struct bucket_acc acc;		/* the bucket in progress */
+	bool dirty;			/* acc has something */
+	bool plotted;			/* chosen for the plots (output.c) */
+	int plot_slot;			/* 0..max-caches-1 when plotted */
+};
+
+struct arena {
+	uint32_t index;		/* in report.arenas */
+	uint32_t proc, id;
+	char *name;
+	bool created, destroyed;
+	uint64_t quantum, qcache_max;
+	uint32_t source;
+	uint64_t imports, releases, fails, bytes_imported, bytes_released;
+	struct hash_stats hash;
+	bool plotted;
+	int plot_slot;
+};
+
+/* What we know of an event class, resolved once (events.c). */
+struct evclass {
+	const bt_event_class *cls;
+	int kind;
+	uint32_t domain;
+	bool has_clock;
+	bool clock_ns;				/* 1 GHz clock: ns = clock_base + value */
+	int64_t clock_base;			/* the clock's offset in ns */
+	uint32_t proc;				/* without a vpid context: the process */
+	int vpid_idx;				/* member of the common context, or -1 */
+	bool vpid_signed;
+	int64_t env_vpid;			/* the trace environment's vpid, or -1 */
+	int idx[MS_MAX_FIELDS];			/* payload member indices */
+	uint16_t is_signed;			/* bit f: field f is a signed integer */
+	uint16_t is_string;
+	uint16_t is_bool;
+	char *name;				/* event class name (counting by name) */
+	uint64_t count;
+	struct cache *memo_cache;		/* the cache of the previous event */
+	uint64_t memo_key, memo_gen;
+};
+
+/* A trace seen in a stream-beginning message. */
+struct trace_info {
+	const bt_trace *trace;
+	uint32_t domain;
+	char *name, *hostname, *procname, *domain_name, *tracer;
+	int64_t vpid;		/* from the environment, or -1 */
+};
+
+/* A phase marker kept in memory (at most MS_PHASES_KEPT). */
+struct phase {
+	uint64_t t;
+	uint32_t index;
+	char *name;
+};
+
+#define MS_PHASES_KEPT 1000
+#define MS_WINDOWS_JSON 10000
+
+/* Open-addressing table from a 64-bit key to an index (+1; 0 = empty). */
+struct idmap {
+	uint64_t *keys;
+	uint32_t *vals;
+	uint32_t cap, used;
+};
+
+struct report {
+	bt_self_component *self_comp;
+	bt_logging_level log_level;
+	bt_message_iterator *iter;
+
+	/* parameters */
+	char *out_dir;
+	char *title;
+	uint64_t bucket_ns;
+	uint32_t max_caches;
+
+	/* event classes: a map by class pointer, a small direct-mapped cache in front */
+	struct {
+		const bt_event_class *cls;
+		struct evclass *ec;
+	} ec_cache[16];
+	struct evclass **ecs;
+	uint32_t nr_ecs, cap_ecs;
+	struct idmap ec_map;
+
+	/* trace classes (domains) and traces */
+	const bt_trace_class **domains;
+	uint32_t nr_domains;
+	struct trace_info *traces;
+	uint32_t nr_traces;
+
+	struct proc *procs;
+	uint32_t nr_procs;
+	uint32_t last_proc_domain;
+	int64_t last_proc_vpid;
+	uint32_t last_proc;
+
+	struct cache **caches;
+	uint32_t nr_caches, cap_caches;
+	struct idmap cache_map;		/* (proc << 32 | id) -> cache index + 1 */
+	uint64_t cache_gen;		/* bumped when a key gets another cache */
+	struct arena **arenas;
+	uint32_t nr_arenas, cap_arenas;
+	struct idmap arena_map;
+
+	/* time */
+	bool have_t0;
+	bool clock_unix_epoch;		/* the first clock's origin is the Unix epoch */
+	uint64_t t0, t_last;		/* ns from the clock's origin */
+	uint64_t cur_bucket, bucket_end;	/* bucket_end: ns since t0 */
+	uint32_t *dirty;		/* indices of caches with a dirty acc */
+	uint32_t nr_dirty, cap_dirty;
+	uint64_t nr_rows, last_flushed_bucket;
+
+	/* counts */
+	uint64_t events, magslab_events, kind_events[K_UNUSABLE + 1];
+	bool any_alloc_events;
+
+	/* discarded events and packets */
+	uint64_t disc_events, disc_packets;	/* sums of the known counts */
+	uint64_t disc_event_msgs, disc_packet_msgs;
+	uint64_t disc_unknown_count;		/* messages without a count */
+	uint64_t disc_no_window;		/* messages without times */
+	bool win_open;
+	uint64_t win_b, win_e;			/* the window being merged (abs ns) */
+	uint64_t nr_windows;
+	uint64_t disc_first, disc_last;		/* abs ns, over all windows */
+
+	/* phases */
+	struct phase *phases;
+	uint32_t nr_phases_kept;
+	uint64_t nr_phases;
+
+	/* temporary files */
+	FILE *rows_f;		/* struct bucket_row */
+	FILE *ev_f;		/* struct event_rec */
+	FILE *phase_f;		/* t, index, len, name bytes */
+	FILE *win_f;		/* pairs of uint64_t abs ns */
+
+	/* warnings for summary.json (bounded) */
+	char *warnings[32];
+	uint32_t nr_warnings;
+
+	bool failed;		/* the stream failed: leave no outputs */
+	bool written;
+};
+
+/* report.c */
+void report_warn(struct report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void report_error(struct report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+char *ms_strdup(const char *s);
+void *ms_xrealloc(void *p, size_t n);
+
+/* events.c */
+int events_handle(struct report *r, const bt_message *msg);
+int events_stream_beginning(struct report *r, const bt_message *msg);
+int events_discarded(struct report *r, const bt_message *msg, bool packets);
+int events_end(struct report *r);
+void events_free(struct report *r);
+uint32_t idmap_get(const struct idmap *m, uint64_t key);
+int idmap_put(struct idmap *m, uint64_t key, uint32_t val);
+
+/* output.c */
+int output_write(struct report *r);
+void output_remove(struct report *r);
+extern const char *const ms_output_files[];
+
+#endif
