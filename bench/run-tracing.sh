@@ -3,7 +3,7 @@
 # TRACE=0 library and a TRACE=1 one, run interleaved in three configurations,
 # and bench/results/tracing.md written from the run.
 #
-#   bench/run-tracing.sh                  the recorded run (5-10 minutes)
+#   bench/run-tracing.sh                  the recorded run (~10 min; more when busy)
 #   bench/run-tracing.sh --quick          3 reps of short runs, report to stdout
 #   bench/run-tracing.sh --reps 31        more repetitions (the default is 25)
 #   bench/run-tracing.sh --out FILE       write the report elsewhere (-: stdout only)
@@ -204,6 +204,15 @@ if [[ -z ${RT_INNER:-} ]]; then
 	fi
 	ldd "$BIN1" | grep -q liblttng-ust ||
 		die "$BIN1 does not link liblttng-ust: the library has no tracepoints yet"
+	# Which library was measured: the commit, and a digest of the library
+	# and provider sources as just built (the tree may hold uncommitted
+	# changes).
+	SOURCES="git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(
+		git diff --quiet HEAD -- lib tracepoints 2>/dev/null ||
+			echo ' with uncommitted changes'
+	); sha256 of lib/ and tracepoints/ sources $(
+		cat lib/include/magslab/*.h lib/src/*.[ch] tracepoints/*.[ch] 2>/dev/null |
+		sha256sum | cut -c1-12)"
 
 	PRIV=$(mktemp -d "${TMPDIR:-/tmp}/run-tracing.XXXXXX")
 	outer_cleanup() {
@@ -215,7 +224,7 @@ if [[ -z ${RT_INNER:-} ]]; then
 
 	export RT_INNER=1 PRIV ORIG_CMD reps inner_reps target_ms workloads \
 	       pair_threads batch_threads batch magsize subbuf nsubbuf out \
-	       wait_idle BUILD TIMEOUT DIR BIN0 BIN1
+	       wait_idle BUILD TIMEOUT DIR BIN0 BIN1 SOURCES
 	if [[ $(id -u) == 0 ]]; then
 		unshare -m --propagation private -- bash "${BASH_SOURCE[0]}"
 	else
@@ -379,13 +388,6 @@ done
 
 # Share of the run's time in which some task waited for a CPU (PSI total).
 psi_total() { sed -nE '1s/.*total=([0-9]+).*/\1/p' /proc/pressure/cpu 2>/dev/null; }
-# Which library was measured: the commit, and a digest of the library and
-# provider sources as built (the tree may hold uncommitted changes).
-SOURCES="git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(
-	git diff --quiet HEAD -- lib tracepoints 2>/dev/null || echo ' with uncommitted changes'
-); sha256 of lib/ and tracepoints/ sources $(
-	cat lib/include/magslab/*.h lib/src/*.[ch] tracepoints/*.[ch] 2>/dev/null |
-	sha256sum | cut -c1-12)"
 load_before=$(loadavg)
 pressure_before=$(cpu_pressure)
 psi_before=$(psi_total)
@@ -708,13 +710,17 @@ for w in wls:
         disc = sum(x["disc"] for x in rec)
         lost = max(x["disc"] / (x["rec"] + x["disc"]) for x in rec
                    if x["rec"] + x["disc"])
-        emitted = st.median(x["ev_run"] for x in rec)
-        print("- %s, recording: %s events recorded per run (the cache's "
-              "counters say it emitted %s; the rest are the magazine cache's, "
-              "the arenas' and the phase markers); %d discarded in all (in %d "
-              "of %d runs; worst run %.2f%% lost)." % (
-                  w, si(st.median(x["rec"] for x in rec)), si(emitted), disc,
-                  sum(1 for x in rec if x["disc"]), len(rec), 100 * lost))
+        other = [x["rec"] + x["disc"] - x["ev_run"] for x in rec]
+        print("- %s, recording: %s events recorded per run, %d discarded in "
+              "all (in %d of %d runs; worst run %.2f%% lost).  Recorded plus "
+              "discarded exceeds what the cache's counters say it emitted by "
+              "%d .. %d events per run: the magazine cache's, the arenas' and "
+              "the phase markers%s." % (
+                  w, si(st.median(x["rec"] for x in rec)), disc,
+                  sum(1 for x in rec if x["disc"]), len(rec), 100 * lost,
+                  min(other), max(other),
+                  "" if min(other) >= 0 else
+                  " (a negative figure: events lost without being counted)"))
 PY
 }
 

@@ -41,6 +41,15 @@ CC=${CC:-gcc}
 mkdir -p "$BUILD" && BUILD=$(cd "$BUILD" && pwd)
 BIN=$BUILD/bin/magslab
 WL=$BUILD/bin/magslab-workload
+if [[ ${TRACE:-1} == 0 ]]; then
+	# A TRACE=0 build's programs emit no events: the test traces are recorded
+	# with a TRACE=1 build of the workload program (as tests/lttng-session.sh
+	# does); magslab report itself is this build's.
+	"$MAKE" --no-print-directory workloads BUILD="$BUILD/report-trace1" TRACE=1 \
+		>"$BUILD/report-trace1.log" 2>&1 ||
+		{ echo "FAIL: the TRACE=1 workload build failed (see $BUILD/report-trace1.log)"; exit 1; }
+	WL=$BUILD/report-trace1/bin/magslab-workload
+fi
 PLUGDIR=$BUILD/lib/babeltrace2/plugins
 WORK=$BUILD/test-report
 TRACES=$WORK/traces
