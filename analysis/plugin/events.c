@@ -153,6 +153,7 @@ static uint32_t domain_of(struct report *r, const bt_trace_class *tc)
 			return i;
 	r->domains = ms_xrealloc(r->domains, (r->nr_domains + 1) * sizeof(*r->domains));
 	r->domains[r->nr_domains] = tc;
+	bt_trace_class_get_ref(tc);	/* known by address: it must outlive us */
 	return r->nr_domains++;
 }
 
@@ -188,6 +189,7 @@ int events_stream_beginning(struct report *r, const bt_message *msg)
 	ti = &r->traces[r->nr_traces++];
 	memset(ti, 0, sizeof(*ti));
 	ti->trace = t;
+	bt_trace_get_ref(t);
 	ti->domain = domain_of(r, bt_trace_borrow_class_const(t));
 	ti->name = bt_trace_get_name(t) ? ms_strdup(bt_trace_get_name(t)) : NULL;
 	ti->hostname = env_string(t, "hostname");
@@ -275,6 +277,7 @@ static struct evclass *ec_resolve(struct report *r, const bt_event_class *cls)
 	if (!ec)
 		return NULL;
 	ec->cls = cls;
+	bt_event_class_get_ref(cls);	/* the map is keyed by its address */
 	ec->name = ms_strdup(name ? name : "(unnamed)");
 	ec->kind = kind_of(name);
 	ec->domain = domain_of(r, bt_stream_class_borrow_trace_class_const(sc));
@@ -346,6 +349,7 @@ static struct evclass *ec_resolve(struct report *r, const bt_event_class *cls)
 	r->ecs[r->nr_ecs++] = ec;
 	if (idmap_put(&r->ec_map, (uint64_t)(uintptr_t)cls, r->nr_ecs)) {
 		r->nr_ecs--;
+		bt_event_class_put_ref(cls);
 		free(ec->name);
 		free(ec);
 		return NULL;
@@ -542,6 +546,39 @@ static uint64_t hist_percentile(const uint32_t *hist, uint64_t total, uint64_t m
 	return max;
 }
 
+/* The cache's totals: the sums of its buckets (counted once per event, in the bucket). */
+static void merge_totals(struct cache *c, const struct bucket_acc *a)
+{
+	unsigned int i;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		c->swaps[k] += a->swaps[k];
+		c->gets[k] += a->gets[k];
+		c->puts[k] += a->puts[k];
+		c->misses[k] += a->misses[k];
+		c->rounds_got[k] += a->rounds_got[k];
+	}
+	for (k = 0; k < NR_LAYERS; k++) {
+		c->allocs[k] += a->allocs[k];
+		c->frees[k] += a->frees[k];
+	}
+	if (a->nne_max > c->nne_max)
+		c->nne_max = a->nne_max;
+	if (a->ne_max > c->ne_max)
+		c->ne_max = a->ne_max;
+	c->pcc_contended += a->pcc_contended;
+	if (a->contended) {
+		c->contended += a->contended;
+		c->counted += a->counted;
+		c->wait_sum += a->wait_sum;
+		if (a->wait_max > c->wait_max)
+			c->wait_max = a->wait_max;
+		for (i = 0; i < MS_HIST_N; i++)
+			c->hist[i] += a->hist[i];
+	}
+}
+
 static int flush_buckets(struct report *r)
 {
 	uint32_t k;
@@ -580,6 +617,7 @@ static int flush_buckets(struct report *r)
 			return -1;
 		}
 		r->nr_rows++;
+		merge_totals(c, a);
 		if (a->contended)
 			memset(a, 0, sizeof(*a));
 		else
@@ -676,7 +714,6 @@ static int on_cache_event(struct report *r, struct evclass *ec, const bt_event *
 		break;
 	case K_MAG_SWAP:
 		side = SIDE(fu(p, ec, 2));
-		c->swaps[side]++;
 		a->swaps[side]++;
 		break;
 	case K_DEPOT_GET:
@@ -687,21 +724,14 @@ static int on_cache_event(struct report *r, struct evclass *ec, const bt_event *
 		if (ec->kind == K_DEPOT_GET) {
 			uint64_t rounds = fu(p, ec, 3);
 
-			c->gets[side]++;
 			a->gets[side]++;
-			c->rounds_got[side] += rounds;
 			a->rounds_got[side] += rounds;
 		} else {
-			c->puts[side]++;
 			a->puts[side]++;
 		}
 		c->depot_known = true;
 		c->nne = x;
 		c->ne = y;
-		if (x > c->nne_max)
-			c->nne_max = x;
-		if (y > c->ne_max)
-			c->ne_max = y;
 		if (x > a->nne_max)
 			a->nne_max = x;
 		if (y > a->ne_max)
@@ -711,26 +741,18 @@ static int on_cache_event(struct report *r, struct evclass *ec, const bt_event *
 	case K_DEPOT_MISS:
 		side = SIDE(fu(p, ec, 2));
 		x = fu(p, ec, 3);
-		c->misses[side]++;
 		a->misses[side]++;
 		if (x < NR_OUTCOMES)
 			c->miss_outcome[x]++;
 		break;
 	case K_DEPOT_CONTENTION:
 		x = fu(p, ec, 2);
-		c->contended++;
 		a->contended++;
-		if (fu(p, ec, 4)) {
-			c->counted++;
+		if (fu(p, ec, 4))
 			a->counted++;
-		}
-		c->wait_sum += x;
 		a->wait_sum += x;
-		if (x > c->wait_max)
-			c->wait_max = x;
 		if (x > a->wait_max)
 			a->wait_max = x;
-		c->hist[ms_hist_index(x)]++;
 		a->hist[ms_hist_index(x)]++;
 		break;
 	case K_MAGSIZE_BUMP: {
@@ -779,7 +801,6 @@ static int on_cache_event(struct report *r, struct evclass *ec, const bt_event *
 		break;
 	case K_PCC_CONTENTION:
 		x = fu(p, ec, 2);
-		c->pcc_contended++;
 		a->pcc_contended++;
 		c->pcc_wait_sum += x;
 		if (x > c->pcc_wait_max)
@@ -790,13 +811,10 @@ static int on_cache_event(struct report *r, struct evclass *ec, const bt_event *
 		x = fu(p, ec, 3);
 		if (x >= NR_LAYERS)
 			x = NR_LAYERS - 1;
-		if (ec->kind == K_ALLOC) {
-			c->allocs[x]++;
+		if (ec->kind == K_ALLOC)
 			a->allocs[x]++;
-		} else {
-			c->frees[x]++;
+		else
 			a->frees[x]++;
-		}
 		r->any_alloc_events = true;
 		break;
 	default:
@@ -1069,6 +1087,7 @@ void events_free(struct report *r)
 	uint32_t i;
 
 	for (i = 0; i < r->nr_ecs; i++) {
+		bt_event_class_put_ref(r->ecs[i]->cls);
 		free(r->ecs[i]->name);
 		free(r->ecs[i]);
 	}
@@ -1087,6 +1106,7 @@ void events_free(struct report *r)
 	free(r->arenas);
 	idmap_free(&r->arena_map);
 	for (i = 0; i < r->nr_traces; i++) {
+		bt_trace_put_ref(r->traces[i].trace);
 		free(r->traces[i].name);
 		free(r->traces[i].hostname);
 		free(r->traces[i].procname);
@@ -1094,6 +1114,8 @@ void events_free(struct report *r)
 		free(r->traces[i].tracer);
 	}
 	free(r->traces);
+	for (i = 0; i < r->nr_domains; i++)
+		bt_trace_class_put_ref(r->domains[i]);
 	free(r->domains);
 	free(r->procs);
 	free(r->dirty);

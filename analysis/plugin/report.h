@@ -165,6 +165,8 @@ struct cache {
 	bool uses_bufctl;
 	uint64_t t_create, t_first, t_last;	/* ns since the trace start */
 
+	/* Totals.  Those that a bucket also counts are added up from the buckets as they
+	 * are flushed (events.c: merge_totals); complete once the stream has ended. */
 	uint64_t n[K_NKNOWN];			/* events by kind */
 	uint64_t swaps[2], gets[2], puts[2], misses[2], rounds_got[2];
 	uint64_t miss_outcome[NR_OUTCOMES];
