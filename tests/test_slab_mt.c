@@ -326,9 +326,12 @@ static void test_resize_high_threshold_stays(void **state)
 	assert_int_equal(magslab_set_pcc_map(MAGSLAB_PCC_BY_THREAD), 0);
 	kc = mk_resize_cache("rs_high", "akaros", 1000000, 1000000000ull);
 	st = run_contention(kc, 8, 2000, NULL);
-	assert_stat(st, magsize, MAG_MIN_ROUNDS);
-	assert_stat(st, magsize_up, 0);
-	assert_stat(st, pcc_magsize_max, MAG_MIN_ROUNDS);
+	/* A grow needs more than 1,000,000 counted contentions in one 1 s
+	 * window.  On a loaded 2-core VM 8 threads have produced 2 M in a run,
+	 * and then growing is the rule working: each step must be paid for. */
+	assert_true(st.magsize_up * 1000001 <= st.depot_contended_counted);
+	assert_int_equal(st.magsize, MAG_MIN_ROUNDS + st.magsize_up);
+	assert_int_equal(st.pcc_magsize_max <= st.magsize, 1);
 	st_destroy(kc);
 }
 
