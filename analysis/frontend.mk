@@ -5,9 +5,10 @@
 #   make frontend            build/bin/magslab
 #   build/bin/magslab --help
 #
-# It links libbabeltrace2 only (pkg-config babeltrace2; scripts/deps.sh installs
-# libbabeltrace2-dev), not libmagslab: it reads traces, whatever TRACE mode built the
-# library.  At run time it loads the magslab babeltrace2 plugin from
+# It links libbabeltrace2 (reading traces), liblttng-ctl (session control for record,
+# run and live) and libjansson (reading magslab-workload's JSON in tune); scripts/deps.sh
+# installs their -dev packages.  Not libmagslab: it drives the workload program and reads
+# traces, whatever TRACE mode built the library.  At run time it loads the magslab babeltrace2 plugin from
 # ../lib/babeltrace2/plugins beside itself (build/lib/babeltrace2/plugins), or
 # $MAGSLAB_PLUGIN_PATH, or MAGSLAB_PLUGINDIR below (where an install puts it).
 #
@@ -18,11 +19,16 @@ ifndef MAGSLAB_FRONTEND_MK
 MAGSLAB_FRONTEND_MK := 1
 
 FE_CFLAGS ?= -O2 -g
-FE_SRCS   := analysis/magslab.c analysis/report.c analysis/graph.c
-FE_HDRS   := analysis/report.h analysis/graph.h
+# Every analysis/*.c is one module of the front end (the plugin lives in analysis/plugin/).
+FE_SRCS   := $(sort $(wildcard analysis/*.c))
+FE_HDRS   := $(sort $(wildcard analysis/*.h))
 FE_BIN    := $(BUILD)/bin/magslab
 FE_BT_CFLAGS := $(shell pkg-config --cflags babeltrace2 2>/dev/null)
 FE_BT_LIBS   := $(or $(shell pkg-config --libs babeltrace2 2>/dev/null),-lbabeltrace2)
+FE_LT_CFLAGS := $(shell pkg-config --cflags lttng-ctl 2>/dev/null)
+FE_LT_LIBS   := $(or $(shell pkg-config --libs lttng-ctl 2>/dev/null),-llttng-ctl)
+FE_JS_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
+FE_JS_LIBS   := $(or $(shell pkg-config --libs jansson 2>/dev/null),-ljansson)
 FE_PLUGINDIR  = $(abspath $(PREFIX))/lib/babeltrace2/plugins
 
 .PHONY: frontend
@@ -33,6 +39,7 @@ $(FE_BIN): $(FE_SRCS) $(FE_HDRS) analysis/frontend.mk
 	@mkdir -p $(@D)
 	@echo "  CC+LD   $@"
 	@$(CC) $(filter-out -fPIC,$(STDFLAGS)) $(WFLAGS) $(FE_CFLAGS) $(FE_BT_CFLAGS) \
-		-DMAGSLAB_PLUGINDIR='"$(FE_PLUGINDIR)"' -o $@ $(FE_SRCS) $(FE_BT_LIBS)
+		$(FE_LT_CFLAGS) $(FE_JS_CFLAGS) -DMAGSLAB_PLUGINDIR='"$(FE_PLUGINDIR)"' \
+		-o $@ $(FE_SRCS) $(FE_BT_LIBS) $(FE_LT_LIBS) $(FE_JS_LIBS) -lm
 
 endif

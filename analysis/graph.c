@@ -1258,6 +1258,23 @@ static void show_progress(struct mg_graph *g, const struct mg_run_opts *o, doubl
 	fflush(stderr);
 }
 
+enum mg_step_status mg_graph_step(struct mg_graph *g, bool verbose, char *err, size_t errlen)
+{
+	switch (bt_graph_run_once(g->graph)) {
+	case BT_GRAPH_RUN_ONCE_STATUS_OK:
+		return MG_STEP_OK;
+	case BT_GRAPH_RUN_ONCE_STATUS_AGAIN:
+		return MG_STEP_AGAIN;
+	case BT_GRAPH_RUN_ONCE_STATUS_END:
+		return MG_STEP_END;
+	default:
+		mg_take_error(err, errlen,
+			      g->in->nlive ? "cannot read the live trace" : "cannot read the trace",
+			      verbose);
+		return MG_STEP_ERROR;
+	}
+}
+
 enum mg_run_status mg_graph_run(struct mg_graph *g, const struct mg_run_opts *o, char *err,
 				size_t errlen)
 {
@@ -1319,5 +1336,206 @@ enum mg_run_status mg_graph_run(struct mg_graph *g, const struct mg_run_opts *o,
 	g_interrupter = NULL;
 	if (ret == MG_RUN_INTERRUPTED)
 		seterr(err, errlen, "interrupted");
+	return ret;
+}
+
+/* ==========================================================================================
+ * The host of a trace (mg_source_hostname, for the per-host reports of `magslab report`)
+ *
+ * How: a small graph, source.ctf.fs on the trace's directories -> a sink of this program
+ * that takes the first stream-beginning message and reads its trace's environment entry
+ * `hostname` (bt_stream_borrow_trace_const, bt_trace_borrow_environment_entry_value_by_
+ * name_const), then ends.  Not the `metadata-info` query: it gives the metadata's TSDL
+ * text, whose `env { ... }` block would have to be parsed here (string escapes, comments;
+ * and it is CTF 1.8 text only).  The graph gives the environment as source.ctf.fs decoded
+ * it: the very value sink.magslab.report writes as `trace.traces[].hostname`, so the
+ * grouping by host cannot disagree with the reports.  Cost: source.ctf.fs indexes the
+ * trace's stream files (as the report's own graph does) and one message is decoded.
+ */
+
+struct host_probe {
+	bt_message_iterator *it;
+	bool found;  /* a stream beginning was seen */
+	char *host;  /* its trace's `hostname`, NULL if none */
+};
+
+static bt_component_class_initialize_method_status
+probe_init(bt_self_component_sink *self, bt_self_component_sink_configuration *config,
+	   const bt_value *params, void *data)
+{
+	(void)config;
+	(void)params;
+	bt_self_component_set_data(bt_self_component_sink_as_self_component(self), data);
+	if (bt_self_component_sink_add_input_port(self, "in", NULL, NULL) !=
+	    BT_SELF_COMPONENT_ADD_PORT_STATUS_OK)
+		return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
+	return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK;
+}
+
+static bt_component_class_sink_graph_is_configured_method_status
+probe_configured(bt_self_component_sink *self)
+{
+	struct host_probe *hp =
+		bt_self_component_get_data(bt_self_component_sink_as_self_component(self));
+
+	switch (bt_message_iterator_create_from_sink_component(
+		self, bt_self_component_sink_borrow_input_port_by_name(self, "in"), &hp->it)) {
+	case BT_MESSAGE_ITERATOR_CREATE_FROM_SINK_COMPONENT_STATUS_OK:
+		return BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_OK;
+	case BT_MESSAGE_ITERATOR_CREATE_FROM_SINK_COMPONENT_STATUS_MEMORY_ERROR:
+		return BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_MEMORY_ERROR;
+	default:
+		return BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_ERROR;
+	}
+}
+
+static bt_component_class_sink_consume_method_status probe_consume(bt_self_component_sink *self)
+{
+	struct host_probe *hp =
+		bt_self_component_get_data(bt_self_component_sink_as_self_component(self));
+	bt_message_array_const msgs;
+	uint64_t n = 0, i;
+
+	switch (bt_message_iterator_next(hp->it, &msgs, &n)) {
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
+		break;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_END:
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_END;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_AGAIN;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_MEMORY_ERROR:
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_MEMORY_ERROR;
+	default:
+		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		if (!hp->found && bt_message_get_type(msgs[i]) == BT_MESSAGE_TYPE_STREAM_BEGINNING) {
+			const bt_trace *t = bt_stream_borrow_trace_const(
+				bt_message_stream_beginning_borrow_stream_const(msgs[i]));
+			const bt_value *v =
+				bt_trace_borrow_environment_entry_value_by_name_const(t, "hostname");
+
+			hp->found = true;
+			if (v && bt_value_is_string(v))
+				hp->host = xstrdup(bt_value_string_get(v));
+		}
+		bt_message_put_ref(msgs[i]);
+	}
+	return hp->found ? BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_END
+			 : BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK;
+}
+
+static void probe_fini(bt_self_component_sink *self)
+{
+	struct host_probe *hp =
+		bt_self_component_get_data(bt_self_component_sink_as_self_component(self));
+
+	if (hp) {
+		bt_message_iterator_put_ref(hp->it);
+		hp->it = NULL;
+	}
+}
+
+/* The class, made once (NULL on memory error). */
+static bt_component_class_sink *probe_class(void)
+{
+	static bt_component_class_sink *cls;
+
+	if (cls)
+		return cls;
+	cls = bt_component_class_sink_create("hostname", probe_consume);
+	if (cls &&
+	    (bt_component_class_sink_set_initialize_method(cls, probe_init) !=
+		     BT_COMPONENT_CLASS_SET_METHOD_STATUS_OK ||
+	     bt_component_class_sink_set_graph_is_configured_method(cls, probe_configured) !=
+		     BT_COMPONENT_CLASS_SET_METHOD_STATUS_OK ||
+	     bt_component_class_sink_set_finalize_method(cls, probe_fini) !=
+		     BT_COMPONENT_CLASS_SET_METHOD_STATUS_OK)) {
+		bt_component_class_sink_put_ref(cls);
+		cls = NULL;
+	}
+	return cls;
+}
+
+int mg_source_hostname(const struct mg_plugins *p, const struct mg_source *s,
+		       bt_logging_level log_level, char **host, char *err, size_t errlen)
+{
+	const bt_component_class_source *fs_cls =
+		bt_plugin_borrow_source_component_class_by_name_const(p->ctf, "fs");
+	bt_component_class_sink *cls = probe_class();
+	struct host_probe hp = { NULL, false, NULL };
+	const bt_component_source *src = NULL;
+	const bt_component_sink *sink = NULL;
+	bt_graph *graph = NULL;
+	bt_value *params = NULL;
+	bt_graph_run_status st;
+	char ctx[PATH_MAX + 64];
+	int ret = -1;
+
+	*host = NULL;
+	if (s->live) {
+		/* net://RELAY[:PORT]/host/HOSTNAME/SESSION: the relay daemon's host grouping. */
+		const char *h = strstr(s->url, "/host/"), *e;
+
+		if (h) {
+			h += 6;
+			e = strchr(h, '/');
+			if (e && e > h) {
+				*host = xcalloc((size_t)(e - h) + 1, 1);
+				memcpy(*host, h, (size_t)(e - h));
+			} else if (!e && *h) {
+				*host = xstrdup(h);
+			}
+		}
+		return 0;
+	}
+	snprintf(ctx, sizeof(ctx), "cannot read the hostname of the trace %s",
+		 s->ndirs ? s->dirs[0] : "?");
+	if (!fs_cls || !cls) {
+		seterr(err, errlen, "%s: %s", ctx, cls ? "no source.ctf.fs" : "out of memory");
+		return -1;
+	}
+	params = source_params(s);
+	graph = params ? bt_graph_create(0) : NULL;
+	if (!graph) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	if (bt_graph_add_source_component(graph, fs_cls, "ctf-fs", params, log_level, &src) !=
+		    BT_GRAPH_ADD_COMPONENT_STATUS_OK ||
+	    bt_graph_add_sink_component_with_initialize_method_data(
+		    graph, cls, "hostname", NULL, &hp, log_level, &sink) !=
+		    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+		mg_take_error(err, errlen, ctx, false);
+		goto out;
+	}
+	if (bt_component_source_get_output_port_count(src) == 0) {
+		ret = 0; /* no stream: no environment to read */
+		goto out;
+	}
+	/* The trace's other streams stay unconnected: any stream has the same trace. */
+	if (bt_graph_connect_ports(graph,
+				   bt_component_source_borrow_output_port_by_index_const(src, 0),
+				   bt_component_sink_borrow_input_port_by_name_const(sink, "in"),
+				   NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+		mg_take_error(err, errlen, ctx, false);
+		goto out;
+	}
+	while ((st = bt_graph_run(graph)) == BT_GRAPH_RUN_STATUS_AGAIN) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (st != BT_GRAPH_RUN_STATUS_OK) {
+		mg_take_error(err, errlen, ctx, false);
+		goto out;
+	}
+	*host = hp.host;
+	hp.host = NULL;
+	ret = 0;
+out:
+	bt_graph_put_ref(graph); /* finalizes the probe (puts its iterator) */
+	bt_value_put_ref(params);
+	free(hp.host);
 	return ret;
 }

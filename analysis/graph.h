@@ -155,6 +155,23 @@ struct mg_run_opts {
 enum mg_run_status mg_graph_run(struct mg_graph *g, const struct mg_run_opts *opts, char *err,
 				size_t errlen);
 
+/*
+ * One step of the graph (one bt_graph_run_once()), for a caller that has other work between
+ * steps (magslab live: its child process and the live view).  No progress line and no
+ * signal handling: those are the caller's.  The first step configures the graph: the
+ * sources' message iterators are made then (source.ctf.lttng-live connects to the relay
+ * daemon and attaches to its session), so once it returned anything but MG_STEP_ERROR the
+ * live viewer is attached.
+ */
+enum mg_step_status {
+	MG_STEP_OK = 0,     /* messages went through */
+	MG_STEP_AGAIN = 1,  /* nothing now (a live source waiting for data): step again later */
+	MG_STEP_END = 2,    /* every sink ended */
+	MG_STEP_ERROR = -1  /* err says why (verbose: every cause on stderr too) */
+};
+
+enum mg_step_status mg_graph_step(struct mg_graph *g, bool verbose, char *err, size_t errlen);
+
 /* Events that went through the graph (so far). */
 uint64_t mg_graph_events(const struct mg_graph *g);
 
@@ -171,5 +188,17 @@ void mg_graph_destroy(struct mg_graph *g);
  * sink component (whose message then goes alone, without the context).
  */
 bool mg_take_error(char *buf, size_t len, const char *context, bool verbose);
+
+/* ---- the host of a trace ---------------------------------------------------------------- */
+
+/*
+ * The host that recorded source s, into *host (malloc'd; NULL when the trace has no
+ * `hostname` in its environment): for a trace directory, the `hostname` entry of its trace
+ * environment, read by a small graph (source.ctf.fs -> a sink that takes the first stream
+ * beginning; see graph.c for why not the metadata-info query); for a live URL, the
+ * HOSTNAME of net://RELAY/host/HOSTNAME/SESSION.  Returns 0, or -1 with the reason in err.
+ */
+int mg_source_hostname(const struct mg_plugins *p, const struct mg_source *s,
+		       bt_logging_level log_level, char **host, char *err, size_t errlen);
 
 #endif /* MAGSLAB_ANALYSIS_GRAPH_H */

@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "record.h"
+#include "live.h"
 #include "report.h"
+#include "run.h"
+#include "tune.h"
 
 struct command {
 	const char *name;
@@ -22,9 +26,15 @@ struct command {
 
 /* The subcommands, in the order `magslab --help` lists them. */
 static const struct command commands[] = {
+	{ "record", cmd_record, record_usage,
+	  "run a command under a private LTTng session, write its trace" },
 	{ "report", cmd_report, report_usage,
 	  "analyse traces: summary, time series, plots and index.html" },
-	/* issue 6+: record, run, live, tune */
+	{ "run", cmd_run, run_usage,
+	  "record a magslab-workload run and report it, in one step" },
+	{ "live", cmd_live, live_usage, "watch magsize and contention live while a command runs" },
+	{ "tune", cmd_tune, tune_usage,
+	  "run a workload over a threshold x timeout grid, recommend a setting" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "graph.h"
+#include "util.h"
 
 #define PROG "magslab report"
 #define DEFAULT_OUTDIR "magslab-report"
@@ -38,6 +42,15 @@ void report_usage(FILE *f)
 	      "         live session, net://HOST[:PORT]/host/HOSTNAME/SESSION (read until the\n"
 	      "         session is destroyed).  Several TRACEs make one merged report.\n"
 	      "\n"
+	      "Several hosts: the traces are grouped by the host that recorded them (the\n"
+	      "`hostname` of each trace's environment; \"unknown\" without one), e.g. an\n"
+	      "lttng-relayd output tree OUTPUT/HOSTNAME/SESSION-DATE/... given as one TRACE.\n"
+	      "With more than one host, OUTDIR holds the merged report of every trace as\n"
+	      "usual, plus one full report per host in OUTDIR/hosts/HOST/, a table of the\n"
+	      "hosts (events, caches, discarded events) in OUTDIR/hosts.txt and hosts.json,\n"
+	      "and index.html links to each host's report.  (Not for live sessions: a live\n"
+	      "session cannot be read twice, so they get the merged report only.)\n"
+	      "\n"
 	      "Options:\n"
 	      "  -o, --output OUTDIR  where the report goes (default ./" DEFAULT_OUTDIR ",\n"
 	      "                       created if needed; an earlier report there is\n"
@@ -51,7 +64,7 @@ void report_usage(FILE *f)
 	      "\n"
 	      "OUTDIR gets summary.json, summary.txt, time series (*.dat), gnuplot scripts\n"
 	      "(*.gp), their plots (*.png and *.svg) and index.html; stdout says where\n"
-	      "index.html is and shows the head of summary.txt.\n"
+	      "index.html is (and each host's), and shows the head of summary.txt.\n"
 	      "\n"
 	      "Environment: MAGSLAB_PLUGIN_PATH  directories holding the magslab plugin\n"
 	      "             (default: ../lib/babeltrace2/plugins beside this program, then the\n"
@@ -76,63 +89,12 @@ static int fail(const char *msg)
 	return 1;
 }
 
-/* mkdir -p; 0 or -1 with errno. */
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path), i;
-	struct stat sb;
-
-	if (len == 0 || len >= sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, path, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-			return -1;
-		if (stat(buf, &sb) != 0)
-			return -1;
-		if (!S_ISDIR(sb.st_mode)) {
-			errno = ENOTDIR;
-			return -1;
-		}
-		buf[i] = path[i];
-	}
-	return 0;
-}
-
 /* The gnuplot program to run: $MAGSLAB_GNUPLOT or `gnuplot`, found in PATH. */
-static int find_gnuplot(char *out, size_t len)
+int report_find_gnuplot(char *out, size_t len)
 {
 	const char *prog = getenv("MAGSLAB_GNUPLOT");
-	const char *path = getenv("PATH");
-	char *copy, *save = NULL, *d;
 
-	if (!prog || !*prog)
-		prog = "gnuplot";
-	if (strchr(prog, '/')) {
-		snprintf(out, len, "%s", prog);
-		return access(prog, X_OK) == 0 ? 0 : -1;
-	}
-	if (!path)
-		path = "/usr/bin:/bin";
-	copy = strdup(path);
-	if (!copy)
-		return -1;
-	for (d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(out, len, "%s/%s", *d ? d : ".", prog);
-		if (access(out, X_OK) == 0) {
-			free(copy);
-			return 0;
-		}
-	}
-	free(copy);
-	snprintf(out, len, "%s", prog);
-	return -1;
+	return fe_find_program(prog && *prog ? prog : "gnuplot", out, len);
 }
 
 /* ---- gnuplot ------------------------------------------------------------------------- */
@@ -331,7 +293,7 @@ static int cmp_str(const void *a, const void *b)
  * directory are not run), checks that each wrote a PNG and an SVG.  Returns the number of
  * scripts run, or -1 with err.
  */
-static int render_plots(const char *gnuplot, const char *dir, time_t since, char *err,
+int report_render_plots(const char *gnuplot, const char *dir, time_t since, char *err,
 			size_t errlen)
 {
 	DIR *d = opendir(dir);
@@ -439,7 +401,675 @@ static void print_head(const char *path, int lines)
 		printf("... (%d more lines in %s)\n", more, path);
 }
 
+/* ---- several hosts ------------------------------------------------------------------- */
+
+/*
+ * With traces of more than one host, a report per host is made besides the merged one:
+ * OUTDIR/hosts/HOST/ (the same files as OUTDIR, plots rendered), by running the graph
+ * again on that host's traces only; OUTDIR/hosts.txt and hosts.json tabulate the hosts
+ * (from each host's summary.json); index.html of OUTDIR gets a "Hosts" section linking
+ * each host's report, and each host's index.html a line linking back.  The merged report
+ * keeps the processes of different hosts apart without help: the sink keys a process by
+ * (trace, vpid), and two hosts never share a trace.
+ */
+
+/* Directory names under OUTDIR/hosts are at most this long (with a "-N" suffix). */
+#define HOST_DIR_MAX 80
+
+struct host {
+	char *name;           /* the traces' `hostname`; NULL: none (shown as "unknown") */
+	char dir[HOST_DIR_MAX + 16]; /* its directory name under OUTDIR/hosts */
+	struct mg_inputs in;  /* its sources: copies of the merged inputs' (not owned) */
+	bool done;            /* its report was written */
+	char why[MG_ERRLEN];  /* else why not (empty: not attempted) */
+	uint64_t events;      /* events its graph saw */
+	int nplots;           /* plots rendered */
+	json_t *summary;      /* its summary.json, when done */
+};
+
+struct hosts {
+	struct host *h;
+	size_t n;
+};
+
+static const char *host_label(const struct host *h)
+{
+	return h->name ? h->name : "unknown";
+}
+
+static void hosts_free(struct hosts *hs)
+{
+	size_t i;
+
+	for (i = 0; i < hs->n; i++) {
+		free(hs->h[i].name);
+		free(hs->h[i].in.src); /* the sources themselves belong to the merged inputs */
+		json_decref(hs->h[i].summary);
+	}
+	free(hs->h);
+	hs->h = NULL;
+	hs->n = 0;
+}
+
+static void *xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p) {
+		fputs(PROG ": out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+/* NULL (no hostname) sorts last; otherwise by name. */
+static int cmp_host(const void *a, const void *b)
+{
+	const struct host *x = a, *y = b;
+
+	if (!x->name || !y->name)
+		return !x->name - !y->name;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * A directory name for host name: its letters, digits, '.', '-' and '_', anything else
+ * as '_' (no '/', no "." or ".."), at most HOST_DIR_MAX bytes; "unknown" for NULL.
+ */
+static void host_dirname(const char *name, char *out, size_t len)
+{
+	size_t o = 0;
+	const char *s = name ? name : "unknown";
+
+	for (; *s && o < HOST_DIR_MAX && o + 1 < len; s++) {
+		char c = *s;
+
+		out[o++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '_' || c == '.')
+				   ? c
+				   : '_';
+	}
+	out[o] = '\0';
+	if (out[0] == '.')
+		out[0] = '_';
+}
+
+/*
+ * Groups the sources of in by host (mg_source_hostname): hosts sorted by name, the one
+ * without a hostname last; each gets a distinct directory name.  0, or -1 with err.
+ */
+static int group_hosts(const struct mg_plugins *p, const struct mg_inputs *in,
+		       bt_logging_level log_level, struct hosts *hs, char *err, size_t errlen)
+{
+	size_t i, j, k;
+
+	memset(hs, 0, sizeof(*hs));
+	for (i = 0; i < in->n; i++) {
+		const struct mg_source *s = &in->src[i];
+		struct host *h = NULL;
+		char *name;
+
+		if (mg_source_hostname(p, s, log_level, &name, err, errlen) != 0) {
+			hosts_free(hs);
+			return -1;
+		}
+		if (name && !*name) {
+			free(name); /* an empty hostname says nothing either */
+			name = NULL;
+		}
+		for (j = 0; j < hs->n && !h; j++)
+			if ((!name && !hs->h[j].name) ||
+			    (name && hs->h[j].name && strcmp(name, hs->h[j].name) == 0))
+				h = &hs->h[j];
+		if (h) {
+			free(name);
+		} else {
+			hs->h = xrealloc(hs->h, (hs->n + 1) * sizeof(*hs->h));
+			h = &hs->h[hs->n++];
+			memset(h, 0, sizeof(*h));
+			h->name = name;
+		}
+		h->in.src = xrealloc(h->in.src, (h->in.n + 1) * sizeof(*h->in.src));
+		h->in.src[h->in.n++] = *s;
+		h->in.ndirs += s->ndirs;
+		h->in.nlive += s->live;
+	}
+	qsort(hs->h, hs->n, sizeof(*hs->h), cmp_host);
+	for (i = 0; i < hs->n; i++) {
+		char base[HOST_DIR_MAX + 1];
+		bool clash;
+
+		host_dirname(hs->h[i].name, base, sizeof(base));
+		snprintf(hs->h[i].dir, sizeof(hs->h[i].dir), "%s", base);
+		/* Two names that map to one directory name: "-2", "-3"... */
+		for (k = 2;; k++) {
+			clash = false;
+			for (j = 0; j < i && !clash; j++)
+				clash = strcmp(hs->h[j].dir, hs->h[i].dir) == 0;
+			if (!clash)
+				break;
+			snprintf(hs->h[i].dir, sizeof(hs->h[i].dir), "%s-%zu", base, k);
+		}
+	}
+	return 0;
+}
+
+/* The integer at root.a.b (b may be NULL), or -1. */
+static long long jint(const json_t *root, const char *a, const char *b)
+{
+	const json_t *v = json_object_get(root, a);
+
+	if (b)
+		v = json_object_get(v, b);
+	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+/* The length of the array root.a, or -1. */
+static long long jlen(const json_t *root, const char *a)
+{
+	const json_t *v = json_object_get(root, a);
+
+	return json_is_array(v) ? (long long)json_array_size(v) : -1;
+}
+
+/* The columns of hosts.txt and hosts.json, read from a summary.json. */
+static const struct {
+	const char *name;  /* column of hosts.txt, key of hosts.json */
+	const char *a, *b; /* where in summary.json (b NULL and `len`: the array's length) */
+	bool len;
+} host_cols[] = {
+	{ "events", "trace", "events", false },
+	{ "magslab_events", "trace", "magslab_events", false },
+	{ "caches", "caches", NULL, true },
+	{ "arenas", "arenas", NULL, true },
+	{ "discarded_events", "discarded", "events", false },
+	{ "discarded_packets", "discarded", "packets", false },
+};
+#define NR_HOST_COLS (sizeof(host_cols) / sizeof(host_cols[0]))
+
+static long long host_col(const json_t *summary, size_t c)
+{
+	if (!summary)
+		return -1;
+	return host_cols[c].len ? jlen(summary, host_cols[c].a)
+				: jint(summary, host_cols[c].a, host_cols[c].b);
+}
+
+/* Writes text to dir/name through a temporary file renamed in place.  0 or -1 (err). */
+static int write_file(const char *dir, const char *name, const char *text, size_t len,
+		      char *err, size_t errlen)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 16];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "cannot write %.1024s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (fwrite(text, 1, len, f) != len) {
+		snprintf(err, errlen, "cannot write %.1024s: %s", tmp, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		return -1;
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "cannot write %.1024s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The whole of a file, NUL-terminated (NULL with errno on failure). */
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, r;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 65536;
+			buf = xrealloc(buf, cap);
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		fclose(f);
+		free(buf);
+		errno = e;
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* An in-memory text being built. */
+struct text {
+	char *s;
+	size_t n, cap;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	for (;;) {
+		va_start(ap, fmt);
+		k = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
+		va_end(ap);
+		if (k < 0)
+			return;
+		if (t->s && t->n + (size_t)k < t->cap) {
+			t->n += (size_t)k;
+			return;
+		}
+		t->cap = (t->cap + (size_t)k + 1) * 2;
+		t->s = xrealloc(t->s, t->cap);
+		t->s[t->n] = '\0';
+	}
+}
+
+static void text_html(struct text *t, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': text_add(t, "&lt;"); break;
+		case '>': text_add(t, "&gt;"); break;
+		case '&': text_add(t, "&amp;"); break;
+		case '"': text_add(t, "&quot;"); break;
+		case '\'': text_add(t, "&#39;"); break;
+		default: text_add(t, "%c", *s); break;
+		}
+	}
+}
+
+/*
+ * Puts html into dir/index.html before its first "<h2>" (the first plot's heading: the
+ * section then comes after the loss, trace and file lines), else before "</body>", else at
+ * the end.  0 or -1 (err).
+ */
+static int html_insert(const char *dir, const char *html, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	size_t len, at;
+	char *doc, *p;
+	struct text t = { NULL, 0, 0 };
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/index.html", dir);
+	doc = read_file(path, &len);
+	if (!doc) {
+		snprintf(err, errlen, "cannot read %.1024s: %s", path, strerror(errno));
+		return -1;
+	}
+	p = strstr(doc, "<h2>");
+	if (!p)
+		p = strstr(doc, "</body>");
+	at = p ? (size_t)(p - doc) : len;
+	text_add(&t, "%.*s%s%s", (int)at, doc, html, doc + at);
+	ret = write_file(dir, "index.html", t.s, t.n, err, errlen);
+	free(t.s);
+	free(doc);
+	return ret;
+}
+
+/* Number to a table cell: "-" when unknown. */
+static void cell_num(char *buf, size_t len, long long v)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%lld", v);
+}
+
+/*
+ * hosts.txt, hosts.json, the Hosts section of OUTDIR/index.html and the back link of each
+ * host's index.html.  merged: OUTDIR's summary.json.  0 or -1 (err).
+ */
+static int write_hosts(const char *outdir, const struct hosts *hs, const struct mg_inputs *all,
+		       const json_t *merged, char *err, size_t errlen)
+{
+	/* hosts.txt: one aligned table, a row per host and one for the merged report */
+	enum { NC = 3 + NR_HOST_COLS };
+	size_t rows = hs->n + 1, r, c, i, j;
+	char *(*cells)[NC] = calloc(rows, sizeof(*cells));
+	size_t width[NC] = { 0 };
+	struct text t = { NULL, 0, 0 };
+	json_t *root, *arr;
+	char *js;
+	int ret = -1;
+
+	if (!cells) {
+		fputs(PROG ": out of memory\n", stderr);
+		exit(1);
+	}
+	for (r = 0; r < rows; r++) {
+		const struct host *h = r < hs->n ? &hs->h[r] : NULL;
+		const json_t *sum = h ? (h->done ? h->summary : NULL) : merged;
+		char buf[MG_ERRLEN + 64];
+
+		cells[r][0] = strdup(h ? host_label(h) : "(all hosts)");
+		snprintf(buf, sizeof(buf), "%zu", h ? h->in.n : all->n);
+		cells[r][1] = strdup(buf);
+		for (c = 0; c < NR_HOST_COLS; c++) {
+			cell_num(buf, sizeof(buf), host_col(sum, c));
+			cells[r][2 + c] = strdup(buf);
+		}
+		if (!h)
+			snprintf(buf, sizeof(buf), "index.html");
+		else if (h->done)
+			snprintf(buf, sizeof(buf), "hosts/%s/index.html", h->dir);
+		else
+			snprintf(buf, sizeof(buf), "none: %s", h->why);
+		cells[r][NC - 1] = strdup(buf);
+		for (c = 0; c < NC; c++) {
+			if (!cells[r][c]) {
+				fputs(PROG ": out of memory\n", stderr);
+				exit(1);
+			}
+		}
+	}
+	{
+		static const char *head0[] = { "host", "traces" };
+
+		width[0] = strlen(head0[0]);
+		width[1] = strlen(head0[1]);
+		for (c = 0; c < NR_HOST_COLS; c++)
+			width[2 + c] = strlen(host_cols[c].name);
+		for (r = 0; r < rows; r++)
+			for (c = 0; c + 1 < NC; c++)
+				if (strlen(cells[r][c]) > width[c])
+					width[c] = strlen(cells[r][c]);
+		text_add(&t, "# magslab report: traces of %zu hosts. index.html is the merged report "
+			     "(every trace);\n# hosts/HOST/index.html the report of one host's traces. "
+			     "Counts from each summary.json.\n",
+			 hs->n);
+		text_add(&t, "%-*s  %*s", (int)width[0], head0[0], (int)width[1], head0[1]);
+		for (c = 0; c < NR_HOST_COLS; c++)
+			text_add(&t, "  %*s", (int)width[2 + c], host_cols[c].name);
+		text_add(&t, "  report\n");
+		for (r = 0; r < rows; r++) {
+			text_add(&t, "%-*s", (int)width[0], cells[r][0]);
+			for (c = 1; c + 1 < NC; c++)
+				text_add(&t, "  %*s", (int)width[c], cells[r][c]);
+			text_add(&t, "  %s\n", cells[r][NC - 1]);
+		}
+	}
+	if (write_file(outdir, "hosts.txt", t.s, t.n, err, errlen) != 0)
+		goto out;
+
+	/* hosts.json: the same, and each host's trace directories */
+	root = json_object();
+	arr = json_array();
+	json_object_set_new(root, "format", json_string("magslab-hosts/1"));
+	json_object_set_new(root, "hosts", arr);
+	for (r = 0; r < rows; r++) {
+		const struct host *h = r < hs->n ? &hs->h[r] : NULL;
+		const struct mg_inputs *in = h ? &h->in : all;
+		const json_t *sum = h ? (h->done ? h->summary : NULL) : merged;
+		json_t *o = json_object(), *dirs = json_array();
+		char buf[HOST_DIR_MAX + 64];
+
+		if (h) {
+			json_object_set_new(o, "host", json_string(host_label(h)));
+			json_object_set_new(o, "hostname", h->name ? json_string(h->name) : json_null());
+			snprintf(buf, sizeof(buf), "hosts/%s", h->dir);
+			json_object_set_new(o, "dir", json_string(buf));
+		}
+		json_object_set_new(o, "traces", json_integer((json_int_t)in->n));
+		for (i = 0; i < in->n; i++) {
+			if (in->src[i].live)
+				json_array_append_new(dirs, json_string(in->src[i].url));
+			for (j = 0; j < in->src[i].ndirs; j++)
+				json_array_append_new(dirs, json_string(in->src[i].dirs[j]));
+		}
+		json_object_set_new(o, "inputs", dirs);
+		for (c = 0; c < NR_HOST_COLS; c++) {
+			long long v = host_col(sum, c);
+
+			json_object_set_new(o, host_cols[c].name,
+					    v < 0 ? json_null() : json_integer((json_int_t)v));
+		}
+		if (h) {
+			snprintf(buf, sizeof(buf), "hosts/%s/index.html", h->dir);
+			json_object_set_new(o, "report", h->done ? json_string(buf) : json_null());
+			json_object_set_new(o, "error", h->done ? json_null() : json_string(h->why));
+			json_array_append_new(arr, o);
+		} else {
+			json_object_set_new(o, "report", json_string("index.html"));
+			json_object_set_new(root, "merged", o);
+		}
+	}
+	js = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!js) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	i = strlen(js);
+	js[i] = '\n'; /* the NUL goes: the length is given */
+	ret = write_file(outdir, "hosts.json", js, i + 1, err, errlen);
+	free(js);
+	if (ret != 0)
+		goto out;
+	ret = -1;
+
+	/* The Hosts section of the merged index.html */
+	t.n = 0;
+	t.s[0] = '\0';
+	text_add(&t, "<h2 id=\"hosts\">Hosts</h2>\n<p>This report merges the traces of %zu hosts; "
+		     "each host also has a report of its own traces "
+		     "(<a href=\"hosts.txt\">hosts.txt</a>, <a href=\"hosts.json\">hosts.json</a>)."
+		     "</p>\n<table>\n<tr><th>host</th><th>traces</th>",
+		 hs->n);
+	for (c = 0; c < NR_HOST_COLS; c++)
+		text_add(&t, "<th>%s</th>", host_cols[c].name);
+	text_add(&t, "<th>report</th></tr>\n");
+	for (r = 0; r < rows; r++) {
+		const struct host *h = r < hs->n ? &hs->h[r] : NULL;
+
+		text_add(&t, "<tr><td>");
+		if (h && h->done) {
+			text_add(&t, "<a href=\"hosts/%s/index.html\">", h->dir);
+			text_html(&t, host_label(h));
+			text_add(&t, "</a>");
+		} else {
+			text_html(&t, cells[r][0]);
+		}
+		text_add(&t, "</td>");
+		for (c = 1; c + 1 < NC; c++)
+			text_add(&t, "<td class=\"n\">%s</td>", cells[r][c]);
+		if (h && h->done) {
+			text_add(&t, "<td><a href=\"hosts/%s/index.html\">hosts/%s/index.html</a></td>",
+				 h->dir, h->dir);
+		} else if (h) {
+			text_add(&t, "<td>none: ");
+			text_html(&t, h->why);
+			text_add(&t, "</td>");
+		} else {
+			text_add(&t, "<td>this page</td>");
+		}
+		text_add(&t, "</tr>\n");
+	}
+	text_add(&t, "</table>\n");
+	if (html_insert(outdir, t.s, err, errlen) != 0)
+		goto out;
+
+	/* Each host's index.html: which host, and the way back */
+	for (r = 0; r < hs->n; r++) {
+		const struct host *h = &hs->h[r];
+		char dir[PATH_MAX];
+
+		if (!h->done)
+			continue;
+		t.n = 0;
+		t.s[0] = '\0';
+		text_add(&t, "<p id=\"host\">Host <b>");
+		text_html(&t, host_label(h));
+		text_add(&t, "</b>: the report of this host's %zu trace%s only, one of %zu hosts; "
+			     "<a href=\"../../index.html\">the merged report of every host</a>.</p>\n",
+			 h->in.n, h->in.n == 1 ? "" : "s", hs->n);
+		snprintf(dir, sizeof(dir), "%s/hosts/%s", outdir, h->dir);
+		if (html_insert(dir, t.s, err, errlen) != 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	for (r = 0; r < rows; r++)
+		for (c = 0; c < NC; c++)
+			free(cells[r][c]);
+	free(cells);
+	free(t.s);
+	return ret;
+}
+
 /* ---- the subcommand ------------------------------------------------------------------ */
+
+/* What every graph run of one `magslab report` shares. */
+struct run_cfg {
+	const struct mg_plugins *plugins;
+	const bt_component_class_sink *sink;
+	bool custom_sink, quiet, verbose;
+	unsigned long long bucket; /* 0: the sink's default */
+	double read_s;             /* time spent running graphs so far */
+};
+
+/*
+ * Builds and runs the graph of in with the sink (output-dir outdir, unless a custom sink),
+ * destroys it (the sink writes its files then).  events: what went through it.
+ */
+static enum mg_run_status run_graph(struct run_cfg *rc, const struct mg_inputs *in,
+				    const char *outdir, const char *prog, uint64_t *events,
+				    char *err, size_t errlen)
+{
+	bt_value *params = NULL;
+	struct mg_graph *graph = NULL;
+	struct mg_run_opts ro;
+	enum mg_run_status rs;
+	struct timespec t0, t1;
+
+	*events = 0;
+	if (!rc->custom_sink) {
+		params = bt_value_map_create();
+		if (!params ||
+		    bt_value_map_insert_string_entry(params, "output-dir", outdir) !=
+			    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
+		    (rc->bucket &&
+		     bt_value_map_insert_unsigned_integer_entry(params, "bucket-ms", rc->bucket) !=
+			     BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK)) {
+			snprintf(err, errlen, "out of memory");
+			bt_value_put_ref(params);
+			return MG_RUN_ERROR;
+		}
+	}
+	if (mg_graph_build(rc->plugins, in, rc->sink, rc->custom_sink ? "sink" : "report", params,
+			   rc->verbose ? BT_LOGGING_LEVEL_WARNING : BT_LOGGING_LEVEL_NONE, &graph,
+			   err, errlen) != 0) {
+		bt_value_put_ref(params);
+		return MG_RUN_ERROR;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ro.prog = prog;
+	ro.quiet = rc->quiet;
+	ro.verbose = rc->verbose;
+	rs = mg_graph_run(graph, &ro, err, errlen);
+	*events = mg_graph_events(graph);
+	/* The sink finishes its files when it is finalized, with the graph. */
+	mg_graph_destroy(graph);
+	bt_value_put_ref(params);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	rc->read_s += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+	/*
+	 * After a failed run, a failure in the sink's finalization comes after the run's own
+	 * error; after a good one, finalization cannot fail: drop anything either left.
+	 */
+	bt_current_thread_clear_error();
+	return rs;
+}
+
+/* The sink wrote summary.json, summary.txt and index.html into dir in this run. */
+static int check_written(const char *dir, time_t since, char *err, size_t errlen)
+{
+	static const char *const needed[] = { "summary.json", "summary.txt", "index.html" };
+	char path[PATH_MAX + 64];
+	size_t k;
+
+	for (k = 0; k < sizeof(needed) / sizeof(needed[0]); k++) {
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, needed[k]);
+		if (stat(path, &sb) != 0 || sb.st_mtime < since) {
+			snprintf(err, errlen, "the report sink wrote no %.1024s", path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The report of host h into OUTDIR/hosts/DIR.  0: done, or the host has no report (its
+ * graph failed: h->why says why, a warning on stderr); 130 interrupted; -1 failure (err).
+ */
+static int host_report(struct run_cfg *rc, struct host *h, const char *outdir, bool plots,
+		       const char *gnuplot, time_t since, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64], prog[HOST_DIR_MAX + 64];
+	json_error_t je;
+	enum mg_run_status rs;
+	struct stat sb;
+	bool created;
+
+	snprintf(dir, sizeof(dir), "%s/hosts/%s", outdir, h->dir);
+	created = stat(dir, &sb) != 0;
+	if (fe_mkdir_p(dir) != 0) {
+		snprintf(err, errlen, "cannot create the output directory %.1024s: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	snprintf(prog, sizeof(prog), PROG " (host %s)", h->dir);
+	rs = run_graph(rc, &h->in, dir, prog, &h->events, h->why, sizeof(h->why));
+	if (rs == MG_RUN_INTERRUPTED) {
+		snprintf(err, errlen, "%s", h->why);
+		return 130;
+	}
+	if (rs != MG_RUN_OK) {
+		/* The merged report read these traces: the sink refused them (no magslab event). */
+		fprintf(stderr, PROG ": warning: host %s: no report: %s\n", host_label(h), h->why);
+		if (created)
+			rmdir(dir);
+		return 0;
+	}
+	if (check_written(dir, since, err, errlen) != 0)
+		return -1;
+	if (plots) {
+		h->nplots = report_render_plots(gnuplot, dir, since, err, errlen);
+		if (h->nplots < 0)
+			return -1;
+	}
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	h->summary = json_load_file(path, 0, &je);
+	if (!h->summary) {
+		snprintf(err, errlen, "cannot read %.1024s: %.200s", path, je.text);
+		return -1;
+	}
+	h->done = true;
+	return 0;
+}
 
 enum { OPT_BUCKET = 256, OPT_NO_PLOTS };
 
@@ -460,17 +1090,18 @@ int cmd_report(int argc, char **argv)
 	char err[MG_ERRLEN], gnuplot[PATH_MAX], absout[PATH_MAX], path[PATH_MAX + 64];
 	struct mg_plugins plugins;
 	struct mg_inputs inputs;
-	struct mg_graph *graph = NULL;
 	const bt_component_class_sink *sink;
 	const bt_plugin *sink_holder = NULL;
-	bt_value *params = NULL;
-	struct mg_run_opts ro;
+	struct run_cfg rc;
+	struct hosts hosts = { NULL, 0 };
+	json_t *merged = NULL;
 	enum mg_run_status rs;
-	struct timespec t0, t1;
 	time_t since;
 	uint64_t events;
-	int c, i, ret = 1, nplots = 0;
+	int c, i, ret = 1, nplots = 0, host_plots = 0;
+	size_t k;
 	bool created = false; /* OUTDIR did not exist: removed again if the run fails, if empty */
+	bt_logging_level log_level;
 
 	custom_sink = sink_spec && *sink_spec;
 	if (!custom_sink)
@@ -522,6 +1153,7 @@ int cmd_report(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("no TRACE given%s", "");
+	log_level = verbose ? BT_LOGGING_LEVEL_WARNING : BT_LOGGING_LEVEL_NONE;
 
 	/* Cheap checks first: the trace paths, gnuplot, the output directory. */
 	for (i = optind; i < argc; i++) {
@@ -536,9 +1168,9 @@ int cmd_report(int argc, char **argv)
 	}
 	if (custom_sink)
 		plots = false;
-	if (plots && find_gnuplot(gnuplot, sizeof(gnuplot)) != 0) {
+	if (plots && report_find_gnuplot(gnuplot, sizeof(gnuplot)) != 0) {
 		snprintf(err, sizeof(err),
-			 "%.1024s not found: install gnuplot (gnuplot-nox), or use --no-plots",
+			 "%.1024s not found: install gnuplot (gnuplot-qt), or use --no-plots",
 			 gnuplot);
 		return fail(err);
 	}
@@ -546,7 +1178,7 @@ int cmd_report(int argc, char **argv)
 		struct stat sb;
 
 		created = stat(outdir, &sb) != 0;
-		if (mkdir_p(outdir) != 0) {
+		if (fe_mkdir_p(outdir) != 0) {
 			snprintf(err, sizeof(err), "cannot create the output directory %s: %s",
 				 outdir, strerror(errno));
 			return fail(err);
@@ -559,8 +1191,7 @@ int cmd_report(int argc, char **argv)
 	since = time(NULL) - 1;
 	if (mg_plugins_load(&plugins, !custom_sink, err, sizeof(err)) != 0)
 		goto early;
-	if (mg_discover(&plugins, argv + optind, (size_t)(argc - optind),
-			verbose ? BT_LOGGING_LEVEL_WARNING : BT_LOGGING_LEVEL_NONE, &inputs, err,
+	if (mg_discover(&plugins, argv + optind, (size_t)(argc - optind), log_level, &inputs, err,
 			sizeof(err)) != 0) {
 		mg_plugins_put(&plugins);
 		goto early;
@@ -569,81 +1200,112 @@ int cmd_report(int argc, char **argv)
 	if (!sink)
 		goto out;
 
-	if (!custom_sink) {
-		params = bt_value_map_create();
-		if (!params ||
-		    bt_value_map_insert_string_entry(params, "output-dir", outdir) !=
-			    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
-		    (bucket && bt_value_map_insert_unsigned_integer_entry(params, "bucket-ms",
-									   bucket) !=
-				       BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK)) {
-			snprintf(err, sizeof(err), "out of memory");
-			goto out;
-		}
-	}
-	if (mg_graph_build(&plugins, &inputs, sink, custom_sink ? "sink" : "report", params,
-			   verbose ? BT_LOGGING_LEVEL_WARNING : BT_LOGGING_LEVEL_NONE, &graph, err,
-			   sizeof(err)) != 0)
-		goto out;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ro.prog = PROG;
-	ro.quiet = quiet;
-	ro.verbose = verbose;
-	rs = mg_graph_run(graph, &ro, err, sizeof(err));
-	events = mg_graph_events(graph);
-	/* The sink finishes its files when it is finalized, with the graph. */
-	mg_graph_destroy(graph);
-	graph = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	memset(&rc, 0, sizeof(rc));
+	rc.plugins = &plugins;
+	rc.sink = sink;
+	rc.custom_sink = custom_sink;
+	rc.quiet = quiet;
+	rc.verbose = verbose;
+	rc.bucket = bucket;
+	rs = run_graph(&rc, &inputs, outdir, PROG, &events, err, sizeof(err));
 	if (rs == MG_RUN_INTERRUPTED) {
 		ret = 130;
 		goto out;
 	}
-	if (rs != MG_RUN_OK) {
-		/* A failure in the sink's finalization comes after the run's own error. */
-		bt_current_thread_clear_error();
+	if (rs != MG_RUN_OK)
 		goto out;
-	}
-	/* Finalization cannot fail; drop anything it may have left. */
-	bt_current_thread_clear_error();
 	if (custom_sink) {
 		ret = 0;
 		goto out;
 	}
+	if (check_written(outdir, since, err, sizeof(err)) != 0)
+		goto out;
 
-	{
-		static const char *const needed[] = { "summary.json", "summary.txt", "index.html" };
-		size_t k;
-
-		for (k = 0; k < sizeof(needed) / sizeof(needed[0]); k++) {
-			struct stat sb;
-
-			snprintf(path, sizeof(path), "%s/%s", outdir, needed[k]);
-			if (stat(path, &sb) != 0 || sb.st_mtime < since) {
-				snprintf(err, sizeof(err), "the report sink wrote no %.1024s", path);
-				goto out;
-			}
+	/*
+	 * Several hosts: a report per host too.  One trace is one host: nothing to ask.  A
+	 * live session cannot be read a second time (and has one viewer at a time).
+	 */
+	if (inputs.n > 1) {
+		if (group_hosts(&plugins, &inputs, log_level, &hosts, err, sizeof(err)) != 0)
+			goto out;
+		if (hosts.n > 1 && inputs.nlive) {
+			fprintf(stderr,
+				PROG ": note: the traces are of %zu hosts, but a live session cannot "
+				     "be read twice: no per-host reports, only the merged one\n",
+				hosts.n);
+			hosts_free(&hosts);
+		} else if (hosts.n < 2) {
+			hosts_free(&hosts);
 		}
 	}
+
 	if (plots) {
-		nplots = render_plots(gnuplot, outdir, since, err, sizeof(err));
+		nplots = report_render_plots(gnuplot, outdir, since, err, sizeof(err));
 		if (nplots < 0)
 			goto out;
 	}
+	for (k = 0; k < hosts.n; k++) {
+		int r = host_report(&rc, &hosts.h[k], outdir, plots, gnuplot, since, err,
+				    sizeof(err));
 
-	printf("magslab report: %llu events from %zu trace%s%s in %.1f s\n",
-	       (unsigned long long)events, inputs.n, inputs.n == 1 ? "" : "s",
-	       inputs.nlive ? " (live)" : "",
-	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+		if (r != 0) {
+			ret = r == 130 ? 130 : 1;
+			goto out;
+		}
+		host_plots += hosts.h[k].nplots;
+	}
+	if (hosts.n) {
+		json_error_t je;
+
+		snprintf(path, sizeof(path), "%s/summary.json", outdir);
+		merged = json_load_file(path, 0, &je);
+		if (!merged) {
+			snprintf(err, sizeof(err), "cannot read %.1024s: %.200s", path, je.text);
+			goto out;
+		}
+		if (write_hosts(outdir, &hosts, &inputs, merged, err, sizeof(err)) != 0)
+			goto out;
+	} else {
+		/* One host: no host table (one of an earlier report would be stale). */
+		snprintf(path, sizeof(path), "%s/hosts.txt", outdir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/hosts.json", outdir);
+		unlink(path);
+	}
+
+	printf("magslab report: %llu events from %zu trace%s%s", (unsigned long long)events,
+	       inputs.n, inputs.n == 1 ? "" : "s", inputs.nlive ? " (live)" : "");
+	if (hosts.n)
+		printf(" of %zu hosts", hosts.n);
+	printf(" in %.1f s\n", rc.read_s);
 	printf("report:  %s/index.html\n", absout);
+	if (hosts.n) {
+		size_t w = 0;
+
+		for (k = 0; k < hosts.n; k++)
+			if (strlen(host_label(&hosts.h[k])) > w)
+				w = strlen(host_label(&hosts.h[k]));
+		printf("hosts:   %zu hosts (table: %s/hosts.txt)\n", hosts.n, absout);
+		for (k = 0; k < hosts.n; k++) {
+			const struct host *h = &hosts.h[k];
+
+			if (h->done)
+				printf("  %-*s  %llu events from %zu trace%s: %s/hosts/%s/index.html\n",
+				       (int)w, host_label(h), (unsigned long long)h->events, h->in.n,
+				       h->in.n == 1 ? "" : "s", absout, h->dir);
+			else
+				printf("  %-*s  no report: %s\n", (int)w, host_label(h), h->why);
+		}
+	}
 	if (plots)
-		printf("plots:   %d gnuplot script%s rendered (PNG and SVG)\n", nplots,
-		       nplots == 1 ? "" : "s");
+		printf("plots:   %d gnuplot script%s rendered (PNG and SVG)%s", nplots,
+		       nplots == 1 ? "" : "s", hosts.n ? "" : "\n");
 	else
 		printf("plots:   not rendered (--no-plots): run gnuplot on the *.gp scripts in "
-		       "%s\n",
-		       absout);
+		       "%s%s\n",
+		       absout, hosts.n ? " and in each hosts/HOST/" : "");
+	if (plots && hosts.n)
+		printf(", and %d in the host reports\n", host_plots);
 	printf("summary: %s/summary.txt\n\n", absout);
 	snprintf(path, sizeof(path), "%s/summary.txt", absout);
 	print_head(path, SUMMARY_HEAD);
@@ -654,8 +1316,8 @@ out:
 		fail(err);
 	if (ret != 0 && created)
 		rmdir(outdir);
-	mg_graph_destroy(graph);
-	bt_value_put_ref(params);
+	json_decref(merged);
+	hosts_free(&hosts);
 	bt_plugin_put_ref(sink_holder);
 	mg_inputs_free(&inputs);
 	mg_plugins_put(&plugins);

@@ -13,6 +13,13 @@
  * (unless --no-plots) and must produce the PNG and SVG files it names.  On success stdout
  * has where index.html is and the head of summary.txt.
  *
+ * Several hosts: with traces of more than one host (the `hostname` of each trace's
+ * environment, mg_source_hostname; "unknown" without one), OUTDIR also gets one full report
+ * per host in OUTDIR/hosts/HOST/ (the graph run again on that host's traces), the table
+ * hosts.txt / hosts.json, and a Hosts section in index.html linking each host's report;
+ * stdout lists each host's index.html.  Not for live sessions (they cannot be read twice).
+ * docs/report.md, "Several hosts".
+ *
  * Exit status: 0 success, 1 failure (one line on stderr: "magslab report: ..."), 2 bad
  * usage, 130 interrupted.
  *
@@ -26,12 +33,28 @@
 #ifndef MAGSLAB_ANALYSIS_REPORT_H
 #define MAGSLAB_ANALYSIS_REPORT_H
 
+#include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 /* argv[0] is "report". */
 int cmd_report(int argc, char **argv);
 
 /* The --help text. */
 void report_usage(FILE *f);
+
+/*
+ * The gnuplot program: $MAGSLAB_GNUPLOT or `gnuplot` found in PATH, written into out.
+ * 0 if it is there and executable, -1 otherwise (out then holds what was looked for).
+ */
+int report_find_gnuplot(char *out, size_t len);
+
+/*
+ * Runs, in dir, every *.gp script written there since `since` (scripts of an earlier
+ * report are not run) and checks that each wrote the PNG and SVG files it names.
+ * Returns the number of scripts run, or -1 with the cause on one line in err.
+ */
+int report_render_plots(const char *gnuplot, const char *dir, time_t since, char *err,
+			size_t errlen);
 
 #endif /* MAGSLAB_ANALYSIS_REPORT_H */

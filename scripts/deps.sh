@@ -17,7 +17,9 @@ PACKAGES=(
 	liblttng-ust-dev             # tracepoints
 	lttng-tools liblttng-ctl-dev # trace sessions
 	babeltrace2 libbabeltrace2-dev # trace reading
-	gnuplot-nox                  # plots
+	gnuplot-qt                   # plots: pngcairo, svg, dumb, and the x11/qt windows of magslab live
+	xvfb xauth                   # magslab live --term x11 tested under xvfb-run
+	libjansson-dev               # magslab tune reads magslab-workload's JSON
 	jq                           # JSON checks in the workload/replay tests
 	imagemagick libxml2-utils time # report plugin tests: PNG colours, SVG/HTML validity; bench: peak RSS
 )

@@ -103,61 +103,20 @@ say() { printf '%s\n' "$*"; }
 # ===========================================================================================
 # Daemon bookkeeping (both sides of the namespace)
 
-# starttime <pid>: field 22 of /proc/PID/stat (clock ticks since boot), or nothing.
-# Builtins only: this runs for every process on the machine, several times a test.
-starttime() {
-	local s f
-	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
-	s=${s##*) }                     # after "(comm) ": field 3 onwards
-	read -r -a f <<<"$s"
-	echo "${f[19]}"                 # field 22 overall
-}
-
-# note_daemons <state file>: appends "pid starttime comm" for every lttng-* process in
-# this mount namespace (its /proc/PID/ns/mnt is the same inode as ours).
-note_daemons() {
-	local state=$1 p pid comm st
-	for p in /proc/[0-9]*; do
-		{ read -r comm <"$p/comm"; } 2>/dev/null || continue
-		case $comm in lttng-sessiond | lttng-consumerd | lttng-runas) ;; *) continue ;; esac
-		[[ $p/ns/mnt -ef /proc/self/ns/mnt ]] || continue
-		pid=${p#/proc/}
-		st=$(starttime "$pid") || continue
-		grep -qx "$pid $st $comm" "$state" 2>/dev/null || echo "$pid $st $comm" >>"$state"
-	done
-}
-
-# alive <pid> <starttime>: the process noted is still the same process.
+# The bookkeeping itself is tests/lttng-ns.sh's (shared by every LTTng test script); these
+# are the names this script uses, with the state file as an argument.
+# shellcheck source=tests/lttng-ns.sh
+source "$ROOT/tests/lttng-ns.sh"
+starttime() { ns_starttime "$1"; }
 alive() {
 	local st
-	st=$(starttime "$1") || return 1
+	st=$(ns_starttime "$1") || return 1
 	[[ $st == "$2" ]]
 }
-
-# stop_daemons <state file>: SIGTERM the noted session daemons (they stop their consumer
-# daemons), wait up to 5 s, SIGKILL what is left.  Only noted (pid, start time) pairs.
-stop_daemons() {
-	local state=$1 pid st comm i left
-	[[ -s $state ]] || return 0
-	while read -r pid st comm; do
-		[[ $comm == lttng-sessiond ]] && alive "$pid" "$st" && kill -TERM "$pid" 2>/dev/null
-	done <"$state"
-	for ((i = 0; i < 50; i++)); do
-		left=0
-		while read -r pid st comm; do
-			alive "$pid" "$st" && left=1
-		done <"$state"
-		((left)) || break
-		sleep 0.1
-	done
-	while read -r pid st comm; do
-		if alive "$pid" "$st"; then
-			say "lttng-session: $comm $pid still running after 5 s: SIGKILL" >&2
-			kill -KILL "$pid" 2>/dev/null
-		fi
-	done <"$state"
-	return 0
-}
+# note_daemons <state file>: notes "pid starttime comm" of every LTTng daemon of this
+# mount namespace; stop_daemons <state file>: SIGTERM, 5 s, SIGKILL, noted ones only.
+note_daemons() { NS_STATE=$1 ns_note_daemons; }
+stop_daemons() { NS_STATE=$1 ns_stop_state; }
 
 # ===========================================================================================
 # The inner side: in the private mount namespace.

@@ -458,6 +458,25 @@ run_report_plugin_checks() {
 }
 # ---- report plugin checks: end -------------------------------------------------------------
 
+# ---- front end subcommand checks: begin (tests/test_{record,run,live,tune}.sh) ---------
+# One check per test of each script (--list), named SUBCOMMAND-NAME.  A script that is
+# missing is a failure, not a skip.
+check_frontend_cmd() { BUILD="$BUILD" MAKE="$MAKE" CC="$CC" "tests/test_$FE_CMD.sh" "$FE_TEST"; }
+missing_frontend_script() { echo "tests/test_$FE_CMD.sh is missing"; return 1; }
+run_frontend_cmd_checks() {
+	local FE_CMD FE_TEST
+	for FE_CMD in record run live tune; do
+		if [[ ! -x tests/test_$FE_CMD.sh ]]; then
+			other_check "$FE_CMD-script" missing_frontend_script
+			continue
+		fi
+		for FE_TEST in $("tests/test_$FE_CMD.sh" --list); do
+			other_check "$FE_CMD-$FE_TEST" check_frontend_cmd
+		done
+	done
+}
+# ---- front end subcommand checks: end -----------------------------------------------------
+
 run_other() {
 	rm -rf "${LOGS:?}/other"
 	say "== other: shell-level checks"
@@ -471,6 +490,7 @@ run_other() {
 	run_workload_checks                                    # workloads
 	run_report_frontend_checks                             # report front end
 	run_report_plugin_checks                               # report plugin
+	run_frontend_cmd_checks                                # record, run, live, tune
 }
 
 # ---- lttng: begin (tests/lttng-session.sh: tests under a real LTTng session) -------------

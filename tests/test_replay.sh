@@ -49,56 +49,20 @@ say() { printf '%s\n' "$*"; }
 # ==========================================================================================
 # Daemon bookkeeping (both sides of the namespace).
 
-# starttime <pid>: field 22 of /proc/PID/stat, or nothing.
-starttime() {
-	local s
-	read -r s 2>/dev/null <"/proc/$1/stat" || return 1
-	s=${s##*) }
-	read -r -a f <<<"$s"
-	echo "${f[19]}"
-}
-
-# note_daemons <file>: appends "pid starttime comm" for each lttng daemon of this mount
-# namespace not noted yet.
-note_daemons() {
-	local file=$1 p pid comm st
-	for p in /proc/[0-9]*; do
-		read -r comm 2>/dev/null <"$p/comm" || continue
-		case $comm in lttng-sessiond | lttng-consumerd | lttng-runas) ;; *) continue ;; esac
-		[[ $p/ns/mnt -ef /proc/self/ns/mnt ]] || continue
-		pid=${p#/proc/}
-		st=$(starttime "$pid") || continue
-		grep -qx "$pid $st $comm" "$file" 2>/dev/null || echo "$pid $st $comm" >>"$file"
-	done
-}
-
+# The bookkeeping itself is tests/lttng-ns.sh's (shared by every LTTng test script); these
+# are the names this script uses, with the state file as an argument.
+# shellcheck source=tests/lttng-ns.sh
+source "$ROOT/tests/lttng-ns.sh"
+starttime() { ns_starttime "$1"; }
 alive() {
 	local st
-	st=$(starttime "$1") || return 1
+	st=$(ns_starttime "$1") || return 1
 	[[ $st == "$2" ]]
 }
-
-# stop_daemons <file>: SIGTERM to the noted session daemons (they stop their consumers),
-# up to 5 s for everything noted to go, then SIGKILL to what is left.
-stop_daemons() {
-	local file=$1 pid st comm i left
-	[[ -s $file ]] || return 0
-	while read -r pid st comm; do
-		[[ $comm == lttng-sessiond ]] && alive "$pid" "$st" && kill -TERM "$pid" 2>/dev/null
-	done <"$file"
-	for ((i = 0; i < 50; i++)); do
-		left=0
-		while read -r pid st comm; do
-			alive "$pid" "$st" && left=1
-		done <"$file"
-		((left)) || return 0
-		sleep 0.1
-	done
-	while read -r pid st comm; do
-		alive "$pid" "$st" && kill -KILL "$pid" 2>/dev/null && say "killed $comm $pid"
-	done <"$file"
-	return 0
-}
+# note_daemons <state file>: notes "pid starttime comm" of every LTTng daemon of this
+# mount namespace; stop_daemons <state file>: SIGTERM, 5 s, SIGKILL, noted ones only.
+note_daemons() { NS_STATE=$1 ns_note_daemons; }
+stop_daemons() { NS_STATE=$1 ns_stop_state; }
 
 # ==========================================================================================
 # Inside the namespace: `test_replay.sh __record WORKDIR` records WORKDIR/trace.

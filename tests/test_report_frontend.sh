@@ -29,11 +29,23 @@
 # which ends the report.  The report must see exactly the events of the relay daemon's
 # copy of the trace on disk.
 #
+# The hosts test records two "machines": two UTS namespaces (tests/lttng-ns.sh, ns_run
+# --uts) named hostA and hostB, each with its own session daemon, recording the same
+# workload run both to a local trace and to one lttng-relayd (127.0.0.1 only, in a third
+# namespace), whose output tree then holds RELAY/hostA/... and RELAY/hostB/...  Each
+# workload runs as PID 1 of a PID namespace of its own: the processes of both hosts have
+# the same vpid (1), and the merged report must still keep them apart.  These namespaces
+# note their daemons in $WORK/daemons.hostA and .hostB, stopped when they exit (and by the
+# next run if this one was killed).
+#
 # Environment: BUILD (default build), MAKE, CC.  Work files: $BUILD/test-report/.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
+# ns_run (the hosts test): re-executes this script with --ns-run (see ns_dispatch below).
+source "$ROOT/tests/lttng-ns.sh"
+NS_SELF=$ROOT/tests/test_report_frontend.sh
 
 BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
@@ -54,9 +66,12 @@ PLUGDIR=$BUILD/lib/babeltrace2/plugins
 WORK=$BUILD/test-report
 TRACES=$WORK/traces
 STATE=$WORK/daemons
+# The daemons of an ns_run namespace (tests/lttng-ns.sh): the same file as in_ns's, unless
+# the caller gives another (a namespace started inside another one: its own daemons only).
+NS_STATE=${REPORT_NS_STATE:-$STATE}
 
 ALL_TESTS=(build help usage report outdir cli-same graph-same bucket truncated corrupt
-	no-trace no-magslab gnuplot plugin-path live interrupt clang-build)
+	no-trace no-magslab gnuplot plugin-path live interrupt hosts clang-build)
 
 say() { printf '%s\n' "$*"; }
 
@@ -688,6 +703,194 @@ t_interrupt() {
 	in_ns ns_interrupt
 }
 
+# ---- several hosts --------------------------------------------------------------------------
+
+# ns_hosts_rec OUT URL WORKLOAD ARGS...: on a "host" of its own (ns_run --uts HOSTNAME): a
+# session daemon; a session writing OUT/HOSTNAME and one streaming to the relay daemon at
+# URL, both with the vpid context; one run of magslab-workload WORKLOAD ARGS, as PID 1 of a
+# PID namespace (vpid 1 on every host), recorded by both.
+ns_hosts_rec() {
+	local out=$1 url=$2 s
+	shift 2
+	ns_sessiond
+	lt create hosts-local --output="$out/$(hostname)"
+	lt create hosts-relay --set-url="$url"
+	for s in hosts-local hosts-relay; do
+		lt enable-channel -u -s "$s" ch --buffers-uid --subbuf-size=2M --num-subbuf=4
+		lt add-context -u -s "$s" -c ch -t vpid
+		lt enable-event -u -s "$s" -c ch 'magslab:*'
+		lt start "$s"
+	done
+	ns_note_daemons
+	unshare -p -f -- "$WL" "$@" >/dev/null 2>"$LTTNG_HOME/workload.err" ||
+		fail "$(hostname): magslab-workload $1 failed: $(tail -n 1 "$LTTNG_HOME/workload.err")"
+	for s in hosts-local hosts-relay; do
+		end_session "$s"
+	done
+}
+
+# ns_hosts DIR: a relay daemon writing DIR/relay; hostA and hostB record into it and into
+# DIR/local/HOSTNAME.
+ns_hosts() {
+	local dir=$1 url
+	start_relayd "$dir/relay" || return 1
+	url="net://127.0.0.1:$P_CTRL:$P_DATA"
+	REPORT_NS_STATE=$WORK/daemons.hostA ns_run --uts hostA ns_hosts_rec "$dir/local" "$url" \
+		phases --quiet --threads 2 --schedule idle:20ms,burst:150ms,steady:100ms
+	REPORT_NS_STATE=$WORK/daemons.hostB ns_run --uts hostB ns_hosts_rec "$dir/local" "$url" \
+		sizes --quiet --threads 2 --duration 300ms
+}
+
+# jqn FILE FILTER: the number jq FILTER gives on FILE (fails unless it is one).
+jqn() {
+	local v
+	v=$(jq -r "$2" "$1") && [[ $v =~ ^[0-9]+$ ]] || fail "jq '$2' $1: not a number: $v" || return 1
+	echo "$v"
+}
+
+# hosts_check NAME [--no-plots] TRACE...: magslab report TRACE... of hostA and hostB: the
+# merged report and one per host (with their plots, unless --no-plots), whose counts add up
+# to the merged ones.
+hosts_check() {
+	local name=$1 out=$WORK/hosts-$1 h key m a b both plots=1 d f
+	shift
+	[[ $1 == --no-plots ]] && plots=0
+	rm -rf "$out"
+	rep "hosts-$name" report -q "$@" -o "$out"
+	((RC == 0)) || fail "magslab report $*: exit status $RC: $(head -n 1 "$ERR")"
+	[[ ! -s $ERR ]] || fail "magslab report -q $*: stderr is not empty"
+	head -n 7 "$OUT" | sed 's/^/  | /'
+	for d in "$out" "$out/hosts/hostA" "$out/hosts/hostB"; do
+		if ((plots)); then
+			check_report "$d"
+		else
+			for f in summary.json summary.txt index.html magsize.gp; do
+				[[ -s $d/$f ]] || fail "no $d/$f"
+			done
+		fi
+	done
+	grep -qxF "report:  $out/index.html" "$OUT" || fail "stdout does not say where index.html is"
+	jq -e '[.trace.traces[].hostname] | sort | unique == ["hostA", "hostB"]' \
+		"$out/summary.json" >/dev/null || fail "$name: the merged report is not of hostA and hostB"
+	for h in hostA hostB; do
+		grep -qE "^  $h .*: $out/hosts/$h/index.html\$" "$OUT" ||
+			fail "$name: stdout does not list $out/hosts/$h/index.html"
+		grep -qF "<a href=\"hosts/$h/index.html\">" "$out/index.html" ||
+			fail "$name: index.html does not link hosts/$h/index.html"
+		grep -qF '<a href="../../index.html">' "$out/hosts/$h/index.html" ||
+			fail "$name: hosts/$h/index.html does not link the merged report"
+		jq -e --arg h "$h" '[.trace.traces[].hostname] | length > 0 and all(. == $h)' \
+			"$out/hosts/$h/summary.json" >/dev/null ||
+			fail "$name: hosts/$h/summary.json has traces of another host"
+		# The caches of the host's report are exactly the merged report's caches of that
+		# host's traces.
+		jq -c '[.caches[] | [.name, .id, .vpid, .events]] | sort' "$out/hosts/$h/summary.json" \
+			>"$WORK/hosts-$h.caches"
+		jq -c --arg h "$h" '(.trace.traces | map({key: (.domain | tostring), value: .hostname})
+			| from_entries) as $hn | [.caches[] | select($hn[.trace_domain | tostring] == $h)
+			| [.name, .id, .vpid, .events]] | sort' "$out/summary.json" >"$WORK/hosts-$h.merged"
+		cmp -s "$WORK/hosts-$h.caches" "$WORK/hosts-$h.merged" ||
+			fail "$name: the caches of hosts/$h/summary.json are not the merged report's caches of $h"
+	done
+	jq -e '[.caches[].name] | index("wl-phases") != null and
+		all(startswith("wl-size") | not)' "$out/hosts/hostA/summary.json" >/dev/null ||
+		fail "$name: hostA's report lacks wl-phases or has hostB's wl-size-* caches"
+	jq -e '[.caches[].name] | any(startswith("wl-size")) and index("wl-phases") == null' \
+		"$out/hosts/hostB/summary.json" >/dev/null ||
+		fail "$name: hostB's report lacks its wl-size-* caches or has hostA's wl-phases"
+	for key in .trace.events .trace.magslab_events '.caches | length' '.arenas | length' \
+		.discarded.events .discarded.packets; do
+		m=$(jqn "$out/summary.json" "$key")
+		a=$(jqn "$out/hosts/hostA/summary.json" "$key")
+		b=$(jqn "$out/hosts/hostB/summary.json" "$key")
+		((a + b == m)) || fail "$name: $key: hostA $a + hostB $b != merged $m"
+		echo "  ok: $key: hostA $a + hostB $b = merged $m"
+	done
+	# Same vpid on both hosts (PID 1 of their PID namespaces), same cache ids: the merged
+	# report keeps them apart (the sink keys a process by trace and vpid).
+	jq -e '[.caches[].vpid] | unique == [1]' "$out/hosts/hostA/summary.json" >/dev/null &&
+		jq -e '[.caches[].vpid] | unique == [1]' "$out/hosts/hostB/summary.json" >/dev/null ||
+		fail "$name: the workloads did not both run with vpid 1"
+	# Every (cache id, vpid) that both hosts have is two caches of the merged report, one
+	# per host's trace, none superseded.
+	both=$(jq -n --slurpfile a "$out/hosts/hostA/summary.json" \
+		--slurpfile b "$out/hosts/hostB/summary.json" --slurpfile m "$out/summary.json" '
+		([$a[0].caches[] | [.id, .vpid]] as $pa | [$b[0].caches[] | [.id, .vpid]] as $pb |
+		 $pa - ($pa - $pb) | unique) as $common |
+		if [$m[0].caches[] | select(.superseded == true)] | length > 0 then "superseded"
+		elif all($common[]; . as $p | [$m[0].caches[] | select([.id, .vpid] == $p)
+			| .trace_domain] | unique | length == 2) then ($common | length)
+		else "merged" end')
+	[[ $both =~ ^[0-9]+$ ]] && ((both > 0)) ||
+		fail "$name: same (cache id, vpid) on both hosts: not two caches of two traces in the merged report ($both)"
+	echo "  ok: $both (cache id, vpid 1) pairs on both hosts: two caches each in the merged report, one per host"
+	# The host table: hosts.txt and hosts.json.
+	jq -e '[.hosts[].host] == ["hostA", "hostB"] and ([.hosts[].events] | add) == .merged.events
+		and ([.hosts[].caches] | add) == .merged.caches and all(.hosts[]; .error == null)' \
+		"$out/hosts.json" >/dev/null || fail "$name: hosts.json is not the table of hostA and hostB"
+	for h in hostA hostB '(all hosts)'; do
+		grep -qF "$h " "$out/hosts.txt" || fail "$name: hosts.txt has no row for $h"
+	done
+	sed 's/^/  hosts.txt| /' "$out/hosts.txt"
+}
+
+t_hosts() {
+	local d=$WORK/hosts h m me
+	me=$(hostname)
+	rm -rf "$d"
+	mkdir -p "$d"
+	echo "+ recording hostA and hostB, each to a local trace and to one lttng-relayd"
+	(
+		unset NS_HOSTNAME # ns_run without --uts must not set this machine's hostname
+		ns_run ns_hosts "$d"
+	) || fail "recording the two hosts failed (see $WORK/lttng.log)"
+	[[ $(hostname) == "$me" ]] || fail "recording changed this machine's hostname to $(hostname)"
+	for h in hostA hostB; do
+		[[ -n $(find "$d/local/$h" -name metadata) ]] || fail "no local trace of $h"
+		[[ -n $(find "$d/relay/$h" -name metadata) ]] ||
+			fail "no trace of $h in the relay daemon's output tree $d/relay"
+	done
+	find "$d" -name metadata | sed "s|^$d/|  trace: |"
+	# A relay daemon's output tree (one TRACE), then two trace directories.
+	hosts_check relay "$d/relay"
+	hosts_check local --no-plots "$d/local/hostA" "$d/local/hostB"
+	# No hostname in the trace environment: host "unknown" (a copy of hostB's trace whose
+	# metadata, as babeltrace2 decodes it, lost its hostname line).
+	cp -r "$d/local/hostB" "$d/nohost"
+	m=$(find "$d/nohost" -name metadata)
+	babeltrace2 -o ctf-metadata "$(dirname "$m")" | grep -v '^[[:space:]]*hostname = ' >"$m.new" &&
+		mv "$m.new" "$m" || fail "cannot rewrite $m"
+	rm -rf "$WORK/hosts-unknown"
+	rep hosts-unknown report -q --no-plots "$d/local/hostA" "$d/nohost" -o "$WORK/hosts-unknown"
+	((RC == 0)) || fail "hostA + a trace without hostname: exit status $RC: $(head -n 1 "$ERR")"
+	[[ -s $WORK/hosts-unknown/hosts/hostA/summary.json &&
+		-s $WORK/hosts-unknown/hosts/unknown/summary.json ]] ||
+		fail "a trace without hostname did not go to hosts/unknown"
+	grep -qE "^  unknown .*/hosts/unknown/index.html\$" "$OUT" || fail "stdout does not list host unknown"
+	echo "  ok: a trace without hostname: host unknown"
+	# A host whose traces have no magslab event: no report of its own, a warning, exit 0.
+	rm -rf "$WORK/hosts-nomagslab"
+	rep hosts-nomagslab report -q --no-plots "$d/local/hostA" "$TRACES/libc" \
+		-o "$WORK/hosts-nomagslab"
+	((RC == 0)) || fail "hostA + a trace without magslab events: exit status $RC: $(head -n 1 "$ERR")"
+	[[ $(wc -l <"$ERR") == 1 ]] && grep -q '^magslab report: warning: host .*: no report: no magslab events' "$ERR" ||
+		fail "a host without magslab events: not one warning line on stderr"
+	jq -e '[.hosts[] | select(.report == null and (.error | test("no magslab events")))] | length == 1' \
+		"$WORK/hosts-nomagslab/hosts.json" >/dev/null || fail "hosts.json does not say which host has no report"
+	echo "  ok: a host without magslab events: $(cat "$ERR")"
+	# One host (two traces of hostA): nothing changes.
+	rm -rf "$WORK/hosts-one"
+	rep hosts-one report -q --no-plots "$d/local/hostA" "$d/relay/hostA" -o "$WORK/hosts-one"
+	((RC == 0)) || fail "two traces of hostA: exit status $RC: $(head -n 1 "$ERR")"
+	[[ ! -e $WORK/hosts-one/hosts && ! -e $WORK/hosts-one/hosts.txt &&
+		! -e $WORK/hosts-one/hosts.json ]] || fail "one host: a hosts/ directory or table was made"
+	! grep -q '^hosts:' "$OUT" && ! grep -q 'id="hosts"' "$WORK/hosts-one/index.html" ||
+		fail "one host: stdout or index.html has a hosts section"
+	grep -qE '^magslab report: [0-9]+ events from 2 traces in ' "$OUT" ||
+		fail "one host: the event count line changed"
+	echo "  ok: two traces of one host: one report, as before"
+}
+
 t_clang-build() {
 	local dir=$BUILD/report-clang
 	"$MAKE" --no-print-directory frontend CC=clang BUILD="$dir" >"$WORK/clang.log" 2>&1 || {
@@ -704,6 +907,7 @@ t_clang-build() {
 
 # ---- main -----------------------------------------------------------------------------------
 
+ns_dispatch "$@" # --ns-run FUNCTION: ns_run's namespace (tests/lttng-ns.sh)
 if [[ ${1:-} == --ns ]]; then
 	shift
 	ns_main "$@"
@@ -724,6 +928,9 @@ done
 mkdir -p "$WORK"
 # Daemons of a run that was killed before it could stop them.
 stop_noted
+for f in "$WORK"/daemons.host*; do
+	[[ -f $f ]] && STATE=$f stop_noted
+done
 
 failed=0
 if ! (set -e; ensure_built; ensure_traces) >"$WORK/ensure.log" 2>&1; then

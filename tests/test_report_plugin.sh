@@ -24,6 +24,7 @@
 #   report-discarded  4 KiB x 2 sub-buffers: events lost    report-foreign  no magslab event
 #   report-phasesonly 200 workload_phase markers and no cache
 # each with the workload's --json output beside it (report-NAME.json).
+# `snapshots` checks the live snapshots (parameter snapshot-ms, used by magslab live).
 #
 # Images: a PNG must be 1200x700 with more than 16 distinct colours (ImageMagick's
 # identify), an SVG well-formed XML (xmllint) with more than 10 <path> elements.
@@ -45,7 +46,7 @@ PLOTS=(magsize contention hash depot layers)
 
 ALL_TESTS=(build stats-phases stats-prodcons stats-large stats-perpid plots phases-story
 	discarded clean-first-line truncated corrupt no-magslab no-caches params buckets html
-	same-as-frontend)
+	same-as-frontend snapshots)
 
 say() { printf '%s\n' "$*"; }
 
@@ -426,6 +427,48 @@ t_same-as-frontend() {
 		fail "babeltrace2 -c sink.magslab.report and magslab report give different summary.json"
 	cmp "$WORK/cli/summary.txt" "$WORK/fe/summary.txt" || fail "different summary.txt"
 	echo "  same summary.json and summary.txt from babeltrace2 -c sink.magslab.report and magslab report"
+}
+
+# snapshot-ms (the live snapshots of magslab live): with a snapshot due at every consume,
+# the stamp counts many, the live scripts render, no temporary file is left, and the final
+# report is byte for byte the one written without the parameter.
+t_snapshots() {
+	local name out plain n f
+	build_plugin || return 1
+	for name in phases large discarded; do
+		plain=$WORK/snap-$name-plain
+		out=$WORK/snap-$name
+		report "$DATA/report-$name" "$plain" || fail "the sink failed: $(tail -n 3 "$plain.err")"
+		report "$DATA/report-$name" "$out" 'snapshot-ms=1' ||
+			fail "with snapshot-ms=1 the sink failed: $(tail -n 3 "$out.err")"
+		[[ $(cat "$out/snapshot.seq") =~ ^([0-9]+)\ end$ ]] ||
+			fail "report-$name: snapshot.seq is '$(cat "$out/snapshot.seq")', want 'N end'"
+		n=${BASH_REMATCH[1]}
+		((n >= 2)) || fail "report-$name: $n snapshot(s) with snapshot-ms=1, want several"
+		for f in "$plain"/*; do
+			cmp -s "$f" "$out/${f##*/}" ||
+				fail "report-$name: ${f##*/} differs with snapshot-ms=1"
+		done
+		[[ -z $(find "$out" -name '.*.tmp') ]] || fail "temporary files left: $(find "$out" -name '.*.tmp')"
+		for f in live-magsize.gpi live-contention.gpi; do
+			[[ -s $out/$f ]] || fail "report-$name: no $f"
+			(cd "$out" && gnuplot -e "set terminal dumb size 100,30; load '$f'") \
+				>"$out/$f.txt" 2>"$out/$f.err" || fail "gnuplot $f: $(tail -n 2 "$out/$f.err")"
+			! grep -qi 'error\|line [0-9]*:' "$out/$f.err" ||
+				fail "gnuplot $f: $(head -n 2 "$out/$f.err")"
+		done
+		grep -q 'Depot magazine size' "$out/live-magsize.gpi.txt" || fail "live-magsize.gpi drew nothing"
+		echo "  report-$name: $n snapshots; the final report is the same as without snapshot-ms;" \
+			"live-magsize.gpi and live-contention.gpi render"
+	done
+	report "$DATA/report-prodcons" "$WORK/snap-bad" 'snapshot-ms="1"' &&
+		fail "snapshot-ms as a string was accepted"
+	grep -q "parameter 'snapshot-ms' must be an integer" "$WORK/snap-bad.err" ||
+		fail "no clear error for a bad snapshot-ms: $(tail -n 2 "$WORK/snap-bad.err")"
+	# without snapshot-ms, files of an earlier live run are removed
+	report "$DATA/report-prodcons" "$out" || fail "the sink failed"
+	[[ ! -e $out/snapshot.seq && ! -e $out/live-magsize.gpi ]] ||
+		fail "a report without snapshot-ms left the snapshot files of an earlier one"
 }
 
 # ---- main ---------------------------------------------------------------------------------------

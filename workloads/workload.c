@@ -532,6 +532,36 @@ void wl_run_snapshot(struct wl_run *run, double at_s)
 	run->warm_at_s = at_s;
 }
 
+/* The monitor's look at the magsizes: a cache whose resize count moved
+ * since the last look changed its magsize now (give or take a look). */
+static void wl_watch_magsizes(struct wl_run *run, double at_s)
+{
+	struct kmem_cache_stats st;
+
+	for (unsigned int k = 0; k < run->ncaches; k++) {
+		uint64_t resizes;
+
+		if (kmem_cache_stats(run->caches[k], &st) != 0)
+			continue;
+		resizes = st.magsize_up + st.magsize_down;
+		if (resizes != run->watch_resizes[k]) {
+			run->watch_resizes[k] = resizes;
+			run->watch_changed_s[k] = at_s;
+		}
+	}
+}
+
+/* When cache k's magsize last changed, for the report: a change after the
+ * monitor's last look (the run's last moments, an idle phase) counts as
+ * at the end of the run. */
+static double wl_settled_s(const struct wl_run *run, unsigned int k,
+			   const struct kmem_cache_stats *st)
+{
+	if (st->magsize_up + st->magsize_down != run->watch_resizes[k])
+		return run->seconds;
+	return run->watch_changed_s[k];
+}
+
 struct wl_start {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -592,10 +622,18 @@ static void *wl_monitor_main(void *p)
 	uint64_t every = run->sample && run->sample_every_s > 0 ?
 			 (uint64_t)(run->sample_every_s * 1e9) : 0;
 	uint64_t next_sample = every ? m->t0_ns + every : 0;
+	uint64_t next_watch = m->t0_ns + WL_WATCH_EVERY_NS;
 	double base_s = run->seconds;
 
 	while (!atomic_load(&m->quit)) {
 		uint64_t now = wl_now_ns(), until = now + 10000000u;
+
+		if (now >= next_watch) {
+			wl_watch_magsizes(run, base_s +
+					  (double)(now - m->t0_ns) * 1e-9);
+			next_watch = now + WL_WATCH_EVERY_NS;
+			continue;
+		}
 
 		if (m->warm_ns && now >= m->warm_ns) {
 			wl_run_snapshot(run, base_s +
@@ -614,6 +652,8 @@ static void *wl_monitor_main(void *p)
 			until = m->warm_ns;
 		if (next_sample && next_sample < until)
 			until = next_sample;
+		if (next_watch < until)
+			until = next_watch;
 		wl_sleep_ns(until - now);
 	}
 	return NULL;
@@ -727,7 +767,7 @@ int wl_run_threads(struct wl_run *run, unsigned int n, wl_thread_fn fn,
 	mon.t0_ns = t0;
 	mon.warm_ns = warm_ns;
 	atomic_init(&mon.quit, false);
-	have_mon = (want_warm || run->sample) &&
+	have_mon = (want_warm || run->sample || run->ncaches > 0) &&
 		   pthread_create(&mon.tid, NULL, wl_monitor_main, &mon) == 0;
 	if (run->duration_s > 0)
 		deadline = t0 + (uint64_t)(run->duration_s * 1e9);
@@ -990,7 +1030,7 @@ static void wl_pair_sub(uint64_t out[2], const uint64_t a[2],
 
 void wl_json_cache(struct wl_json *j, struct kmem_cache *kc,
 		   const struct kmem_cache_stats *warm, double warm_at_s,
-		   double warm_took_s, double end_s)
+		   double warm_took_s, double end_s, double settled_s)
 {
 	struct kmem_cache_stats st;
 	uint64_t d[2];
@@ -1008,6 +1048,8 @@ void wl_json_cache(struct wl_json *j, struct kmem_cache *kc,
 	wl_json_ku64(j, "magsize", st.magsize);
 	wl_json_ku64(j, "magsize_up", st.magsize_up);
 	wl_json_ku64(j, "magsize_down", st.magsize_down);
+	if (settled_s >= 0)
+		wl_json_kdouble(j, "magsize_settled_s", settled_s);
 	wl_json_ku64(j, "pcc_magsize_min", st.pcc_magsize_min);
 	wl_json_ku64(j, "pcc_magsize_max", st.pcc_magsize_max);
 	wl_json_ku64(j, "depot_contended", st.depot_contended);
@@ -1133,10 +1175,14 @@ int wl_report(struct wl_run *run, const char *workload,
 	wl_json_arr_begin(&j);
 	for (unsigned int k = 0; k < run->ncaches; k++) {
 		struct kmem_cache_stats st;
+		double settled = -1;
 
+		if (kmem_cache_stats(run->caches[k], &st) == 0)
+			settled = wl_settled_s(run, k, &st);
 		wl_json_cache(&j, run->caches[k],
 			      run->have_warm ? &run->warm[k] : NULL,
-			      run->warm_at_s, run->warm_took_s, run->seconds);
+			      run->warm_at_s, run->warm_took_s, run->seconds,
+			      settled);
 		if (kmem_cache_stats(run->caches[k], &st) == 0) {
 			if (st.magsize > magsize)
 				magsize = st.magsize;

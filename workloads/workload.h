@@ -2,8 +2,8 @@
  * workloads/workload.h — the framework every magslab-workload subcommand is
  * built on: common options, applying them to the library and to caches, a
  * JSON writer for the result object, timing, a per-thread seeded RNG,
- * pinning, and a thread runner with a stop rule, a warm-up snapshot and
- * progress lines.
+ * pinning, and a thread runner with a stop rule, a warm-up snapshot, a
+ * watch on each cache's magsize (when it last changed) and progress lines.
  *
  * A subcommand's life, in order:
  *
@@ -225,15 +225,26 @@ struct wl_run {
 	unsigned int max_threads;    /* the most threads of any run */
 	int failed;                  /* some thread failed */
 	const char *label;           /* progress line label (NULL: "running") */
+	/* Each cache's depot magsize as the monitor watches it (every
+	 * WL_WATCH_EVERY_NS while threads run): the resize count
+	 * (magsize_up + magsize_down) last seen and when it last changed, in
+	 * seconds on the run's clock (as warm_at_s); 0: never.  Caches are
+	 * fresh when added (no resize yet).  magsize_settled_s in the JSON. */
+	uint64_t watch_resizes[WL_MAX_CACHES];
+	double watch_changed_s[WL_MAX_CACHES];
 };
+
+/* How often the monitor looks at the caches' magsize: the resolution of
+ * magsize_settled_s. */
+#define WL_WATCH_EVERY_NS 10000000u
 
 void wl_run_init(struct wl_run *run, const struct wl_opts *o);
 /* Caches that the report lists (and the warm-up snapshot takes). */
 void wl_run_add_cache(struct wl_run *run, struct kmem_cache *kc);
 
 /* Runs fn in n threads (pinned with --pin), started together; returns when
- * every one has returned.  A monitor thread takes the warm-up snapshot and
- * calls run->sample; the calling thread only keeps time (so a slow stats
+ * every one has returned.  A monitor thread takes the warm-up snapshot,
+ * watches the magsizes (watch_*) and calls run->sample; the calling thread only keeps time (so a slow stats
  * call never delays the end of the run).  Threads ask wl_stopping()
  * whether to go on: in duration mode it becomes true after
  * run->duration_s (which wl_run_init sets from --duration and a caller may
@@ -320,6 +331,9 @@ void wl_json_common_params(struct wl_json *j, const struct wl_opts *o);
 /* One cache as a JSON object (a value: call wl_json_key first if inside an
  * object).  Keys: name, id, obj_size, policy, resize_threshold,
  * resize_timeout_ns, nr_pcc, magsize, magsize_up, magsize_down,
+ * magsize_settled_s (when the magsize last changed, seconds from the start
+ * of the run, to WL_WATCH_EVERY_NS; 0: never; negative settled_s: key
+ * left out),
  * pcc_magsize_min, pcc_magsize_max, depot_contended,
  * depot_contended_counted, contention_wait_ns, contention_wait_max_ns,
  * depot_gets, depot_puts, depot_misses, mag_swaps ([alloc, free] each),
@@ -333,7 +347,7 @@ void wl_json_common_params(struct wl_json *j, const struct wl_opts *o);
  * magsize_at_warmup} counted from the snapshot on. */
 void wl_json_cache(struct wl_json *j, struct kmem_cache *kc,
 		   const struct kmem_cache_stats *warm, double warm_at_s,
-		   double warm_took_s, double end_s);
+		   double warm_took_s, double end_s, double settled_s);
 
 /* Arena stats as a JSON object (a value). */
 void wl_json_arena(struct wl_json *j, struct arena *a);

@@ -9,6 +9,14 @@
  * Everything except the rendered images: `gnuplot magsize.gp ...` run in the
  * report directory writes NAME.png (pngcairo 1200x700) and NAME.svg.
  *
+ * With snapshot-ms (live snapshots, see report.h): output_snapshot() writes the
+ * same files but index.html from the state so far, each into a hidden
+ * temporary file renamed into place when complete, plus live-magsize.gpi and
+ * live-contention.gpi (the bodies of magsize.gp and contention.gp, without
+ * terminal or output: the viewer chooses them), then snapshot.seq (the
+ * counter, "N") last.  The final report then also writes the two live
+ * scripts and "N end" into snapshot.seq.
+ *
  * The per-bucket rows and per-event records are read back from the
  * temporary files, once per output file and plotted cache: memory stays
  * bounded by the number of caches.
@@ -35,6 +43,7 @@ const char *const ms_output_files[] = {
 	"common.gpi", "magsize.gp", "contention.gp", "hash.gp", "depot.gp", "layers.gp",
 	"magsize.png", "magsize.svg", "contention.png", "contention.svg", "hash.png",
 	"hash.svg", "depot.png", "depot.svg", "layers.png", "layers.svg",
+	"live-magsize.gpi", "live-contention.gpi", "snapshot.seq",
 	NULL,
 };
 
@@ -77,6 +86,7 @@ struct out {
 	uint64_t thr, tmo;
 	uint32_t policy;
 	char *err_path;
+	bool snapshot;			/* a live snapshot: each file via a temporary name */
 };
 
 /* ---- helpers --------------------------------------------------------------------- */
@@ -90,15 +100,41 @@ static char *path_of(struct report *r, const char *name)
 	return p;
 }
 
+/* Where a snapshot writes NAME before renaming it: ".NAME.tmp" (a reader never sees a
+ * part of a file). */
+static char *tmp_path_of(struct report *r, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/.%s.tmp", r->out_dir, name) < 0)
+		abort();
+	return p;
+}
+
 static FILE *open_out(struct out *o, const char *name)
 {
-	char *p = path_of(o->r, name);
+	char *p = o->snapshot ? tmp_path_of(o->r, name) : path_of(o->r, name);
 	FILE *f = fopen(p, "w");
 
 	if (!f)
 		report_error(o->r, "cannot write %s: %s", p, strerror(errno));
 	free(p);
 	return f;
+}
+
+/* A snapshot's file is complete: give it its name. */
+static int rename_out(struct out *o, const char *name)
+{
+	char *tmp = tmp_path_of(o->r, name), *p = path_of(o->r, name);
+	int rc = rename(tmp, p);
+
+	if (rc != 0) {
+		report_error(o->r, "cannot rename %s to %s: %s", tmp, p, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	free(p);
+	return rc ? -1 : 0;
 }
 
 static int close_out(struct out *o, FILE *f, const char *name)
@@ -108,9 +144,15 @@ static int close_out(struct out *o, FILE *f, const char *name)
 	if (fclose(f) != 0 || bad) {
 		report_error(o->r, "cannot write %s/%s: %s", o->r->out_dir, name,
 			     strerror(errno ? errno : EIO));
+		if (o->snapshot) {
+			char *tmp = tmp_path_of(o->r, name);
+
+			unlink(tmp);
+			free(tmp);
+		}
 		return -1;
 	}
-	return 0;
+	return o->snapshot ? rename_out(o, name) : 0;
 }
 
 static double secs(uint64_t ns)
@@ -337,7 +379,12 @@ static int prepare(struct out *o)
 	o->bucket_s = secs(r->bucket_ns);
 	o->exact_layers = r->any_alloc_events;
 
-	/* Plotted caches: magazine activity, most active first. */
+	/* Plotted caches: magazine activity, most active first (chosen again each time: a
+	 * live snapshot chose from fewer caches). */
+	for (i = 0; i < r->nr_caches; i++) {
+		r->caches[i]->plotted = false;
+		r->caches[i]->plot_slot = -1;
+	}
 	cand = ms_xrealloc(NULL, (r->nr_caches + 1) * sizeof(*cand));
 	for (i = 0; i < r->nr_caches; i++)
 		if (cache_activity(r->caches[i]) > 0)
@@ -907,6 +954,9 @@ static int write_common(struct out *o)
 	fprintf(f, "set key below horizontal Left reverse noenhanced samplen 2 font \",9\"\n");
 	fprintf(f, "set xlabel \"time since trace start (s)\"\n");
 	fprintf(f, "duration = %.6f\nbucket_s = %.6f\n", o->dur, o->bucket_s);
+	/* A bucket's point: the middle of its part inside the trace (a trace shorter than a
+	 * bucket would otherwise put every point right of the x range). */
+	fputs("mid(t) = t + bucket_s / 2 < duration ? t + bucket_s / 2 : (t + duration) / 2\n", f);
 	fprintf(f, "set xrange [0:duration]\n");
 	for (i = 0; i < NR_COLOURS; i++)
 		fprintf(f, "set style line %u lc rgb \"%s\" lw 2\n", i + 1, colours[i]);
@@ -1015,16 +1065,12 @@ static void gp_end(FILE *f)
 	fprintf(f, "set output\n}\n");
 }
 
-static int write_magsize_gp(struct out *o)
+/* The plot of magsize.gp (and live-magsize.gpi), after the terminal is set. */
+static void magsize_body(struct out *o, FILE *f)
 {
-	FILE *f = open_out(o, "magsize.gp");
 	bool first = true;
 	uint32_t k;
 
-	if (!f)
-		return -1;
-	gp_begin(f, "magsize", "depot magazine size per cache, with per-CPU adoptions",
-		 "magsize.dat, pcc_magsize.dat");
 	gp_title(o, f, "Depot magazine size", NULL);
 	fprintf(f, "set ylabel \"magazine size (rounds)\"\nset yrange [0:*]\n"
 		"set offsets 0, 0, graph 0.08, 0\n");
@@ -1046,21 +1092,28 @@ static int write_magsize_gp(struct out *o)
 		gp_discarded_key(o, f, &first);
 		fputc('\n', f);
 	}
+}
+
+static int write_magsize_gp(struct out *o)
+{
+	FILE *f = open_out(o, "magsize.gp");
+
+	if (!f)
+		return -1;
+	gp_begin(f, "magsize", "depot magazine size per cache, with per-CPU adoptions",
+		 "magsize.dat, pcc_magsize.dat");
+	magsize_body(o, f);
 	gp_end(f);
 	return close_out(o, f, "magsize.gp");
 }
 
-static int write_contention_gp(struct out *o)
+/* The plots of contention.gp (and live-contention.gpi), after the terminal is set. */
+static void contention_body(struct out *o, FILE *f)
 {
-	FILE *f = open_out(o, "contention.gp");
 	bool first = true, any_bumps = false;
 	uint32_t k;
 	char ylabel[96];
 
-	if (!f)
-		return -1;
-	gp_begin(f, "contention", "contended depot acquisitions and wait per bucket (top), "
-		 "magsize_bump events (bottom)", "contention.dat, bumps.dat");
 	snprintf(ylabel, sizeof(ylabel), "contended depot acquisitions per %g ms bucket",
 		 o->bucket_s * 1e3);
 	fprintf(f, "set multiplot\n");
@@ -1081,7 +1134,7 @@ static int write_contention_gp(struct out *o)
 			k % NR_COLOURS + 1);
 		gp_cache_title(f, o->plot[k], ": contended");
 		gp_sep(f, &first);
-		fprintf(f, "\"contention.dat\" index %d using ($1 + bucket_s / 2):($6 / 1000.0) axes "
+		fprintf(f, "\"contention.dat\" index %d using (mid($1)):($6 / 1000.0) axes "
 			"x1y2 with points ls %u pt 6 ps 0.8", o->blk_cont[k], k % NR_COLOURS + 1);
 		gp_cache_title(f, o->plot[k], ": wait p99 (right axis)");
 	}
@@ -1116,8 +1169,60 @@ static int write_contention_gp(struct out *o)
 	else
 		fputc('\n', f);
 	fprintf(f, "unset multiplot\n");
+}
+
+static int write_contention_gp(struct out *o)
+{
+	FILE *f = open_out(o, "contention.gp");
+
+	if (!f)
+		return -1;
+	gp_begin(f, "contention", "contended depot acquisitions and wait per bucket (top), "
+		 "magsize_bump events (bottom)", "contention.dat, bumps.dat");
+	contention_body(o, f);
 	gp_end(f);
 	return close_out(o, f, "contention.gp");
+}
+
+/* live-NAME.gpi: the body of NAME.gp for a terminal the viewer has set (snapshot-ms). */
+static int write_live_script(struct out *o, const char *name, const char *what,
+			     void (*body)(struct out *, FILE *))
+{
+	char file[64];
+	FILE *f;
+
+	snprintf(file, sizeof(file), "live-%s.gpi", name);
+	f = open_out(o, file);
+	if (!f)
+		return -1;
+	fprintf(f, "# %s — %s, for a terminal of the viewer's choice\n", file, what);
+	fprintf(f, "# Written by sink.magslab.report with snapshot-ms (see docs/report.md), at every\n"
+		"# snapshot: %s.gp without terminal or output.  With the report directory as the\n"
+		"# current directory:\n"
+		"#     set terminal dumb size 120,30; load \"%s\"\n"
+		"# The string variable live_setup, if defined, is run after common.gpi (e.g.\n"
+		"# live_setup = \"unset grid\").\n", name, file);
+	fprintf(f, "load \"common.gpi\"\nif (exists(\"live_setup\")) {\n    eval live_setup\n}\n");
+	body(o, f);
+	return close_out(o, f, file);
+}
+
+static int write_live_scripts(struct out *o)
+{
+	return write_live_script(o, "magsize", "depot magazine size per cache", magsize_body) ||
+	       write_live_script(o, "contention", "depot contention and magazine resizes",
+				 contention_body);
+}
+
+/* snapshot.seq: "N" (or "N end" for the final report), written last. */
+static int write_stamp(struct out *o, bool end)
+{
+	FILE *f = open_out(o, "snapshot.seq");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%" PRIu64 "%s\n", o->r->snapshots, end ? " end" : "");
+	return close_out(o, f, "snapshot.seq");
 }
 
 static int write_hash_gp(struct out *o)
@@ -1228,11 +1333,11 @@ static int write_layers_gp(struct out *o)
 			 "the slab layer");
 		fprintf(f, "set ylabel \"share of allocations (%%)\"\nset yrange [0:100]\n"
 			"set boxwidth bucket_s absolute\nset style fill solid 0.85 noborder\n");
-		fprintf(f, "plot \"layers.dat\" using ($1 + bucket_s / 2):($6 + $7 + $8) with boxes "
+		fprintf(f, "plot \"layers.dat\" using (mid($1)):($6 + $7 + $8) with boxes "
 			"lc rgb \"#d62728\" title \"slab\", \\\n"
-			"     \"layers.dat\" using ($1 + bucket_s / 2):($6 + $7) with boxes "
+			"     \"layers.dat\" using (mid($1)):($6 + $7) with boxes "
 			"lc rgb \"#ff7f0e\" title \"depot\", \\\n"
-			"     \"layers.dat\" using ($1 + bucket_s / 2):6 with boxes "
+			"     \"layers.dat\" using (mid($1)):6 with boxes "
 			"lc rgb \"#2ca02c\" title \"pcc\"");
 		first = false;
 	} else {
@@ -1246,12 +1351,12 @@ static int write_layers_gp(struct out *o)
 		fprintf(f, "plot \"layers.dat\" using 1:($12 > 0 ? $12 : NaN) with steps lc rgb "
 			"\"#ff7f0e\" lw 2 title \"allocations served after a depot exchange "
 			"(alloc-side depot_get)\", \\\n"
-			"     \"layers.dat\" using ($1 + bucket_s / 2):($12 > 0 ? $12 : NaN) with points "
+			"     \"layers.dat\" using (mid($1)):($12 > 0 ? $12 : NaN) with points "
 			"lc rgb \"#ff7f0e\" pt 7 ps 0.5 notitle, \\\n"
 			"     \"layers.dat\" using 1:($14 > 0 ? $14 : NaN) with steps lc rgb \"#d62728\" "
 			"lw 2 title \"allocations that fell to the slab layer (alloc-side depot_miss)\", "
 			"\\\n"
-			"     \"layers.dat\" using ($1 + bucket_s / 2):($14 > 0 ? $14 : NaN) with points "
+			"     \"layers.dat\" using (mid($1)):($14 > 0 ? $14 : NaN) with points "
 			"lc rgb \"#d62728\" pt 7 ps 0.5 notitle, \\\n"
 			"     \"layers.dat\" using 1:($13 > 0 ? $13 : NaN) with steps lc rgb \"#7f7f7f\" "
 			"lw 1 dt 2 title \"objects delivered in full magazines by the depot (rounds)\"");
@@ -2048,6 +2153,46 @@ void output_remove(struct report *r)
 	}
 }
 
+/* Every file but index.html. */
+static int write_files(struct out *o)
+{
+	return write_buckets_csv(o) || write_cont_depot(o) || write_layers(o) ||
+	       write_event_series(o) || write_phases(o) || write_common(o) ||
+	       write_magsize_gp(o) || write_contention_gp(o) || write_hash_gp(o) ||
+	       write_depot_gp(o) || write_layers_gp(o) || write_json(o) || write_txt(o);
+}
+
+/* After a snapshot read them: the temporary files are appended to again. */
+static int seek_tmp_ends(struct report *r)
+{
+	if (fseek(r->rows_f, 0, SEEK_END) || fseek(r->ev_f, 0, SEEK_END) ||
+	    fseek(r->phase_f, 0, SEEK_END) || fseek(r->win_f, 0, SEEK_END)) {
+		report_error(r, "cannot seek in a temporary file: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int output_snapshot(struct report *r)
+{
+	struct out o = { .r = r, .snapshot = true };
+	int rc = -1;
+
+	/* what was written so far must be readable through the same FILEs */
+	if (fflush(r->rows_f) || fflush(r->ev_f) || fflush(r->phase_f) || fflush(r->win_f)) {
+		report_error(r, "cannot write a temporary file (disk full?)");
+		return -1;
+	}
+	if (prepare(&o) == 0 && write_files(&o) == 0 && write_live_scripts(&o) == 0) {
+		r->snapshots++;
+		rc = write_stamp(&o, false);
+	}
+	if (seek_tmp_ends(r))
+		rc = -1;
+	out_free(&o);
+	return rc;
+}
+
 int output_write(struct report *r)
 {
 	struct out o = { .r = r };
@@ -2056,11 +2201,9 @@ int output_write(struct report *r)
 	if (prepare(&o))
 		goto out;
 	output_remove(r);	/* no stale file of an earlier report (old PNGs) */
-	if (write_buckets_csv(&o) || write_cont_depot(&o) || write_layers(&o) ||
-	    write_event_series(&o) || write_phases(&o) || write_common(&o) ||
-	    write_magsize_gp(&o) || write_contention_gp(&o) || write_hash_gp(&o) ||
-	    write_depot_gp(&o) || write_layers_gp(&o) || write_json(&o) || write_txt(&o) ||
-	    write_html(&o))
+	if (write_files(&o) || write_html(&o))
+		goto out;
+	if (r->snapshot_ns && (write_live_scripts(&o) || write_stamp(&o, true)))
 		goto out;
 	if (r->disc_event_msgs || r->disc_packet_msgs) {
 		char line[512];

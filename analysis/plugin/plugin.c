@@ -30,6 +30,10 @@ BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(report,
 	"  bucket-ms  (integer, default 100)  width of a time bucket in milliseconds\n"
 	"  max-caches (integer, default 8)  caches drawn in the plots (the most active)\n"
 	"  title      (string, optional)  first line of every plot title\n"
+	"  snapshot-ms (integer, default 0 = off)  while the stream goes on, write the\n"
+	"             report so far (all but index.html) every that many ms of wall-clock\n"
+	"             time, plus live-magsize.gpi, live-contention.gpi and, last,\n"
+	"             snapshot.seq (a counter)\n"
 	"The outputs are described in docs/report.md of magslab.  Render the plots\n"
 	"with: cd OUTPUT-DIR && gnuplot magsize.gp contention.gp hash.gp depot.gp layers.gp");
 BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(report, report_init);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "report.h"
@@ -114,7 +115,8 @@ static bt_value_map_foreach_entry_const_func_status check_param(const char *key,
 
 	(void)value;
 	if (strcmp(key, "output-dir") != 0 && strcmp(key, "bucket-ms") != 0 &&
-	    strcmp(key, "title") != 0 && strcmp(key, "max-caches") != 0) {
+	    strcmp(key, "title") != 0 && strcmp(key, "max-caches") != 0 &&
+	    strcmp(key, "snapshot-ms") != 0) {
 		snprintf(pc->bad, sizeof(pc->bad), "%s", key);
 		return BT_VALUE_MAP_FOREACH_ENTRY_CONST_FUNC_STATUS_INTERRUPT;
 	}
@@ -158,13 +160,13 @@ static int parse_params(struct report *r, const bt_value *params)
 {
 	struct param_check pc = { "" };
 	const bt_value *v;
-	uint64_t bucket_ms = 100, max_caches = 8;
+	uint64_t bucket_ms = 100, max_caches = 8, snapshot_ms = 0;
 
 	if (params && bt_value_is_map(params)) {
 		bt_value_map_foreach_entry_const(params, check_param, &pc);
 		if (pc.bad[0]) {
 			report_error(r, "unknown parameter '%s' (have: output-dir, bucket-ms, "
-				     "max-caches, title)", pc.bad);
+				     "max-caches, title, snapshot-ms)", pc.bad);
 			return -1;
 		}
 	}
@@ -183,11 +185,43 @@ static int parse_params(struct report *r, const bt_value *params)
 		r->title = ms_strdup(bt_value_string_get(v));
 	}
 	if (int_param(r, params, "bucket-ms", 1, 3600000, &bucket_ms) ||
-	    int_param(r, params, "max-caches", 1, 32, &max_caches))
+	    int_param(r, params, "max-caches", 1, 32, &max_caches) ||
+	    int_param(r, params, "snapshot-ms", 0, 3600000, &snapshot_ms))
 		return -1;
 	r->bucket_ns = bucket_ms * 1000000u;
 	r->max_caches = (uint32_t)max_caches;
+	r->snapshot_ns = snapshot_ms * 1000000u;
 	return 0;
+}
+
+/* ---- live snapshots ------------------------------------------------------ */
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Called at every consume: writes a snapshot when one is due (snapshot-ms of wall-clock
+ * time since the previous check that was due) and events arrived since the last one.
+ */
+static int maybe_snapshot(struct report *r)
+{
+	uint64_t now;
+
+	if (!r->snapshot_ns)
+		return 0;
+	now = monotonic_ns();
+	if (now < r->next_snapshot)
+		return 0;
+	r->next_snapshot = now + r->snapshot_ns;
+	if (!r->have_t0 || r->events == r->events_at_snapshot)
+		return 0;
+	r->events_at_snapshot = r->events;
+	return output_snapshot(r);
 }
 
 /* ---- component methods --------------------------------------------------- */
@@ -242,6 +276,7 @@ bt_component_class_initialize_method_status report_init(
 		report_error(r, "cannot create a temporary file: %s", strerror(errno));
 		goto error;
 	}
+	r->next_snapshot = monotonic_ns() + r->snapshot_ns;
 	bt_self_component_set_data(r->self_comp, r);
 	return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK;
 
@@ -310,6 +345,11 @@ bt_component_class_sink_consume_method_status report_consume(bt_self_component_s
 	case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
 		break;
 	case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
+		/* a live source with nothing new: time still passes */
+		if (maybe_snapshot(r)) {
+			r->failed = true;
+			return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
+		}
 		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_AGAIN;
 	case BT_MESSAGE_ITERATOR_NEXT_STATUS_END:
 		return at_end(r);
@@ -345,6 +385,8 @@ bt_component_class_sink_consume_method_status report_consume(bt_self_component_s
 		}
 		bt_message_put_ref(m);
 	}
+	if (rc == 0)
+		rc = maybe_snapshot(r);
 	if (rc) {
 		r->failed = true;
 		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;

@@ -13,6 +13,17 @@
  * go to unlinked temporary files as the stream goes by, and are read back
  * once the stream has ended.
  *
+ * Live snapshots (parameter snapshot-ms, for `magslab live`): while the
+ * stream goes on, every snapshot-ms of wall-clock time (checked in each
+ * consume call, so also when a live source has nothing to say), the sink
+ * writes the report so far: every output but index.html, from the buckets
+ * completed so far, each file written whole then renamed into place, plus
+ * two terminal-less plot scripts (live-magsize.gpi, live-contention.gpi),
+ * then the stamp snapshot.seq LAST.  A snapshot reads the temporary files
+ * from their start and leaves them positioned at their end again, and it
+ * changes nothing else: the final report is the same with or without
+ * snapshots.
+ *
  * Files: plugin.c (plugin and component class descriptors), report.c (the
  * component: parameters, message loop, error handling), events.c (event
  * class resolution and the per-event aggregation), output.c (everything
@@ -330,6 +341,12 @@ struct report {
 
 	bool failed;		/* the stream failed: leave no outputs */
 	bool written;
+
+	/* live snapshots (parameter snapshot-ms; output.c: output_snapshot) */
+	uint64_t snapshot_ns;		/* wall-clock period; 0: no snapshots */
+	uint64_t next_snapshot;		/* CLOCK_MONOTONIC ns of the next one due */
+	uint64_t snapshots;		/* written so far (the stamp's counter) */
+	uint64_t events_at_snapshot;	/* r->events when the last one was written */
 };
 
 /* report.c */
@@ -351,6 +368,7 @@ int idmap_put(struct idmap *m, uint64_t key, uint32_t val);
 
 /* output.c */
 int output_write(struct report *r);
+int output_snapshot(struct report *r);
 void output_remove(struct report *r);
 extern const char *const ms_output_files[];
 

@@ -1,0 +1,319 @@
+/*
+ * analysis/run.c — `magslab run` (see run.h): the main job of the front end, a workload
+ * recorded and reported in one command.
+ *
+ * What it owns: OUTDIR's layout.  OUTDIR/.magslab-run marks a directory this command
+ * wrote; only then is an earlier OUTDIR/trace removed before recording again (a trace
+ * directory must start empty, and a user's own files are never deleted).
+ *
+ * Steps: check the workload name (magslab-workload WORKLOAD --help must succeed: a typo
+ * is a usage error before any LTTng daemon is involved), record (record.c; the workload
+ * writes its JSON counters to OUTDIR/workload.json), then `magslab report OUTDIR/trace
+ * -o OUTDIR` (report.c).  Options the run does not know are the workload's.
+ *
+ * Exit status: 0 success; the workload's own status if it failed (2: it refused its
+ * options); 1 recording or report failed; 2 bad usage; 130 interrupted.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "report.h"
+#include "util.h"
+
+#define PROG "magslab run"
+#define DEFAULT_OUTDIR "magslab-run"
+#define MARKER ".magslab-run"
+#define MAX_ARGS 256
+
+void run_usage(FILE *f)
+{
+	fputs("usage: magslab run WORKLOAD [workload options] [-o OUTDIR] [--bucket MS]\n"
+	      "                   [--blocking] [--subbuf SIZE] [--num-subbuf N] [--no-plots] [-q]\n"
+	      "\n"
+	      "Runs `magslab-workload WORKLOAD [workload options]` under a private LTTng\n"
+	      "session (as magslab record does), then reports the trace (as magslab report\n"
+	      "does): magazine sizes, depot contention, hash resizes and layer shares over\n"
+	      "time, as plots, a summary table and index.html.\n"
+	      "\n"
+	      "WORKLOAD  pair batch prodcons phases sizes large arena replay\n"
+	      "          (magslab-workload --help; magslab-workload WORKLOAD --help for its\n"
+	      "          options: every option below that is not run's goes to the workload)\n"
+	      "\n"
+	      "Options:\n"
+	      "  -o, --output OUTDIR  where everything goes (default ./" DEFAULT_OUTDIR "):\n"
+	      "                       OUTDIR/trace (the trace), OUTDIR/workload.json (the\n"
+	      "                       workload's counters), the report files and index.html;\n"
+	      "                       an earlier run's files there are replaced\n"
+	      "  --bucket MS          report time-series interval in ms (default 100)\n"
+	      "  --blocking           no event is discarded: the workload waits for the\n"
+	      "                       tracer instead (it runs slower)\n"
+	      "  --subbuf SIZE        sub-buffer size (default 1m), --num-subbuf N (default 8)\n"
+	      "  --no-plots           do not run gnuplot\n"
+	      "  -q, --quiet          no progress lines\n"
+	      "  -h, --help           this help\n"
+	      "\n"
+	      "Example (magazines grow under an oversubscribed burst, on 2 cores):\n"
+	      "  magslab run phases --threads 2 --schedule idle:1s,burst:4s,steady:3s -o out/ph\n"
+	      "  xdg-open out/ph/index.html\n"
+	      "\n"
+	      "Exit status: 0 success; the workload's status if it failed; 1 recording or\n"
+	      "report failed (the cause on one line of stderr); 2 bad usage; 130 interrupted.\n",
+	      f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs(PROG ": ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (see magslab run --help)\n", stderr);
+	return 2;
+}
+
+static int fail(const char *fmt, const char *a, const char *b)
+{
+	fputs(PROG ": ", stderr);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return 1;
+}
+
+struct run_args {
+	const char *workload;
+	const char *outdir;
+	const char *bucket;
+	bool no_plots;
+	struct record_opts rec;
+	char *wl_args[MAX_ARGS]; /* the workload's own options */
+	int n_wl;
+};
+
+/* One option of run's own at argv[*i] (advancing *i past its value); -1 if not ours. */
+static int own_option(int argc, char **argv, int *i, struct run_args *a)
+{
+	const char *opt = argv[*i];
+	bool takes = strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0 ||
+		     strcmp(opt, "--bucket") == 0 || strcmp(opt, "--subbuf") == 0 ||
+		     strcmp(opt, "--num-subbuf") == 0;
+	const char *val = NULL;
+
+	if (takes) {
+		if (*i + 1 >= argc)
+			return usage_error("%s needs an argument", opt);
+		val = argv[++*i];
+	}
+	if (strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0)
+		a->outdir = val;
+	else if (strcmp(opt, "--bucket") == 0)
+		a->bucket = val;
+	else if (strcmp(opt, "--subbuf") == 0 || strcmp(opt, "--num-subbuf") == 0) {
+		bool count = opt[2] == 'n';
+		uint64_t *v = count ? &a->rec.num_subbuf : &a->rec.subbuf_size;
+
+		if (record_parse_size(val, v) || !*v || (*v & (*v - 1)) ||
+		    (!count && *v < ML_SUBBUF_MIN))
+			return usage_error("%s: not a power of two (sub-buffers: at least 4k)",
+					   opt);
+	} else if (strcmp(opt, "--blocking") == 0)
+		a->rec.blocking = true;
+	else if (strcmp(opt, "--no-plots") == 0)
+		a->no_plots = true;
+	else if (strcmp(opt, "-q") == 0 || strcmp(opt, "--quiet") == 0)
+		a->rec.quiet = true;
+	else
+		return -1;
+	return 0;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	int i, rc;
+
+	if (argc < 2)
+		return usage_error("no WORKLOAD given%s", "");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		run_usage(stdout);
+		return 0;
+	}
+	if (argv[1][0] == '-')
+		return usage_error("the WORKLOAD comes first, before '%s'", argv[1]);
+	a->workload = argv[1];
+	a->outdir = DEFAULT_OUTDIR;
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			run_usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--json") == 0 || strncmp(argv[i], "--json=", 7) == 0)
+			return usage_error("%s: run writes the workload's JSON to "
+					   "OUTDIR/workload.json itself", argv[i]);
+		rc = own_option(argc, argv, &i, a);
+		if (rc >= 0) {
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (a->n_wl >= MAX_ARGS - 8)
+			return usage_error("too many workload options%s", "");
+		a->wl_args[a->n_wl++] = argv[i];
+	}
+	if (!*a->outdir)
+		return usage_error("-o: empty directory name%s", "");
+	return -1;
+}
+
+/* magslab-workload WORKLOAD --help succeeds: the workload exists. */
+static bool workload_exists(const char *prog, const char *workload)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return true; /* cannot tell: the run itself will say */
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		execl(prog, prog, workload, "--help", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return true;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* OUTDIR made ready: created, marked, an earlier run's trace removed. */
+static int prepare_outdir(const char *outdir, const char *trace)
+{
+	char marker[PATH_MAX];
+	struct stat sb;
+	int fd;
+
+	if (fe_mkdir_p(outdir) != 0)
+		return fail("cannot create %s: %s", outdir, strerror(errno));
+	snprintf(marker, sizeof(marker), "%s/" MARKER, outdir);
+	if (stat(trace, &sb) == 0 && !fe_dir_is_empty(trace)) {
+		if (stat(marker, &sb) != 0)
+			return fail("%s exists and was not written by magslab run: remove it or "
+				    "give another -o%s", trace, "");
+		if (fe_remove_tree(trace) != 0)
+			return fail("cannot remove the earlier trace %s: %s", trace,
+				    strerror(errno));
+	}
+	fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return fail("cannot write %s: %s", marker, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+static int report_trace(const struct run_args *a, char *trace)
+{
+	char *argv[12];
+	int n = 0;
+
+	argv[n++] = "report";
+	argv[n++] = trace;
+	argv[n++] = "-o";
+	argv[n++] = (char *)a->outdir;
+	if (a->bucket) {
+		argv[n++] = "--bucket";
+		argv[n++] = (char *)a->bucket;
+	}
+	if (a->no_plots)
+		argv[n++] = "--no-plots";
+	if (a->rec.quiet)
+		argv[n++] = "-q";
+	argv[n] = NULL;
+	return cmd_report(n, argv);
+}
+
+/* The workload's command line: PROG WORKLOAD ARGS... --json OUTDIR/workload.json. */
+static void build_cmd(struct run_args *a, char *prog, char *json, char **cmd)
+{
+	int n = 0, i;
+
+	cmd[n++] = prog;
+	cmd[n++] = (char *)a->workload;
+	for (i = 0; i < a->n_wl; i++)
+		cmd[n++] = a->wl_args[i];
+	cmd[n++] = "--json";
+	cmd[n++] = json;
+	if (a->rec.quiet)
+		cmd[n++] = "--quiet";
+	cmd[n] = NULL;
+}
+
+static int record_workload(struct run_args *a, char *trace, char *json)
+{
+	char prog[PATH_MAX], err[ML_ERRLEN];
+	char *cmd[MAX_ARGS + 8];
+	struct record_result res;
+	int rc;
+
+	if (fe_find_workload(prog, sizeof(prog), err, sizeof(err)))
+		return fail("%s%s", err, "");
+	if (!workload_exists(prog, a->workload))
+		return usage_error("unknown workload '%s' (magslab-workload --help lists them)",
+				   a->workload);
+	if (prepare_outdir(a->outdir, trace))
+		return 1;
+	build_cmd(a, prog, json, cmd);
+	a->rec.output = trace;
+	a->rec.no_count = true;
+	rc = record_run(&a->rec, cmd, &res, err, sizeof(err));
+	if (rc)
+		return fail("%s%s", err, "");
+	record_print_result(PROG, &res);
+	if (res.interrupted)
+		return 130;
+	if (res.exit_code == 0 && res.empty) {
+		fprintf(stderr, PROG ": magslab-workload emitted no event: was it built with "
+			"TRACE=0?  (make TRACE=1)\n");
+		return 1;
+	}
+	if (res.exit_code) {
+		fprintf(stderr, PROG ": magslab-workload %s failed with status %d; not reporting\n",
+			a->workload, res.exit_code);
+		return res.exit_code;
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a;
+	char trace[PATH_MAX], json[PATH_MAX];
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	snprintf(trace, sizeof(trace), "%s/trace", a.outdir);
+	snprintf(json, sizeof(json), "%s/workload.json", a.outdir);
+	rc = record_workload(&a, trace, json);
+	if (rc)
+		return rc;
+	putchar('\n');
+	rc = report_trace(&a, trace);
+	if (rc)
+		return rc;
+	printf("\nworkload counters: %s\ntrace:             %s\n", json, trace);
+	return 0;
+}

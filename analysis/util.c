@@ -1,0 +1,130 @@
+/*
+ * analysis/util.c — helpers shared by the front end's subcommands (see util.h).
+ */
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int fe_mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path), i;
+	struct stat sb;
+
+	if (len == 0 || len >= sizeof(buf)) {
+		errno = len ? ENAMETOOLONG : ENOENT;
+		return -1;
+	}
+	for (i = 0; i <= len; i++) {
+		buf[i] = path[i];
+		if ((path[i] != '/' && path[i] != '\0') || i == 0)
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return -1;
+		if (stat(buf, &sb) != 0)
+			return -1;
+		if (!S_ISDIR(sb.st_mode)) {
+			errno = ENOTDIR;
+			return -1;
+		}
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+bool fe_dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d)
+		return false;
+	while (empty && (de = readdir(d)))
+		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int fe_remove_tree(const char *path)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) != 0)
+		return errno == ENOENT ? 0 : -1;
+	return nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+int fe_find_program(const char *prog, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char *copy, *save = NULL, *d;
+
+	if (strchr(prog, '/')) {
+		snprintf(out, len, "%s", prog);
+		return access(prog, X_OK) == 0 ? 0 : -1;
+	}
+	copy = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	if (!copy)
+		return -1;
+	for (d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		struct stat sb;
+
+		snprintf(out, len, "%s/%s", *d ? d : ".", prog);
+		if (stat(out, &sb) == 0 && S_ISREG(sb.st_mode) && access(out, X_OK) == 0) {
+			free(copy);
+			return 0;
+		}
+	}
+	free(copy);
+	snprintf(out, len, "%s", prog);
+	return -1;
+}
+
+int fe_find_workload(char *out, size_t len, char *err, size_t errlen)
+{
+	const char *env = getenv("MAGSLAB_WORKLOAD");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		if (fe_find_program(env, out, len) == 0)
+			return 0;
+		snprintf(err, errlen, "MAGSLAB_WORKLOAD=%s is not an executable program", env);
+		return -1;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *slash;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, len, "%s/magslab-workload", self);
+			if (access(out, X_OK) == 0)
+				return 0;
+		}
+	}
+	if (fe_find_program("magslab-workload", out, len) == 0)
+		return 0;
+	snprintf(err, errlen, "magslab-workload not found beside %s nor in PATH (build it with "
+		 "`make`, or set MAGSLAB_WORKLOAD)", n > 0 ? self : "this program");
+	return -1;
+}

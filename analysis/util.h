@@ -1,0 +1,36 @@
+/*
+ * analysis/util.h — small helpers shared by the front end's subcommands: directories,
+ * finding programs, and the magslab-workload program beside this one.
+ *
+ * No state, no locks.  Functions that can fail return -1 with errno set (or a message in
+ * err where they have one).
+ */
+#ifndef MAGSLAB_ANALYSIS_UTIL_H
+#define MAGSLAB_ANALYSIS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* mkdir -p PATH (mode 0755); 0, or -1 with errno. */
+int fe_mkdir_p(const char *path);
+
+/* Whether PATH is a directory with nothing in it (false if it does not exist). */
+bool fe_dir_is_empty(const char *path);
+
+/* rm -rf PATH (no symlink followed); 0, or -1 with errno. */
+int fe_remove_tree(const char *path);
+
+/*
+ * Finds PROG as execvp would (PATH search unless it has a '/'), writing the path into
+ * out.  0 if found and executable, -1 otherwise.
+ */
+int fe_find_program(const char *prog, char *out, size_t len);
+
+/*
+ * The magslab-workload program: $MAGSLAB_WORKLOAD if set; else magslab-workload beside
+ * this executable (build/bin/ or the install's bin/); else from PATH.  0, or -1 with
+ * the places looked at in err.
+ */
+int fe_find_workload(char *out, size_t len, char *err, size_t errlen);
+
+#endif /* MAGSLAB_ANALYSIS_UTIL_H */

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# tests/test_run.sh — checks of `magslab run` (analysis/run.c) and of `make demo`.
+#
+#   tests/test_run.sh [TEST...]    run every test (or the ones named)
+#   tests/test_run.sh --list       the test names, one a line
+#
+# Prints "run-test: PASS NAME (N s)" or "run-test: FAIL NAME: REASON" per test and exits
+# 0 if every one passed.  tests/run-tests.sh (configuration "other") runs each test as one
+# check, "run-NAME".  Tests that record run in a private mount namespace with no LTTng
+# daemon (tests/lttng-ns.sh): `magslab run` starts its own, as on a fresh machine.
+#
+# Environment: BUILD (default build), MAKE.  Work files: $BUILD/test-run/.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+BUILD=${BUILD:-build}
+MAKE=${MAKE:-make}
+mkdir -p "$BUILD" && BUILD=$(cd "$BUILD" && pwd)
+BIN=$BUILD/bin/magslab
+WORK=$BUILD/test-run
+NS_STATE=$WORK/daemons
+NS_SELF=$ROOT/tests/test_run.sh
+export BUILD BIN WORK NS_STATE NS_SELF MAKE
+# shellcheck source=tests/lttng-ns.sh
+source "$ROOT/tests/lttng-ns.sh"
+
+ALL_TESTS=(help usage run rerun foreign demo)
+
+fail() {
+	echo "FAIL: $*" >&2
+	return 1
+}
+
+# expect STATUS PATTERN ARGS...: magslab run ARGS exits STATUS, stderr matches PATTERN.
+expect() {
+	local want=$1 pat=$2 rc
+	shift 2
+	"$BIN" run "$@" >"$WORK/e.out" 2>"$WORK/e.err" && rc=0 || rc=$?
+	((rc == want)) || fail "run $*: exit $rc, want $want: $(tail -n 2 "$WORK/e.err")" || return 1
+	grep -q -- "$pat" "$WORK/e.err" || fail "run $*: '$(tail -n 2 "$WORK/e.err")' lacks '$pat'"
+}
+
+# png_ok FILE: a non-trivial PNG (magic bytes, > 2 KiB).
+png_ok() {
+	[[ -s $1 && $(head -c 8 "$1" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] ||
+		fail "$1 is not a PNG" || return 1
+	(($(stat -c %s "$1") > 2048)) || fail "$1 is nearly empty"
+}
+
+# report_ok DIR CACHE: the report of a run has every file, plots drawn, and the trace's
+# counts for CACHE equal the workload's own counters.
+report_ok() {
+	local d=$1 c=$2 a b f
+	for f in index.html summary.json summary.txt workload.json magsize.png contention.png \
+		depot.png layers.png hash.png; do
+		[[ -s $d/$f ]] || fail "$d/$f missing or empty" || return 1
+	done
+	for f in magsize contention depot layers; do
+		png_ok "$d/$f.png" || return 1
+	done
+	[[ -d $d/trace ]] || fail "no $d/trace" || return 1
+	a=$(jq -c --arg c "$c" '.caches[] | select(.name == $c) |
+		[.mag_swaps, .depot_gets, .depot_puts, .depot_misses, .magsize, .magsize_up]' \
+		"$d/workload.json")
+	b=$(jq -c --arg c "$c" '[.caches[] | select(.name == $c and .kind == "user")][0] |
+		[.mag_swaps, .depot.gets, .depot.puts, .depot.misses, .magsize.final, .bumps.up]' \
+		"$d/summary.json")
+	echo "workload $c: $a"
+	echo "report   $c: $b"
+	[[ -n $a && $a == "$b" ]] || fail "the report of $c does not match the workload's counters"
+}
+
+t_help() {
+	"$BIN" run --help >"$WORK/help.out" || fail "run --help: exit $?"
+	grep -q '^usage: magslab run WORKLOAD' "$WORK/help.out" || fail "no usage line"
+	grep -q '^Example' "$WORK/help.out" || fail "no example"
+	"$BIN" --help | grep -q '^  run ' || fail "magslab --help does not list run"
+}
+
+t_usage() {
+	expect 2 'no WORKLOAD given'
+	expect 2 'WORKLOAD comes first' --threads 2
+	expect 2 "unknown workload 'nosuch'" nosuch -o "$WORK/u"
+	expect 2 'writes the workload' batch --json x.json
+	expect 2 'needs an argument' batch -o
+	expect 2 'power of two' batch --subbuf 3k
+	[[ ! -e $WORK/u ]] || fail "an output directory was made for an unknown workload"
+}
+
+ns_run_batch() {
+	"$BIN" run batch --threads 2 --ops 100000 -q -o "$WORK/r1" >"$WORK/r1.out" 2>"$WORK/r1.err" ||
+		fail "run exit $?: $(tail -n 3 "$WORK/r1.err")"
+	cat "$WORK/r1.out"
+	grep -q "^report: *$WORK/r1/index.html" "$WORK/r1.out" || fail "index.html path not printed"
+	grep -q '^No events were discarded' "$WORK/r1.out" || fail "summary head not printed"
+	report_ok "$WORK/r1" wl-batch
+	[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
+}
+t_run() { ns_run ns_run_batch; }
+
+# Running again into the same OUTDIR replaces the earlier trace and report; a workload
+# that refuses its options makes run exit with the workload's status.
+ns_rerun() {
+	"$BIN" run pair --threads 1 --ops 50000 -q -o "$WORK/r2" >/dev/null 2>"$WORK/r2.err" ||
+		fail "first run: $(tail -n 2 "$WORK/r2.err")"
+	"$BIN" run batch --threads 2 --ops 50000 -q -o "$WORK/r2" >/dev/null 2>"$WORK/r2.err" ||
+		fail "second run: $(tail -n 2 "$WORK/r2.err")"
+	report_ok "$WORK/r2" wl-batch
+	jq -e '[.caches[] | select(.name == "wl-pair")] | length == 0' "$WORK/r2/summary.json" \
+		>/dev/null || fail "the first run's trace was not replaced"
+	local rc
+	"$BIN" run batch --threads -3 -q -o "$WORK/r3" >/dev/null 2>"$WORK/r3.err" && rc=0 || rc=$?
+	((rc == 2)) || fail "a workload usage error came back as $rc"
+	grep -q 'failed with status 2' "$WORK/r3.err" || fail "no message: $(cat "$WORK/r3.err")"
+}
+t_rerun() { ns_run ns_rerun; }
+
+t_foreign() {
+	mkdir -p "$WORK/f/trace" && : >"$WORK/f/trace/mine"
+	expect 1 'not written by magslab run' batch -o "$WORK/f"
+	[[ -e $WORK/f/trace/mine ]] || fail "a user's file was deleted"
+}
+
+# make demo from this tree into a private BUILD and DEMO_OUT, timed: < 3 minutes once the
+# packages are installed, index.html and non-empty plots, the magazines grew.
+ns_demo() {
+	local t0=$SECONDS out=$WORK/demo
+	rm -rf "$out"
+	# TRACE=1 whatever this check's build is: a TRACE=0 demo has nothing to show.
+	env -u MAGSLAB_WORKLOAD "$MAKE" --no-print-directory -C "$ROOT" demo TRACE=1 \
+		BUILD="$WORK/demo-build" DEMO_OUT="$out" \
+		>"$WORK/demo.out" 2>&1 || fail "make demo exit $?: $(tail -n 5 "$WORK/demo.out")"
+	echo "make demo: $((SECONDS - t0)) s"
+	((SECONDS - t0 < 180)) || fail "make demo took $((SECONDS - t0)) s"
+	grep -q "make demo: open $out/index.html" "$WORK/demo.out" || fail "index.html path not printed"
+	grep -q '^run: workload phases' "$WORK/demo.out" || fail "summary not printed"
+	report_ok "$out" wl-phases
+	local m
+	m=$(jq '[.caches[] | select(.name == "wl-phases")][0].magsize.final' "$out/summary.json")
+	echo "wl-phases final magsize $m"
+	((m > 8)) || fail "the demo's magazines did not grow (final magsize $m)"
+}
+t_demo() { ns_run ns_demo; }
+
+ns_dispatch "$@"
+
+if [[ ${1:-} == --list ]]; then
+	printf '%s\n' "${ALL_TESTS[@]}"
+	exit 0
+fi
+mkdir -p "$WORK"
+ns_stop_noted
+"$MAKE" --no-print-directory -s frontend workloads analysis-plugin BUILD="$BUILD" \
+	>"$WORK/build.log" 2>&1 || { echo "run-test: FAIL build: see $WORK/build.log"; exit 1; }
+if ! ldd "$BUILD/bin/magslab-workload" 2>/dev/null | grep -q liblttng-ust; then
+	# A TRACE=0 build's workload emits no events: record a TRACE=1 one (magslab itself
+	# is this build's).
+	"$MAKE" --no-print-directory -s workloads BUILD="$BUILD/run-trace1" TRACE=1 \
+		>"$WORK/build-trace1.log" 2>&1 ||
+		{ echo "run-test: FAIL build: the TRACE=1 workload (see $WORK/build-trace1.log)"; exit 1; }
+	export MAGSLAB_WORKLOAD=$BUILD/run-trace1/bin/magslab-workload
+fi
+tests=("$@")
+((${#tests[@]})) || tests=("${ALL_TESTS[@]}")
+failed=0
+for t in "${tests[@]}"; do
+	if ! declare -F "t_$t" >/dev/null; then
+		echo "run-test: FAIL $t: no such test"
+		failed=1
+		continue
+	fi
+	start=$SECONDS
+	(set -e; "t_$t") >"$WORK/$t.log" 2>&1
+	rc=$?
+	if ((rc == 0)); then
+		echo "run-test: PASS $t ($((SECONDS - start)) s)"
+	else
+		echo "run-test: FAIL $t: $(grep -m1 '^FAIL' "$WORK/$t.log" || tail -n 1 "$WORK/$t.log") (see $WORK/$t.log)"
+		failed=1
+	fi
+done
+exit "$failed"
