@@ -30,7 +30,7 @@ export BUILD BIN WL WORK NS_STATE NS_SELF
 source "$ROOT/tests/lttng-ns.sh"
 
 ALL_TESTS=(help usage not-found workload exit-code sessiond discard blocking relayd
-	relayd-hosts interrupt)
+	relayd-hosts interrupt no-lttng)
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -272,6 +272,22 @@ ns_interrupt() {
 	[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
 }
 t_interrupt() { ns_run ns_interrupt; }
+
+# No session daemon running and none installed (PATH without lttng-sessiond): one clear
+# line, exit 1, and CMD never ran.
+ns_no_lttng() {
+	local rc
+	mkdir -p "$WORK/empty-path"
+	rm -rf "$WORK/nl" "$WORK/nl.ran"
+	PATH=$WORK/empty-path "$BIN" record -o "$WORK/nl" -- /bin/sh -c ": >'$WORK/nl.ran'" \
+		>"$WORK/nl.out" 2>"$WORK/nl.err" && rc=0 || rc=$?
+	cat "$WORK/nl.err"
+	((rc == 1)) || fail "exit $rc, want 1"
+	[[ $(wc -l <"$WORK/nl.err") == 1 ]] || fail "not one line on stderr"
+	grep -q 'lttng-sessiond not found.*install lttng-tools' "$WORK/nl.err" || fail "unclear message"
+	[[ ! -e $WORK/nl.ran ]] || fail "CMD ran without a session"
+}
+t_no-lttng() { ns_run ns_no_lttng; }
 
 # ---- main ----------------------------------------------------------------------------------
 
