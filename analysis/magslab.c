@@ -55,6 +55,10 @@ static void usage(FILE *f)
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n"
+	      "Example:\n"
+	      "  magslab run phases --threads 2 -o out/ph   # record + report a workload\n"
+	      "  magslab live --term dumb -- build/bin/magslab-workload prodcons --threads 8\n"
+	      "\n"
 	      "Exit status: 0 success, 1 failure (the cause on one line of stderr),\n"
 	      "2 bad usage, 130 interrupted.\n",
 	      f);

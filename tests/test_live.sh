@@ -287,8 +287,9 @@ if ! ldd "$WL" 2>/dev/null | grep -q liblttng-ust; then
 	"$MAKE" --no-print-directory -s workloads BUILD="$BUILD/live-trace1" TRACE=1 \
 		>"$WORK/build-trace1.log" 2>&1 ||
 		{ echo "live-test: FAIL build: the TRACE=1 workload (see $WORK/build-trace1.log)"; exit 1; }
-	WL=$BUILD/live-trace1/bin/magslab-workload
-	export WL
+	# (exported as LIVE_WL: the namespace side re-runs this script's top)
+	export LIVE_WL=$BUILD/live-trace1/bin/magslab-workload
+	WL=$LIVE_WL
 fi
 tests=("$@")
 ((${#tests[@]})) || tests=("${ALL_TESTS[@]}")

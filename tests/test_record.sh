@@ -21,7 +21,7 @@ BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
 mkdir -p "$BUILD" && BUILD=$(cd "$BUILD" && pwd)
 BIN=$BUILD/bin/magslab
-WL=$BUILD/bin/magslab-workload
+WL=${MAGSLAB_TEST_WL:-$BUILD/bin/magslab-workload}
 WORK=$BUILD/test-record
 NS_STATE=$WORK/daemons
 NS_SELF=$ROOT/tests/test_record.sh
@@ -307,8 +307,9 @@ if ! ldd "$BUILD/bin/magslab-workload" 2>/dev/null | grep -q liblttng-ust; then
 	"$MAKE" --no-print-directory -s workloads BUILD="$BUILD/record-trace1" TRACE=1 \
 		>"$WORK/build-trace1.log" 2>&1 ||
 		{ echo "record-test: FAIL build: the TRACE=1 workload (see $WORK/build-trace1.log)"; exit 1; }
-	WL=$BUILD/record-trace1/bin/magslab-workload
-	export WL
+	# (exported under its own name: the namespace side re-runs this script's top)
+	export MAGSLAB_TEST_WL=$BUILD/record-trace1/bin/magslab-workload
+	WL=$MAGSLAB_TEST_WL
 fi
 tests=("$@")
 ((${#tests[@]})) || tests=("${ALL_TESTS[@]}")

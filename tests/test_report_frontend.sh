@@ -344,9 +344,18 @@ t_help() {
 	((RC == 0)) || fail "magslab report --help: exit status $RC"
 	head -n 1 "$OUT" | grep -q '^usage: magslab report TRACE' ||
 		fail "magslab report --help does not start with its usage line"
-	for o in -o --bucket --no-plots --help net:// magslab-report MAGSLAB_PLUGIN_PATH; do
+	for o in -o --bucket --no-plots --help net:// magslab-report MAGSLAB_PLUGIN_PATH \
+		'^Examples:' 'magslab report /tmp/t -o /tmp/r'; do
 		grep -q -- "$o" "$OUT" || fail "magslab report --help does not mention $o"
 	done
+	# Every subcommand's help says what it does and shows an example.
+	local c
+	for c in record report run live tune; do
+		grep -qE "^  $c " "$WORK/help.out" || fail "magslab --help does not list $c"
+		"$BIN" "$c" --help >"$WORK/help-$c.txt" || fail "magslab $c --help: exit $?"
+		grep -qE '^Examples?:' "$WORK/help-$c.txt" || fail "magslab $c --help has no example"
+	done
+	grep -qE '^Example:' "$WORK/help.out" || fail "magslab --help has no example"
 	rep help-help help report
 	((RC == 0)) && cmp -s "$OUT" "$WORK/help-report.out" ||
 		fail "magslab help report differs from magslab report --help"

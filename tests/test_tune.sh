@@ -315,8 +315,16 @@ if [[ ${1:-} == --list ]]; then
 fi
 mkdir -p "$WORK"
 ns_stop_noted
-"$MAKE" --no-print-directory -s -C "$ROOT" frontend workloads >"$WORK/build.log" 2>&1 ||
+"$MAKE" --no-print-directory -s -C "$ROOT" frontend workloads BUILD="$BUILD" >"$WORK/build.log" 2>&1 ||
 	{ echo "tune-test: FAIL build: see $WORK/build.log"; exit 1; }
+if ! ldd "$WL" 2>/dev/null | grep -q liblttng-ust; then
+	# A TRACE=0 build's workload emits no events: --trace runs a TRACE=1 one (tune finds
+	# it through MAGSLAB_WORKLOAD, which the namespace side inherits).
+	"$MAKE" --no-print-directory -s -C "$ROOT" workloads BUILD="$BUILD/tune-trace1" TRACE=1 \
+		>"$WORK/build-trace1.log" 2>&1 ||
+		{ echo "tune-test: FAIL build: the TRACE=1 workload (see $WORK/build-trace1.log)"; exit 1; }
+	export MAGSLAB_WORKLOAD=$BUILD/tune-trace1/bin/magslab-workload
+fi
 tests=("$@")
 ((${#tests[@]})) || tests=("${ALL_TESTS[@]}")
 failed=0
