@@ -742,141 +742,223 @@ static void cell_num(char *buf, size_t len, long long v)
 		snprintf(buf, len, "%lld", v);
 }
 
-/*
- * hosts.txt, hosts.json, the Hosts section of OUTDIR/index.html and the back link of each
- * host's index.html.  merged: OUTDIR's summary.json.  0 or -1 (err).
- */
-static int write_hosts(const char *outdir, const struct hosts *hs, const struct mg_inputs *all,
-		       const json_t *merged, char *err, size_t errlen)
-{
-	/* hosts.txt: one aligned table, a row per host and one for the merged report */
-	enum { NC = 3 + NR_HOST_COLS };
-	size_t rows = hs->n + 1, r, c, i, j;
-	char *(*cells)[NC] = calloc(rows, sizeof(*cells));
-	size_t width[NC] = { 0 };
-	struct text t = { NULL, 0, 0 };
-	json_t *root, *arr;
-	char *js;
-	int ret = -1;
+/* The per-host table: a row per host, then one for the merged report. */
+enum { HOST_NC = 3 + NR_HOST_COLS }; /* host, traces, the counts, report */
 
-	if (!cells) {
+struct host_table {
+	char *(*cells)[HOST_NC];
+	size_t rows;
+};
+
+static char *xstrdup_or_die(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d) {
 		fputs(PROG ": out of memory\n", stderr);
 		exit(1);
 	}
-	for (r = 0; r < rows; r++) {
-		const struct host *h = r < hs->n ? &hs->h[r] : NULL;
-		const json_t *sum = h ? (h->done ? h->summary : NULL) : merged;
-		char buf[MG_ERRLEN + 64];
+	return d;
+}
 
-		cells[r][0] = strdup(h ? host_label(h) : "(all hosts)");
-		snprintf(buf, sizeof(buf), "%zu", h ? h->in.n : all->n);
-		cells[r][1] = strdup(buf);
-		for (c = 0; c < NR_HOST_COLS; c++) {
-			cell_num(buf, sizeof(buf), host_col(sum, c));
-			cells[r][2 + c] = strdup(buf);
-		}
-		if (!h)
-			snprintf(buf, sizeof(buf), "index.html");
-		else if (h->done)
-			snprintf(buf, sizeof(buf), "hosts/%s/index.html", h->dir);
-		else
-			snprintf(buf, sizeof(buf), "none: %s", h->why);
-		cells[r][NC - 1] = strdup(buf);
-		for (c = 0; c < NC; c++) {
-			if (!cells[r][c]) {
-				fputs(PROG ": out of memory\n", stderr);
-				exit(1);
-			}
-		}
+/* The counts a row shows: its host's summary.json (none if its report failed). */
+static const json_t *row_summary(const struct hosts *hs, size_t r, const json_t *merged)
+{
+	const struct host *h = r < hs->n ? &hs->h[r] : NULL;
+
+	return h ? (h->done ? h->summary : NULL) : merged;
+}
+
+static void table_fill_row(struct host_table *tb, size_t r, const struct hosts *hs,
+			   const struct mg_inputs *all, const json_t *merged)
+{
+	const struct host *h = r < hs->n ? &hs->h[r] : NULL;
+	const json_t *sum = row_summary(hs, r, merged);
+	char buf[MG_ERRLEN + 64];
+	size_t c;
+
+	tb->cells[r][0] = xstrdup_or_die(h ? host_label(h) : "(all hosts)");
+	snprintf(buf, sizeof(buf), "%zu", h ? h->in.n : all->n);
+	tb->cells[r][1] = xstrdup_or_die(buf);
+	for (c = 0; c < NR_HOST_COLS; c++) {
+		cell_num(buf, sizeof(buf), host_col(sum, c));
+		tb->cells[r][2 + c] = xstrdup_or_die(buf);
 	}
-	{
-		static const char *head0[] = { "host", "traces" };
+	if (!h)
+		snprintf(buf, sizeof(buf), "index.html");
+	else if (h->done)
+		snprintf(buf, sizeof(buf), "hosts/%s/index.html", h->dir);
+	else
+		snprintf(buf, sizeof(buf), "none: %s", h->why);
+	tb->cells[r][HOST_NC - 1] = xstrdup_or_die(buf);
+}
 
-		width[0] = strlen(head0[0]);
-		width[1] = strlen(head0[1]);
-		for (c = 0; c < NR_HOST_COLS; c++)
-			width[2 + c] = strlen(host_cols[c].name);
-		for (r = 0; r < rows; r++)
-			for (c = 0; c + 1 < NC; c++)
-				if (strlen(cells[r][c]) > width[c])
-					width[c] = strlen(cells[r][c]);
-		text_add(&t, "# magslab report: traces of %zu hosts. index.html is the merged report "
-			     "(every trace);\n# hosts/HOST/index.html the report of one host's traces. "
-			     "Counts from each summary.json.\n",
-			 hs->n);
-		text_add(&t, "%-*s  %*s", (int)width[0], head0[0], (int)width[1], head0[1]);
-		for (c = 0; c < NR_HOST_COLS; c++)
-			text_add(&t, "  %*s", (int)width[2 + c], host_cols[c].name);
-		text_add(&t, "  report\n");
-		for (r = 0; r < rows; r++) {
-			text_add(&t, "%-*s", (int)width[0], cells[r][0]);
-			for (c = 1; c + 1 < NC; c++)
-				text_add(&t, "  %*s", (int)width[c], cells[r][c]);
-			text_add(&t, "  %s\n", cells[r][NC - 1]);
-		}
+static void table_build(struct host_table *tb, const struct hosts *hs,
+			const struct mg_inputs *all, const json_t *merged)
+{
+	size_t r;
+
+	tb->rows = hs->n + 1;
+	tb->cells = calloc(tb->rows, sizeof(*tb->cells));
+	if (!tb->cells) {
+		fputs(PROG ": out of memory\n", stderr);
+		exit(1);
 	}
-	if (write_file(outdir, "hosts.txt", t.s, t.n, err, errlen) != 0)
-		goto out;
+	for (r = 0; r < tb->rows; r++)
+		table_fill_row(tb, r, hs, all, merged);
+}
 
-	/* hosts.json: the same, and each host's trace directories */
-	root = json_object();
-	arr = json_array();
+static void table_free(struct host_table *tb)
+{
+	size_t r, c;
+
+	for (r = 0; r < tb->rows; r++)
+		for (c = 0; c < HOST_NC; c++)
+			free(tb->cells[r][c]);
+	free(tb->cells);
+}
+
+/* hosts.txt: the table, aligned. */
+static int write_hosts_txt(const char *outdir, const struct host_table *tb, size_t nhosts,
+			   char *err, size_t errlen)
+{
+	static const char *head0[] = { "host", "traces" };
+	size_t width[HOST_NC] = { 0 }, r, c;
+	struct text t = { NULL, 0, 0 };
+	int ret;
+
+	width[0] = strlen(head0[0]);
+	width[1] = strlen(head0[1]);
+	for (c = 0; c < NR_HOST_COLS; c++)
+		width[2 + c] = strlen(host_cols[c].name);
+	for (r = 0; r < tb->rows; r++)
+		for (c = 0; c + 1 < HOST_NC; c++)
+			if (strlen(tb->cells[r][c]) > width[c])
+				width[c] = strlen(tb->cells[r][c]);
+	text_add(&t, "# magslab report: traces of %zu hosts. index.html is the merged report "
+		     "(every trace);\n# hosts/HOST/index.html the report of one host's traces. "
+		     "Counts from each summary.json.\n",
+		 nhosts);
+	text_add(&t, "%-*s  %*s", (int)width[0], head0[0], (int)width[1], head0[1]);
+	for (c = 0; c < NR_HOST_COLS; c++)
+		text_add(&t, "  %*s", (int)width[2 + c], host_cols[c].name);
+	text_add(&t, "  report\n");
+	for (r = 0; r < tb->rows; r++) {
+		text_add(&t, "%-*s", (int)width[0], tb->cells[r][0]);
+		for (c = 1; c + 1 < HOST_NC; c++)
+			text_add(&t, "  %*s", (int)width[c], tb->cells[r][c]);
+		text_add(&t, "  %s\n", tb->cells[r][HOST_NC - 1]);
+	}
+	ret = write_file(outdir, "hosts.txt", t.s, t.n, err, errlen);
+	free(t.s);
+	return ret;
+}
+
+/* One row of hosts.json: counts, inputs, and where its report is. */
+static json_t *host_json(const struct host *h, const struct mg_inputs *in, const json_t *sum)
+{
+	json_t *o = json_object(), *dirs = json_array();
+	char buf[HOST_DIR_MAX + 64];
+	size_t i, j, c;
+
+	if (h) {
+		json_object_set_new(o, "host", json_string(host_label(h)));
+		json_object_set_new(o, "hostname", h->name ? json_string(h->name) : json_null());
+		snprintf(buf, sizeof(buf), "hosts/%s", h->dir);
+		json_object_set_new(o, "dir", json_string(buf));
+	}
+	json_object_set_new(o, "traces", json_integer((json_int_t)in->n));
+	for (i = 0; i < in->n; i++) {
+		if (in->src[i].live)
+			json_array_append_new(dirs, json_string(in->src[i].url));
+		for (j = 0; j < in->src[i].ndirs; j++)
+			json_array_append_new(dirs, json_string(in->src[i].dirs[j]));
+	}
+	json_object_set_new(o, "inputs", dirs);
+	for (c = 0; c < NR_HOST_COLS; c++) {
+		long long v = host_col(sum, c);
+
+		json_object_set_new(o, host_cols[c].name,
+				    v < 0 ? json_null() : json_integer((json_int_t)v));
+	}
+	if (!h) {
+		json_object_set_new(o, "report", json_string("index.html"));
+		return o;
+	}
+	snprintf(buf, sizeof(buf), "hosts/%s/index.html", h->dir);
+	json_object_set_new(o, "report", h->done ? json_string(buf) : json_null());
+	json_object_set_new(o, "error", h->done ? json_null() : json_string(h->why));
+	return o;
+}
+
+/* hosts.json: the same table, and each host's trace directories. */
+static int write_hosts_json(const char *outdir, const struct hosts *hs,
+			    const struct mg_inputs *all, const json_t *merged, char *err,
+			    size_t errlen)
+{
+	json_t *root = json_object(), *arr = json_array();
+	size_t r, n;
+	char *js;
+	int ret;
+
 	json_object_set_new(root, "format", json_string("magslab-hosts/1"));
 	json_object_set_new(root, "hosts", arr);
-	for (r = 0; r < rows; r++) {
-		const struct host *h = r < hs->n ? &hs->h[r] : NULL;
-		const struct mg_inputs *in = h ? &h->in : all;
-		const json_t *sum = h ? (h->done ? h->summary : NULL) : merged;
-		json_t *o = json_object(), *dirs = json_array();
-		char buf[HOST_DIR_MAX + 64];
-
-		if (h) {
-			json_object_set_new(o, "host", json_string(host_label(h)));
-			json_object_set_new(o, "hostname", h->name ? json_string(h->name) : json_null());
-			snprintf(buf, sizeof(buf), "hosts/%s", h->dir);
-			json_object_set_new(o, "dir", json_string(buf));
-		}
-		json_object_set_new(o, "traces", json_integer((json_int_t)in->n));
-		for (i = 0; i < in->n; i++) {
-			if (in->src[i].live)
-				json_array_append_new(dirs, json_string(in->src[i].url));
-			for (j = 0; j < in->src[i].ndirs; j++)
-				json_array_append_new(dirs, json_string(in->src[i].dirs[j]));
-		}
-		json_object_set_new(o, "inputs", dirs);
-		for (c = 0; c < NR_HOST_COLS; c++) {
-			long long v = host_col(sum, c);
-
-			json_object_set_new(o, host_cols[c].name,
-					    v < 0 ? json_null() : json_integer((json_int_t)v));
-		}
-		if (h) {
-			snprintf(buf, sizeof(buf), "hosts/%s/index.html", h->dir);
-			json_object_set_new(o, "report", h->done ? json_string(buf) : json_null());
-			json_object_set_new(o, "error", h->done ? json_null() : json_string(h->why));
-			json_array_append_new(arr, o);
-		} else {
-			json_object_set_new(o, "report", json_string("index.html"));
-			json_object_set_new(root, "merged", o);
-		}
-	}
+	for (r = 0; r < hs->n; r++)
+		json_array_append_new(arr, host_json(&hs->h[r], &hs->h[r].in,
+						     row_summary(hs, r, merged)));
+	json_object_set_new(root, "merged", host_json(NULL, all, merged));
 	js = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!js) {
 		snprintf(err, errlen, "out of memory");
-		goto out;
+		return -1;
 	}
-	i = strlen(js);
-	js[i] = '\n'; /* the NUL goes: the length is given */
-	ret = write_file(outdir, "hosts.json", js, i + 1, err, errlen);
+	n = strlen(js);
+	js[n] = '\n'; /* the NUL goes: the length is given */
+	ret = write_file(outdir, "hosts.json", js, n + 1, err, errlen);
 	free(js);
-	if (ret != 0)
-		goto out;
-	ret = -1;
+	return ret;
+}
 
-	/* The Hosts section of the merged index.html */
-	t.n = 0;
-	t.s[0] = '\0';
+/* One row of the Hosts section: the host (a link to its report), counts, report. */
+static void html_host_row(struct text *t, const struct host_table *tb, size_t r,
+			  const struct hosts *hs)
+{
+	const struct host *h = r < hs->n ? &hs->h[r] : NULL;
+	size_t c;
+
+	text_add(t, "<tr><td>");
+	if (h && h->done) {
+		text_add(t, "<a href=\"hosts/%s/index.html\">", h->dir);
+		text_html(t, host_label(h));
+		text_add(t, "</a>");
+	} else {
+		text_html(t, tb->cells[r][0]);
+	}
+	text_add(t, "</td>");
+	for (c = 1; c + 1 < HOST_NC; c++)
+		text_add(t, "<td class=\"n\">%s</td>", tb->cells[r][c]);
+	if (h && h->done) {
+		text_add(t, "<td><a href=\"hosts/%s/index.html\">hosts/%s/index.html</a></td>",
+			 h->dir, h->dir);
+	} else if (h) {
+		text_add(t, "<td>none: ");
+		text_html(t, h->why);
+		text_add(t, "</td>");
+	} else {
+		text_add(t, "<td>this page</td>");
+	}
+	text_add(t, "</tr>\n");
+}
+
+/* The Hosts section of the merged index.html. */
+static int write_hosts_html(const char *outdir, const struct host_table *tb,
+			    const struct hosts *hs, char *err, size_t errlen)
+{
+	struct text t = { NULL, 0, 0 };
+	size_t r, c;
+	int ret;
+
 	text_add(&t, "<h2 id=\"hosts\">Hosts</h2>\n<p>This report merges the traces of %zu hosts; "
 		     "each host also has a report of its own traces "
 		     "(<a href=\"hosts.txt\">hosts.txt</a>, <a href=\"hosts.json\">hosts.json</a>)."
@@ -885,61 +967,61 @@ static int write_hosts(const char *outdir, const struct hosts *hs, const struct 
 	for (c = 0; c < NR_HOST_COLS; c++)
 		text_add(&t, "<th>%s</th>", host_cols[c].name);
 	text_add(&t, "<th>report</th></tr>\n");
-	for (r = 0; r < rows; r++) {
-		const struct host *h = r < hs->n ? &hs->h[r] : NULL;
-
-		text_add(&t, "<tr><td>");
-		if (h && h->done) {
-			text_add(&t, "<a href=\"hosts/%s/index.html\">", h->dir);
-			text_html(&t, host_label(h));
-			text_add(&t, "</a>");
-		} else {
-			text_html(&t, cells[r][0]);
-		}
-		text_add(&t, "</td>");
-		for (c = 1; c + 1 < NC; c++)
-			text_add(&t, "<td class=\"n\">%s</td>", cells[r][c]);
-		if (h && h->done) {
-			text_add(&t, "<td><a href=\"hosts/%s/index.html\">hosts/%s/index.html</a></td>",
-				 h->dir, h->dir);
-		} else if (h) {
-			text_add(&t, "<td>none: ");
-			text_html(&t, h->why);
-			text_add(&t, "</td>");
-		} else {
-			text_add(&t, "<td>this page</td>");
-		}
-		text_add(&t, "</tr>\n");
-	}
+	for (r = 0; r < tb->rows; r++)
+		html_host_row(&t, tb, r, hs);
 	text_add(&t, "</table>\n");
-	if (html_insert(outdir, t.s, err, errlen) != 0)
-		goto out;
+	ret = html_insert(outdir, t.s, err, errlen);
+	free(t.s);
+	return ret;
+}
 
-	/* Each host's index.html: which host, and the way back */
+/* Each host's index.html: which host, and the way back to the merged report. */
+static int write_back_links(const char *outdir, const struct hosts *hs, char *err,
+			    size_t errlen)
+{
+	size_t r;
+
 	for (r = 0; r < hs->n; r++) {
 		const struct host *h = &hs->h[r];
+		struct text t = { NULL, 0, 0 };
 		char dir[PATH_MAX];
+		int ret;
 
 		if (!h->done)
 			continue;
-		t.n = 0;
-		t.s[0] = '\0';
 		text_add(&t, "<p id=\"host\">Host <b>");
 		text_html(&t, host_label(h));
 		text_add(&t, "</b>: the report of this host's %zu trace%s only, one of %zu hosts; "
 			     "<a href=\"../../index.html\">the merged report of every host</a>.</p>\n",
 			 h->in.n, h->in.n == 1 ? "" : "s", hs->n);
 		snprintf(dir, sizeof(dir), "%s/hosts/%s", outdir, h->dir);
-		if (html_insert(dir, t.s, err, errlen) != 0)
-			goto out;
+		ret = html_insert(dir, t.s, err, errlen);
+		free(t.s);
+		if (ret != 0)
+			return -1;
 	}
-	ret = 0;
-out:
-	for (r = 0; r < rows; r++)
-		for (c = 0; c < NC; c++)
-			free(cells[r][c]);
-	free(cells);
-	free(t.s);
+	return 0;
+}
+
+/*
+ * hosts.txt, hosts.json, the Hosts section of OUTDIR/index.html and the back link of each
+ * host's index.html.  merged: OUTDIR's summary.json.  0 or -1 (err).
+ */
+static int write_hosts(const char *outdir, const struct hosts *hs, const struct mg_inputs *all,
+		       const json_t *merged, char *err, size_t errlen)
+{
+	struct host_table tb;
+	int ret;
+
+	table_build(&tb, hs, all, merged);
+	ret = write_hosts_txt(outdir, &tb, hs->n, err, errlen);
+	if (ret == 0)
+		ret = write_hosts_json(outdir, hs, all, merged, err, errlen);
+	if (ret == 0)
+		ret = write_hosts_html(outdir, &tb, hs, err, errlen);
+	if (ret == 0)
+		ret = write_back_links(outdir, hs, err, errlen);
+	table_free(&tb);
 	return ret;
 }
 
@@ -1078,7 +1160,17 @@ static int host_report(struct run_cfg *rc, struct host *h, const char *outdir, b
 
 enum { OPT_BUCKET = 256, OPT_NO_PLOTS };
 
-int cmd_report(int argc, char **argv)
+/* The options of one `magslab report`. */
+struct report_opts {
+	const char *outdir;
+	const char *sink_spec;     /* SINK_CLASS, or $MAGSLAB_REPORT_SINK */
+	unsigned long long bucket; /* 0: the sink's default */
+	bool plots, quiet, verbose, custom_sink;
+	int first_trace;           /* argv index of the first TRACE */
+};
+
+/* Parses argv into o; -1 to go on, else the exit status. */
+static int parse_report_options(int argc, char **argv, struct report_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -1089,28 +1181,7 @@ int cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *outdir = DEFAULT_OUTDIR, *sink_spec = getenv("MAGSLAB_REPORT_SINK");
-	unsigned long long bucket = 0;
-	bool plots = true, quiet = false, verbose = false, custom_sink;
-	char err[MG_ERRLEN], gnuplot[PATH_MAX], absout[PATH_MAX], path[PATH_MAX + 64];
-	struct mg_plugins plugins;
-	struct mg_inputs inputs;
-	const bt_component_class_sink *sink;
-	const bt_plugin *sink_holder = NULL;
-	struct run_cfg rc;
-	struct hosts hosts = { NULL, 0 };
-	json_t *merged = NULL;
-	enum mg_run_status rs;
-	time_t since;
-	uint64_t events;
-	int c, i, ret = 1, nplots = 0, host_plots = 0;
-	size_t k;
-	bool created = false; /* OUTDIR did not exist: removed again if the run fails, if empty */
-	bt_logging_level log_level;
-
-	custom_sink = sink_spec && *sink_spec;
-	if (!custom_sink)
-		sink_spec = SINK_CLASS;
+	int c;
 
 	opterr = 0;
 	optind = 1;
@@ -1119,28 +1190,28 @@ int cmd_report(int argc, char **argv)
 		case 'o':
 			if (!*optarg)
 				return usage_error("-o: empty directory name%s", "");
-			outdir = optarg;
+			o->outdir = optarg;
 			break;
 		case OPT_BUCKET: {
 			char *end;
 
 			errno = 0;
-			bucket = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || bucket == 0 || optarg[0] == '-' ||
-			    bucket > 3600000ULL)
+			o->bucket = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->bucket == 0 || optarg[0] == '-' ||
+			    o->bucket > 3600000ULL)
 				return usage_error("--bucket: '%s' is not a whole number of "
 						   "milliseconds from 1 to 3600000",
 						   optarg);
 			break;
 		}
 		case OPT_NO_PLOTS:
-			plots = false;
+			o->plots = false;
 			break;
 		case 'q':
-			quiet = true;
+			o->quiet = true;
 			break;
 		case 'v':
-			verbose = true;
+			o->verbose = true;
 			break;
 		case 'h':
 			report_usage(stdout);
@@ -1158,12 +1229,24 @@ int cmd_report(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("no TRACE given%s", "");
-	log_level = verbose ? BT_LOGGING_LEVEL_WARNING : BT_LOGGING_LEVEL_NONE;
+	o->first_trace = optind;
+	if (o->custom_sink)
+		o->plots = false;
+	return -1;
+}
 
-	/* Cheap checks first: the trace paths, gnuplot, the output directory. */
-	for (i = optind; i < argc; i++) {
-		struct stat sb;
+/*
+ * The cheap checks, before any trace is read: the trace paths exist, gnuplot is there,
+ * OUTDIR can be made (*created: it did not exist).  0, or 1 with the message printed.
+ */
+static int check_before_reading(int argc, char **argv, const struct report_opts *o,
+				char *gnuplot, char *absout, bool *created)
+{
+	char err[MG_ERRLEN];
+	struct stat sb;
+	int i;
 
+	for (i = o->first_trace; i < argc; i++) {
 		if (mg_is_live_url(argv[i]))
 			continue;
 		if (stat(argv[i], &sb) != 0) {
@@ -1171,166 +1254,217 @@ int cmd_report(int argc, char **argv)
 			return fail(err);
 		}
 	}
-	if (custom_sink)
-		plots = false;
-	if (plots && report_find_gnuplot(gnuplot, sizeof(gnuplot)) != 0) {
+	if (o->plots && report_find_gnuplot(gnuplot, PATH_MAX) != 0) {
 		snprintf(err, sizeof(err),
 			 "%.1024s not found: install gnuplot (gnuplot-qt), or use --no-plots",
 			 gnuplot);
 		return fail(err);
 	}
-	if (!custom_sink) {
-		struct stat sb;
-
-		created = stat(outdir, &sb) != 0;
-		if (fe_mkdir_p(outdir) != 0) {
-			snprintf(err, sizeof(err), "cannot create the output directory %s: %s",
-				 outdir, strerror(errno));
-			return fail(err);
-		}
-		if (!realpath(outdir, absout))
-			snprintf(absout, sizeof(absout), "%s", outdir);
+	if (o->custom_sink)
+		return 0;
+	*created = stat(o->outdir, &sb) != 0;
+	if (fe_mkdir_p(o->outdir) != 0) {
+		snprintf(err, sizeof(err), "cannot create the output directory %s: %s", o->outdir,
+			 strerror(errno));
+		return fail(err);
 	}
+	if (!realpath(o->outdir, absout))
+		snprintf(absout, PATH_MAX, "%s", o->outdir);
+	return 0;
+}
 
-	/* Files written from here on are this run's (1 s of slack for coarse timestamps). */
-	since = time(NULL) - 1;
-	if (mg_plugins_load(&plugins, !custom_sink, err, sizeof(err)) != 0)
-		goto early;
-	if (mg_discover(&plugins, argv + optind, (size_t)(argc - optind), log_level, &inputs, err,
-			sizeof(err)) != 0) {
-		mg_plugins_put(&plugins);
-		goto early;
+/*
+ * Several hosts: the traces grouped by host, for a report per host.  One trace is one
+ * host: nothing to ask.  A live session cannot be read a second time (and has one viewer
+ * at a time): merged report only.  hosts->n stays 0 when there is one host.
+ */
+static int find_hosts(const struct mg_plugins *plugins, const struct mg_inputs *inputs,
+		      bt_logging_level log_level, struct hosts *hosts, char *err, size_t errlen)
+{
+	if (inputs->n < 2)
+		return 0;
+	if (group_hosts(plugins, inputs, log_level, hosts, err, errlen) != 0)
+		return -1;
+	if (hosts->n > 1 && inputs->nlive) {
+		fprintf(stderr,
+			PROG ": note: the traces are of %zu hosts, but a live session cannot be "
+			     "read twice: no per-host reports, only the merged one\n",
+			hosts->n);
+		hosts_free(hosts);
+	} else if (hosts->n < 2) {
+		hosts_free(hosts);
 	}
-	sink = mg_find_sink_class(&plugins, sink_spec, &sink_holder, err, sizeof(err));
-	if (!sink)
-		goto out;
+	return 0;
+}
 
-	memset(&rc, 0, sizeof(rc));
-	rc.plugins = &plugins;
-	rc.sink = sink;
-	rc.custom_sink = custom_sink;
-	rc.quiet = quiet;
-	rc.verbose = verbose;
-	rc.bucket = bucket;
-	rs = run_graph(&rc, &inputs, outdir, PROG, &events, err, sizeof(err));
-	if (rs == MG_RUN_INTERRUPTED) {
-		ret = 130;
-		goto out;
-	}
-	if (rs != MG_RUN_OK)
-		goto out;
-	if (custom_sink) {
-		ret = 0;
-		goto out;
-	}
-	if (check_written(outdir, since, err, sizeof(err)) != 0)
-		goto out;
+/*
+ * The per-host reports (plots included) and the host table; with one host, the table of
+ * an earlier report is removed (it would be stale).  0, 130 interrupted, or 1 with err.
+ */
+static int report_hosts(struct run_cfg *rc, struct hosts *hosts, const struct mg_inputs *in,
+			const struct report_opts *o, const char *gnuplot, time_t since,
+			int *host_plots, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 64];
+	json_error_t je;
+	json_t *merged;
+	size_t k;
+	int r;
 
-	/*
-	 * Several hosts: a report per host too.  One trace is one host: nothing to ask.  A
-	 * live session cannot be read a second time (and has one viewer at a time).
-	 */
-	if (inputs.n > 1) {
-		if (group_hosts(&plugins, &inputs, log_level, &hosts, err, sizeof(err)) != 0)
-			goto out;
-		if (hosts.n > 1 && inputs.nlive) {
-			fprintf(stderr,
-				PROG ": note: the traces are of %zu hosts, but a live session cannot "
-				     "be read twice: no per-host reports, only the merged one\n",
-				hosts.n);
-			hosts_free(&hosts);
-		} else if (hosts.n < 2) {
-			hosts_free(&hosts);
-		}
-	}
-
-	if (plots) {
-		nplots = report_render_plots(gnuplot, outdir, since, err, sizeof(err));
-		if (nplots < 0)
-			goto out;
-	}
-	for (k = 0; k < hosts.n; k++) {
-		int r = host_report(&rc, &hosts.h[k], outdir, plots, gnuplot, since, err,
-				    sizeof(err));
-
-		if (r != 0) {
-			ret = r == 130 ? 130 : 1;
-			goto out;
-		}
-		host_plots += hosts.h[k].nplots;
-	}
-	if (hosts.n) {
-		json_error_t je;
-
-		snprintf(path, sizeof(path), "%s/summary.json", outdir);
-		merged = json_load_file(path, 0, &je);
-		if (!merged) {
-			snprintf(err, sizeof(err), "cannot read %.1024s: %.200s", path, je.text);
-			goto out;
-		}
-		if (write_hosts(outdir, &hosts, &inputs, merged, err, sizeof(err)) != 0)
-			goto out;
-	} else {
-		/* One host: no host table (one of an earlier report would be stale). */
-		snprintf(path, sizeof(path), "%s/hosts.txt", outdir);
+	if (!hosts->n) {
+		snprintf(path, sizeof(path), "%s/hosts.txt", o->outdir);
 		unlink(path);
-		snprintf(path, sizeof(path), "%s/hosts.json", outdir);
+		snprintf(path, sizeof(path), "%s/hosts.json", o->outdir);
 		unlink(path);
+		return 0;
 	}
+	for (k = 0; k < hosts->n; k++) {
+		r = host_report(rc, &hosts->h[k], o->outdir, o->plots, gnuplot, since, err, errlen);
+		if (r != 0)
+			return r == 130 ? 130 : 1;
+		*host_plots += hosts->h[k].nplots;
+	}
+	snprintf(path, sizeof(path), "%s/summary.json", o->outdir);
+	merged = json_load_file(path, 0, &je);
+	if (!merged) {
+		snprintf(err, errlen, "cannot read %.1024s: %.200s", path, je.text);
+		return 1;
+	}
+	r = write_hosts(o->outdir, hosts, in, merged, err, errlen);
+	json_decref(merged);
+	return r ? 1 : 0;
+}
+
+static void print_hosts(const struct hosts *hosts, const char *absout)
+{
+	size_t w = 0, k;
+
+	for (k = 0; k < hosts->n; k++)
+		if (strlen(host_label(&hosts->h[k])) > w)
+			w = strlen(host_label(&hosts->h[k]));
+	printf("hosts:   %zu hosts (table: %s/hosts.txt)\n", hosts->n, absout);
+	for (k = 0; k < hosts->n; k++) {
+		const struct host *h = &hosts->h[k];
+
+		if (h->done)
+			printf("  %-*s  %llu events from %zu trace%s: %s/hosts/%s/index.html\n",
+			       (int)w, host_label(h), (unsigned long long)h->events, h->in.n,
+			       h->in.n == 1 ? "" : "s", absout, h->dir);
+		else
+			printf("  %-*s  no report: %s\n", (int)w, host_label(h), h->why);
+	}
+}
+
+/* What was read and written, then the head of summary.txt (stdout). */
+static void print_result(const struct report_opts *o, const struct mg_inputs *in,
+			 const struct hosts *hosts, const struct run_cfg *rc, uint64_t events,
+			 const char *absout, int nplots, int host_plots)
+{
+	char path[PATH_MAX + 64];
 
 	printf("magslab report: %llu events from %zu trace%s%s", (unsigned long long)events,
-	       inputs.n, inputs.n == 1 ? "" : "s", inputs.nlive ? " (live)" : "");
-	if (hosts.n)
-		printf(" of %zu hosts", hosts.n);
-	printf(" in %.1f s\n", rc.read_s);
+	       in->n, in->n == 1 ? "" : "s", in->nlive ? " (live)" : "");
+	if (hosts->n)
+		printf(" of %zu hosts", hosts->n);
+	printf(" in %.1f s\n", rc->read_s);
 	printf("report:  %s/index.html\n", absout);
-	if (hosts.n) {
-		size_t w = 0;
-
-		for (k = 0; k < hosts.n; k++)
-			if (strlen(host_label(&hosts.h[k])) > w)
-				w = strlen(host_label(&hosts.h[k]));
-		printf("hosts:   %zu hosts (table: %s/hosts.txt)\n", hosts.n, absout);
-		for (k = 0; k < hosts.n; k++) {
-			const struct host *h = &hosts.h[k];
-
-			if (h->done)
-				printf("  %-*s  %llu events from %zu trace%s: %s/hosts/%s/index.html\n",
-				       (int)w, host_label(h), (unsigned long long)h->events, h->in.n,
-				       h->in.n == 1 ? "" : "s", absout, h->dir);
-			else
-				printf("  %-*s  no report: %s\n", (int)w, host_label(h), h->why);
-		}
-	}
-	if (plots)
+	if (hosts->n)
+		print_hosts(hosts, absout);
+	if (o->plots)
 		printf("plots:   %d gnuplot script%s rendered (PNG and SVG)%s", nplots,
-		       nplots == 1 ? "" : "s", hosts.n ? "" : "\n");
+		       nplots == 1 ? "" : "s", hosts->n ? "" : "\n");
 	else
 		printf("plots:   not rendered (--no-plots): run gnuplot on the *.gp scripts in "
 		       "%s%s\n",
-		       absout, hosts.n ? " and in each hosts/HOST/" : "");
-	if (plots && hosts.n)
+		       absout, hosts->n ? " and in each hosts/HOST/" : "");
+	if (o->plots && hosts->n)
 		printf(", and %d in the host reports\n", host_plots);
 	printf("summary: %s/summary.txt\n\n", absout);
 	snprintf(path, sizeof(path), "%s/summary.txt", absout);
 	print_head(path, SUMMARY_HEAD);
 	fflush(stdout);
-	ret = 0;
+}
+
+/* The graph run(s) and the outputs, once the options are checked.  Returns the status. */
+static int report_traces(char **traces, size_t ntraces, const struct report_opts *o,
+			 const char *gnuplot, const char *absout, char *err, size_t errlen)
+{
+	bt_logging_level log_level = o->verbose ? BT_LOGGING_LEVEL_WARNING : BT_LOGGING_LEVEL_NONE;
+	/* Files written from here on are this run's (1 s of slack for coarse timestamps). */
+	time_t since = time(NULL) - 1;
+	struct mg_plugins plugins;
+	struct mg_inputs inputs;
+	const bt_plugin *sink_holder = NULL;
+	struct hosts hosts = { NULL, 0 };
+	struct run_cfg rc = { 0 };
+	enum mg_run_status rs;
+	uint64_t events;
+	int ret = 1, nplots = 0, host_plots = 0;
+
+	if (mg_plugins_load(&plugins, !o->custom_sink, err, errlen) != 0)
+		return 1;
+	if (mg_discover(&plugins, traces, ntraces, log_level, &inputs, err, errlen) != 0) {
+		mg_plugins_put(&plugins);
+		return 1;
+	}
+	rc.plugins = &plugins;
+	rc.sink = mg_find_sink_class(&plugins, o->sink_spec, &sink_holder, err, errlen);
+	rc.custom_sink = o->custom_sink;
+	rc.quiet = o->quiet;
+	rc.verbose = o->verbose;
+	rc.bucket = o->bucket;
+	if (!rc.sink)
+		goto out;
+	rs = run_graph(&rc, &inputs, o->outdir, PROG, &events, err, errlen);
+	if (rs != MG_RUN_OK) {
+		ret = rs == MG_RUN_INTERRUPTED ? 130 : 1;
+		goto out;
+	}
+	if (o->custom_sink) {
+		ret = 0;
+		goto out;
+	}
+	if (check_written(o->outdir, since, err, errlen) != 0 ||
+	    find_hosts(&plugins, &inputs, log_level, &hosts, err, errlen) != 0)
+		goto out;
+	if (o->plots) {
+		nplots = report_render_plots(gnuplot, o->outdir, since, err, errlen);
+		if (nplots < 0)
+			goto out;
+	}
+	ret = report_hosts(&rc, &hosts, &inputs, o, gnuplot, since, &host_plots, err, errlen);
+	if (ret == 0)
+		print_result(o, &inputs, &hosts, &rc, events, absout, nplots, host_plots);
 out:
-	if (ret == 1 || ret == 130)
-		fail(err);
-	if (ret != 0 && created)
-		rmdir(outdir);
-	json_decref(merged);
 	hosts_free(&hosts);
 	bt_plugin_put_ref(sink_holder);
 	mg_inputs_free(&inputs);
 	mg_plugins_put(&plugins);
 	return ret;
-early:
-	/* Before the graph: nothing to release. */
-	fail(err);
-	if (created)
-		rmdir(outdir);
-	return 1;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_opts o = { .outdir = DEFAULT_OUTDIR, .plots = true };
+	char err[MG_ERRLEN], gnuplot[PATH_MAX], absout[PATH_MAX];
+	bool created = false; /* OUTDIR did not exist: removed again if the run fails, if empty */
+	int ret;
+
+	o.sink_spec = getenv("MAGSLAB_REPORT_SINK");
+	o.custom_sink = o.sink_spec && *o.sink_spec;
+	if (!o.custom_sink)
+		o.sink_spec = SINK_CLASS;
+	ret = parse_report_options(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	if (check_before_reading(argc, argv, &o, gnuplot, absout, &created))
+		return 1;
+	err[0] = '\0';
+	ret = report_traces(argv + o.first_trace, (size_t)(argc - o.first_trace), &o, gnuplot,
+			    absout, err, sizeof(err));
+	if (ret == 1 || ret == 130)
+		fail(err[0] ? err : "interrupted");
+	if (ret != 0 && created)
+		rmdir(o.outdir);
+	return ret;
 }
