@@ -282,7 +282,7 @@ for t in jq script gnuplot; do
 done
 "$MAKE" --no-print-directory -s frontend workloads analysis-plugin BUILD="$BUILD" \
 	>"$WORK/build.log" 2>&1 || { echo "live-test: FAIL build: see $WORK/build.log"; exit 1; }
-if ! ldd "$WL" 2>/dev/null | grep -q liblttng-ust; then
+if [[ $(ldd "$WL" 2>/dev/null) != *liblttng-ust* ]]; then
 	# A TRACE=0 build's workload emits no events: trace a TRACE=1 one.
 	"$MAKE" --no-print-directory -s workloads BUILD="$BUILD/live-trace1" TRACE=1 \
 		>"$WORK/build-trace1.log" 2>&1 ||

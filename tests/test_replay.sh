@@ -241,7 +241,7 @@ part_ctf() {
 			return
 		fi
 	done
-	if ! ldconfig -p | grep -q "$WRAPPER"; then
+	if [[ $(ldconfig -p) != *"$WRAPPER"* ]]; then
 		fail "ctf: $WRAPPER not found (apt-get install liblttng-ust-dev)"
 		return
 	fi

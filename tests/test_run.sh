@@ -153,7 +153,7 @@ mkdir -p "$WORK"
 ns_stop_noted
 "$MAKE" --no-print-directory -s frontend workloads analysis-plugin BUILD="$BUILD" \
 	>"$WORK/build.log" 2>&1 || { echo "run-test: FAIL build: see $WORK/build.log"; exit 1; }
-if ! ldd "$BUILD/bin/magslab-workload" 2>/dev/null | grep -q liblttng-ust; then
+if [[ $(ldd "$BUILD/bin/magslab-workload" 2>/dev/null) != *liblttng-ust* ]]; then
 	# A TRACE=0 build's workload emits no events: record a TRACE=1 one (magslab itself
 	# is this build's).
 	"$MAKE" --no-print-directory -s workloads BUILD="$BUILD/run-trace1" TRACE=1 \

@@ -261,7 +261,7 @@ EOF
 	grep -q 'kmem_cache_alloc returned NULL (simulated)' "$d/err.txt" ||
 		fail "the run's stderr is not shown" || return 1
 	# Without the wrapper nor a workload in PATH: a clear failure.
-	PATH=/usr/bin:/bin "$d/bin/magslab" tune prodcons --threshold 1 --timeout 1ms \
+	env -u MAGSLAB_WORKLOAD PATH=/usr/bin:/bin "$d/bin/magslab" tune prodcons --threshold 1 --timeout 1ms \
 		-o "$d/out" >/dev/null 2>"$d/err2.txt" && rc=0 || rc=$?
 	((rc == 1)) && grep -q 'magslab-workload not found' "$d/err2.txt" ||
 		fail "no workload program: exit $rc, $(cat "$d/err2.txt")"
@@ -317,7 +317,7 @@ mkdir -p "$WORK"
 ns_stop_noted
 "$MAKE" --no-print-directory -s -C "$ROOT" frontend workloads BUILD="$BUILD" >"$WORK/build.log" 2>&1 ||
 	{ echo "tune-test: FAIL build: see $WORK/build.log"; exit 1; }
-if ! ldd "$WL" 2>/dev/null | grep -q liblttng-ust; then
+if [[ $(ldd "$WL" 2>/dev/null) != *liblttng-ust* ]]; then
 	# A TRACE=0 build's workload emits no events: --trace runs a TRACE=1 one (tune finds
 	# it through MAGSLAB_WORKLOAD, which the namespace side inherits).
 	"$MAKE" --no-print-directory -s -C "$ROOT" workloads BUILD="$BUILD/tune-trace1" TRACE=1 \

@@ -1492,14 +1492,11 @@ static void j_hash(struct json *j, const char *key, const struct hash_stats *h)
 	j_close(j, '}');
 }
 
-static void j_cache(struct json *j, struct out *o, const struct cache *c)
+/* A cache in summary.json: identity and tunables. */
+static void j_cache_identity(struct json *j, const struct report *r, const struct cache *c)
 {
-	struct report *r = o->r;
 	int64_t vpid = r->procs[c->proc].vpid;
-	uint64_t allocs = 0, frees = 0;
-	int k;
 
-	j_open(j, NULL, '{', false);
 	j_u64(j, "id", c->id);
 	j_str(j, "name", c->name);
 	if (vpid >= 0)
@@ -1529,35 +1526,34 @@ static void j_cache(struct json *j, struct out *o, const struct cache *c)
 	}
 	j_dbl(j, "first_s", secs(c->t_first), 9);
 	j_dbl(j, "last_s", secs(c->t_last), 9);
-	j_open(j, "events", '{', true);
-	for (k = 0; k < K_NKNOWN; k++)
-		if (c->n[k])
-			j_u64(j, ms_kind_names[k], c->n[k]);
+}
+
+/* "allocs"/"frees" and their split by layer: only when the trace has those events. */
+static void j_cache_side(struct json *j, const char *key, bool known, const uint64_t *by_layer)
+{
+	char split[32];
+	uint64_t total = 0;
+	int k;
+
+	snprintf(split, sizeof(split), "%s_by_layer", key);
+	if (!known) {
+		j_null(j, key);
+		j_null(j, split);
+		return;
+	}
+	for (k = 0; k < NR_LAYERS; k++)
+		total += by_layer[k];
+	j_u64(j, key, total);
+	j_open(j, split, '{', true);
+	for (k = 0; k < NR_LAYERS; k++)
+		j_u64(j, ms_layer_names[k], by_layer[k]);
 	j_close(j, '}');
-	for (k = 0; k < NR_LAYERS; k++) {
-		allocs += c->allocs[k];
-		frees += c->frees[k];
-	}
-	if (r->kind_events[K_ALLOC]) {
-		j_u64(j, "allocs", allocs);
-		j_open(j, "allocs_by_layer", '{', true);
-		for (k = 0; k < NR_LAYERS; k++)
-			j_u64(j, ms_layer_names[k], c->allocs[k]);
-		j_close(j, '}');
-	} else {
-		j_null(j, "allocs");
-		j_null(j, "allocs_by_layer");
-	}
-	if (r->kind_events[K_FREE]) {
-		j_u64(j, "frees", frees);
-		j_open(j, "frees_by_layer", '{', true);
-		for (k = 0; k < NR_LAYERS; k++)
-			j_u64(j, ms_layer_names[k], c->frees[k]);
-		j_close(j, '}');
-	} else {
-		j_null(j, "frees");
-		j_null(j, "frees_by_layer");
-	}
+}
+
+static void j_cache_magsize(struct json *j, const struct cache *c)
+{
+	int k;
+
 	j_open(j, "magsize", '{', true);
 	if (c->magsize_known) {
 		j_u64(j, "start", c->magsize0);
@@ -1587,6 +1583,10 @@ static void j_cache(struct json *j, struct out *o, const struct cache *c)
 		j_u64(j, "max", c->pcc_magsize_max);
 	}
 	j_close(j, '}');
+}
+
+static void j_cache_contention(struct json *j, const struct cache *c)
+{
 	j_open(j, "contention", '{', true);
 	j_u64(j, "count", c->contended);
 	j_u64(j, "counted", c->counted);
@@ -1611,6 +1611,12 @@ static void j_cache(struct json *j, struct out *o, const struct cache *c)
 	j_u64(j, "wait_ns_total", c->pcc_wait_sum);
 	j_u64(j, "wait_ns_max", c->pcc_wait_max);
 	j_close(j, '}');
+}
+
+static void j_cache_depot(struct json *j, const struct cache *c)
+{
+	int k;
+
 	j_open(j, "depot", '{', false);
 	j_pair(j, "gets", c->gets);
 	j_pair(j, "puts", c->puts);
@@ -1632,8 +1638,10 @@ static void j_cache(struct json *j, struct out *o, const struct cache *c)
 		j_null(j, "final_empty");
 	}
 	j_close(j, '}');
-	j_pair(j, "mag_swaps", c->swaps);
-	j_hash(j, "hash", &c->hash);
+}
+
+static void j_cache_slab(struct json *j, const struct cache *c)
+{
 	j_open(j, "slab", '{', true);
 	j_u64(j, "grows", c->slab_grows);
 	j_u64(j, "releases", c->slab_releases);
@@ -1646,52 +1654,52 @@ static void j_cache(struct json *j, struct out *o, const struct cache *c)
 	j_u64(j, "magazines", c->reap_mags);
 	j_u64(j, "bytes", c->reap_bytes);
 	j_close(j, '}');
+}
+
+static void j_cache(struct json *j, struct out *o, const struct cache *c)
+{
+	const struct report *r = o->r;
+	int k;
+
+	j_open(j, NULL, '{', false);
+	j_cache_identity(j, r, c);
+	j_open(j, "events", '{', true);
+	for (k = 0; k < K_NKNOWN; k++)
+		if (c->n[k])
+			j_u64(j, ms_kind_names[k], c->n[k]);
+	j_close(j, '}');
+	j_cache_side(j, "allocs", r->kind_events[K_ALLOC] != 0, c->allocs);
+	j_cache_side(j, "frees", r->kind_events[K_FREE] != 0, c->frees);
+	j_cache_magsize(j, c);
+	j_cache_contention(j, c);
+	j_cache_depot(j, c);
+	j_pair(j, "mag_swaps", c->swaps);
+	j_hash(j, "hash", &c->hash);
+	j_cache_slab(j, c);
 	j_u64(j, "activity", cache_activity(c));
 	j_bool(j, "plotted", c->plotted);
 	j_close(j, '}');
 }
 
-static int write_json(struct out *o)
-{
-	struct report *r = o->r;
-	FILE *f = open_out(o, "summary.json");
-	struct json jj = { .f = f }, *j = &jj;
-	char iso[64];
-	uint64_t w[2], n = 0;
-	uint32_t i;
-	int k, p;
+/* summary.json, section by section (docs/report.md "summary.json"). */
 
-	if (!f)
-		return -1;
-	j_open(j, NULL, '{', false);
-	j_str(j, "format", "magslab-report/1");
-	j_str(j, "generator", "sink.magslab.report");
+static void json_params(struct json *j, const struct report *r)
+{
 	j_open(j, "params", '{', true);
 	j_u64(j, "bucket_ms", r->bucket_ns / 1000000u);
 	j_u64(j, "max_caches", r->max_caches);
 	j_str(j, "title", r->title);
 	j_close(j, '}');
+}
 
-	j_open(j, "trace", '{', false);
-	j_u64(j, "first_ns", r->t0);
-	j_u64(j, "last_ns", r->t_last);
-	if (r->clock_unix_epoch) {
-		iso_time(iso, sizeof(iso), r->t0);
-		j_str(j, "first_utc", iso);
-		iso_time(iso, sizeof(iso), r->t_last);
-		j_str(j, "last_utc", iso);
-	} else {
-		j_null(j, "first_utc");
-		j_null(j, "last_utc");
-	}
-	j_dbl(j, "duration_s", secs(r->t_last - r->t0), 9);
-	j_u64(j, "events", r->events);
-	j_u64(j, "magslab_events", r->magslab_events);
-	j_u64(j, "unusable_events", r->kind_events[K_UNUSABLE]);
+/* Events by name, summed over the classes of that name (one per trace with per-PID buffers). */
+static void json_events_by_name(struct json *j, const struct report *r)
+{
+	uint32_t i, m;
+
 	j_open(j, "events_by_name", '{', false);
 	for (i = 0; i < r->nr_ecs; i++) {
 		uint64_t sum = 0;
-		uint32_t m;
 		bool seen = false;
 
 		for (m = 0; m < i; m++)
@@ -1705,6 +1713,12 @@ static int write_json(struct out *o)
 		j_u64(j, r->ecs[i]->name, sum);
 	}
 	j_close(j, '}');
+}
+
+static void json_trace_list(struct json *j, const struct report *r)
+{
+	uint32_t i;
+
 	j_open(j, "traces", '[', false);
 	for (i = 0; i < r->nr_traces; i++) {
 		const struct trace_info *t = &r->traces[i];
@@ -1723,7 +1737,36 @@ static int write_json(struct out *o)
 		j_close(j, '}');
 	}
 	j_close(j, ']');
+}
+
+static void json_trace(struct json *j, const struct report *r)
+{
+	char iso[64];
+
+	j_open(j, "trace", '{', false);
+	j_u64(j, "first_ns", r->t0);
+	j_u64(j, "last_ns", r->t_last);
+	if (r->clock_unix_epoch) {
+		iso_time(iso, sizeof(iso), r->t0);
+		j_str(j, "first_utc", iso);
+		iso_time(iso, sizeof(iso), r->t_last);
+		j_str(j, "last_utc", iso);
+	} else {
+		j_null(j, "first_utc");
+		j_null(j, "last_utc");
+	}
+	j_dbl(j, "duration_s", secs(r->t_last - r->t0), 9);
+	j_u64(j, "events", r->events);
+	j_u64(j, "magslab_events", r->magslab_events);
+	j_u64(j, "unusable_events", r->kind_events[K_UNUSABLE]);
+	json_events_by_name(j, r);
+	json_trace_list(j, r);
 	j_close(j, '}');
+}
+
+static int json_discarded(struct json *j, struct report *r)
+{
+	uint64_t w[2], n = 0;
 
 	j_open(j, "discarded", '{', false);
 	j_u64(j, "events", r->disc_events);
@@ -1736,7 +1779,7 @@ static int write_json(struct out *o)
 	j_bool(j, "windows_truncated", r->nr_windows > MS_WINDOWS_JSON);
 	j_open(j, "windows", '[', false);
 	if (rewind_tmp(r, r->win_f))
-		goto error;
+		return -1;
 	while (n < MS_WINDOWS_JSON && fread(w, sizeof(w), 1, r->win_f) == 1) {
 		j_open(j, NULL, '[', true);
 		j_dbl(j, NULL, rel_s(r, w[0]), 9);
@@ -1746,6 +1789,12 @@ static int write_json(struct out *o)
 	}
 	j_close(j, ']');
 	j_close(j, '}');
+	return 0;
+}
+
+static void json_phases(struct json *j, const struct report *r)
+{
+	uint32_t i;
 
 	j_u64(j, "phases_total", r->nr_phases);
 	j_open(j, "phases", '[', false);
@@ -1757,7 +1806,10 @@ static int write_json(struct out *o)
 		j_close(j, '}');
 	}
 	j_close(j, ']');
+}
 
+static void json_run(struct json *j, const struct out *o)
+{
 	j_open(j, "run", '{', false);
 	j_str(j, "workload", o->workload);
 	j_str(j, "workload_from", o->workload_from ? "cache name" : NULL);
@@ -1772,7 +1824,10 @@ static int write_json(struct out *o)
 		j_str(j, "timeout_ns", o->thr_state == 2 ? "per-cache" : NULL);
 	}
 	j_close(j, '}');
+}
 
+static void json_layers(struct json *j, const struct out *o)
+{
 	j_open(j, "layers", '{', false);
 	j_str(j, "mode", o->exact_layers ? "exact" : "estimated");
 	j_str(j, "what", o->exact_layers ?
@@ -1780,6 +1835,12 @@ static int write_json(struct out *o)
 	      "no alloc events: allocations served after a depot exchange (alloc-side depot_get) "
 	      "and fallen to the slab layer (alloc-side depot_miss) per second; pcc hits unknown");
 	j_close(j, '}');
+}
+
+static void json_plots(struct json *j, const struct out *o)
+{
+	uint32_t i;
+	int p;
 
 	j_open(j, "plots", '{', false);
 	j_open(j, "caches", '[', true);
@@ -1800,9 +1861,17 @@ static int write_json(struct out *o)
 	j_close(j, ']');
 	j_str(j, "render", "cd OUTPUT_DIR && gnuplot magsize.gp contention.gp hash.gp depot.gp layers.gp");
 	j_close(j, '}');
+}
+
+/* Plotted caches first (most active first), then the others by id. */
+static void json_caches(struct json *j, struct out *o)
+{
+	const struct report *r = o->r;
+	uint32_t i;
+	int k;
 
 	j_open(j, "caches", '[', false);
-	for (k = 0; k < 2; k++)		/* plotted first (most active first), then by id */
+	for (k = 0; k < 2; k++)
 		for (i = 0; i < r->nr_caches; i++) {
 			const struct cache *c = k ? r->caches[i] : (i < o->nr_plot ? o->plot[i] : NULL);
 
@@ -1811,43 +1880,71 @@ static int write_json(struct out *o)
 			j_cache(j, o, c);
 		}
 	j_close(j, ']');
+}
+
+static void json_arena(struct json *j, const struct report *r, const struct arena *a)
+{
+	j_open(j, NULL, '{', false);
+	j_u64(j, "id", a->id);
+	j_str(j, "name", a->name);
+	if (r->procs[a->proc].vpid >= 0)
+		j_i64(j, "vpid", r->procs[a->proc].vpid);
+	else
+		j_null(j, "vpid");
+	j_bool(j, "created", a->created);
+	j_bool(j, "destroyed", a->destroyed);
+	j_u64(j, "quantum", a->quantum);
+	j_u64(j, "qcache_max", a->qcache_max);
+	j_u64(j, "source", a->source);
+	j_u64(j, "imports", a->imports);
+	j_u64(j, "releases", a->releases);
+	j_u64(j, "bytes_imported", a->bytes_imported);
+	j_u64(j, "bytes_released", a->bytes_released);
+	j_u64(j, "fails", a->fails);
+	j_hash(j, "hash", &a->hash);
+	j_close(j, '}');
+}
+
+static void json_arenas_warnings(struct json *j, const struct report *r)
+{
+	uint32_t i;
 
 	j_open(j, "arenas", '[', false);
-	for (i = 0; i < r->nr_arenas; i++) {
-		const struct arena *a = r->arenas[i];
-
-		j_open(j, NULL, '{', false);
-		j_u64(j, "id", a->id);
-		j_str(j, "name", a->name);
-		if (r->procs[a->proc].vpid >= 0)
-			j_i64(j, "vpid", r->procs[a->proc].vpid);
-		else
-			j_null(j, "vpid");
-		j_bool(j, "created", a->created);
-		j_bool(j, "destroyed", a->destroyed);
-		j_u64(j, "quantum", a->quantum);
-		j_u64(j, "qcache_max", a->qcache_max);
-		j_u64(j, "source", a->source);
-		j_u64(j, "imports", a->imports);
-		j_u64(j, "releases", a->releases);
-		j_u64(j, "bytes_imported", a->bytes_imported);
-		j_u64(j, "bytes_released", a->bytes_released);
-		j_u64(j, "fails", a->fails);
-		j_hash(j, "hash", &a->hash);
-		j_close(j, '}');
-	}
+	for (i = 0; i < r->nr_arenas; i++)
+		json_arena(j, r, r->arenas[i]);
 	j_close(j, ']');
-
 	j_open(j, "warnings", '[', false);
 	for (i = 0; i < r->nr_warnings; i++)
 		j_str(j, NULL, r->warnings[i]);
 	j_close(j, ']');
+}
+
+static int write_json(struct out *o)
+{
+	struct report *r = o->r;
+	FILE *f = open_out(o, "summary.json");
+	struct json jj = { .f = f }, *j = &jj;
+
+	if (!f)
+		return -1;
+	j_open(j, NULL, '{', false);
+	j_str(j, "format", "magslab-report/1");
+	j_str(j, "generator", "sink.magslab.report");
+	json_params(j, r);
+	json_trace(j, r);
+	if (json_discarded(j, r)) {
+		fclose(f);
+		return -1;
+	}
+	json_phases(j, r);
+	json_run(j, o);
+	json_layers(j, o);
+	json_plots(j, o);
+	json_caches(j, o);
+	json_arenas_warnings(j, r);
 	j_close(j, '}');
 	fputc('\n', f);
 	return close_out(o, f, "summary.json");
-error:
-	fclose(f);
-	return -1;
 }
 
 /* ---- summary.txt and index.html ---------------------------------------------------------------- */
