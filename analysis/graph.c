@@ -1015,6 +1015,79 @@ fail:
 	return NULL;
 }
 
+/* One source component (ctf.fs or lttng-live) for s, every output port to the muxer. */
+static int add_source(struct mg_graph *g, const bt_component_class_source *cls,
+		      const struct mg_source *s, size_t i, const bt_component_filter *mux,
+		      bt_logging_level log_level, char *err, size_t errlen)
+{
+	const bt_component_source *src = NULL;
+	bt_value *params = source_params(s);
+	char name[64], ctx[PATH_MAX + 128];
+	bt_graph_add_component_status ast;
+	uint64_t k, nports;
+
+	if (!params) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s-%zu", s->live ? "lttng-live" : "ctf-fs", i);
+	ast = bt_graph_add_source_component(g->graph, cls, name, params, log_level, &src);
+	bt_value_put_ref(params);
+	if (ast != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+		if (s->live)
+			snprintf(ctx, sizeof(ctx), "cannot open the live session %s", s->url);
+		else if (s->ndirs == 1)
+			snprintf(ctx, sizeof(ctx), "cannot read the trace %s", s->dirs[0]);
+		else
+			snprintf(ctx, sizeof(ctx), "cannot read the trace %s (and %zu more "
+						   "directories of it)",
+				 s->dirs[0], s->ndirs - 1);
+		mg_take_error(err, errlen, ctx, false);
+		return -1;
+	}
+	nports = bt_component_source_get_output_port_count(src);
+	for (k = 0; k < nports; k++) {
+		const bt_port_input *mp = muxer_free_port(mux);
+
+		if (!mp) {
+			seterr(err, errlen, "filter.utils.muxer has no free input port");
+			return -1;
+		}
+		if (connect_ports(g, bt_component_source_borrow_output_port_by_index_const(src, k),
+				  mp, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The sink, its input port fed by the progress filter. */
+static int add_sink(struct mg_graph *g, const bt_component_class_sink *sink_cls,
+		    const char *sink_name, const bt_value *sink_params,
+		    bt_logging_level log_level, const bt_component_filter *prog, char *err,
+		    size_t errlen)
+{
+	const bt_component_sink *sink = NULL;
+
+	if (bt_graph_add_sink_component(g->graph, sink_cls, sink_name, sink_params, log_level,
+					&sink) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+		char ctx[256];
+
+		snprintf(ctx, sizeof(ctx), "cannot create the sink (class '%s')",
+			 bt_component_class_get_name(
+				 bt_component_class_sink_as_component_class_const(sink_cls)));
+		/* The sink's own reason (bad parameter, output directory) goes alone. */
+		mg_take_error(err, errlen, ctx, false);
+		return -1;
+	}
+	if (bt_component_sink_get_input_port_count(sink) < 1) {
+		seterr(err, errlen, "the sink has no input port");
+		return -1;
+	}
+	return connect_ports(g, bt_component_filter_borrow_output_port_by_name_const(prog, "out"),
+			     bt_component_sink_borrow_input_port_by_index_const(sink, 0), err,
+			     errlen);
+}
+
 int mg_graph_build(const struct mg_plugins *p, const struct mg_inputs *in,
 		   const bt_component_class_sink *sink_cls, const char *sink_name,
 		   const bt_value *sink_params, bt_logging_level log_level,
@@ -1025,7 +1098,6 @@ int mg_graph_build(const struct mg_plugins *p, const struct mg_inputs *in,
 	const bt_component_class_filter *mux_cls;
 	bt_component_class_filter *prog_cls;
 	const bt_component_filter *mux = NULL, *prog = NULL;
-	const bt_component_sink *sink = NULL;
 	size_t i;
 
 	*out = NULL;
@@ -1056,49 +1128,10 @@ int mg_graph_build(const struct mg_plugins *p, const struct mg_inputs *in,
 		goto fail;
 	}
 
-	for (i = 0; i < in->n; i++) {
-		const struct mg_source *s = &in->src[i];
-		const bt_component_source *src = NULL;
-		bt_value *params = source_params(s);
-		char name[64], ctx[PATH_MAX + 128];
-		bt_graph_add_component_status ast;
-		uint64_t k, nports;
-
-		if (!params) {
-			seterr(err, errlen, "out of memory");
+	for (i = 0; i < in->n; i++)
+		if (add_source(g, in->src[i].live ? live_cls : fs_cls, &in->src[i], i, mux,
+			       log_level, err, errlen) != 0)
 			goto fail;
-		}
-		snprintf(name, sizeof(name), "%s-%zu", s->live ? "lttng-live" : "ctf-fs", i);
-		ast = bt_graph_add_source_component(g->graph, s->live ? live_cls : fs_cls, name,
-						    params, log_level, &src);
-		bt_value_put_ref(params);
-		if (ast != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-			if (s->live)
-				snprintf(ctx, sizeof(ctx), "cannot open the live session %s", s->url);
-			else if (s->ndirs == 1)
-				snprintf(ctx, sizeof(ctx), "cannot read the trace %s", s->dirs[0]);
-			else
-				snprintf(ctx, sizeof(ctx), "cannot read the trace %s (and %zu more "
-							   "directories of it)",
-					 s->dirs[0], s->ndirs - 1);
-			mg_take_error(err, errlen, ctx, false);
-			goto fail;
-		}
-		nports = bt_component_source_get_output_port_count(src);
-		for (k = 0; k < nports; k++) {
-			const bt_port_input *mp = muxer_free_port(mux);
-
-			if (!mp) {
-				seterr(err, errlen, "filter.utils.muxer has no free input port");
-				goto fail;
-			}
-			if (connect_ports(g,
-					  bt_component_source_borrow_output_port_by_index_const(src,
-												  k),
-					  mp, err, errlen) != 0)
-				goto fail;
-		}
-	}
 
 	if (bt_graph_add_filter_component_with_initialize_method_data(
 		    g->graph, prog_cls, "progress", NULL, &g->prog, log_level, &prog) !=
@@ -1111,24 +1144,7 @@ int mg_graph_build(const struct mg_plugins *p, const struct mg_inputs *in,
 			  errlen) != 0)
 		goto fail;
 
-	if (bt_graph_add_sink_component(g->graph, sink_cls, sink_name, sink_params, log_level,
-					&sink) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-		char ctx[256];
-
-		snprintf(ctx, sizeof(ctx), "cannot create the sink (class '%s')",
-			 bt_component_class_get_name(
-				 bt_component_class_sink_as_component_class_const(sink_cls)));
-		/* The sink's own reason (bad parameter, output directory) goes alone. */
-		mg_take_error(err, errlen, ctx, false);
-		goto fail;
-	}
-	if (bt_component_sink_get_input_port_count(sink) < 1) {
-		seterr(err, errlen, "the sink has no input port");
-		goto fail;
-	}
-	if (connect_ports(g, bt_component_filter_borrow_output_port_by_name_const(prog, "out"),
-			  bt_component_sink_borrow_input_port_by_index_const(sink, 0), err,
-			  errlen) != 0)
+	if (add_sink(g, sink_cls, sink_name, sink_params, log_level, prog, err, errlen) != 0)
 		goto fail;
 	*out = g;
 	return 0;
