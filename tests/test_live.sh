@@ -34,16 +34,14 @@ NS_SELF=$ROOT/tests/test_live.sh
 export BUILD BIN WL WORK NS_STATE NS_SELF
 # shellcheck source=tests/lttng-ns.sh
 source "$ROOT/tests/lttng-ns.sh"
+# shellcheck source=tests/frontend-tests.sh
+source "$ROOT/tests/frontend-tests.sh"
 
 ALL_TESTS=(help usage dumb png x11 exit-code interrupt)
 
 # A short schedule: magsize grows in the burst, holds in steady.
 SCHEDULE=idle:1s,burst:2s,steady:2s
 
-fail() {
-	echo "FAIL: $*" >&2
-	return 1
-}
 
 # no_daemons: no LTTng daemon left in this namespace.
 no_daemons() {
@@ -269,46 +267,17 @@ t_interrupt() { ns_run ns_interrupt; }
 
 # ---- main ----------------------------------------------------------------------------------
 
-ns_dispatch "$@"
-
-if [[ ${1:-} == --list ]]; then
-	printf '%s\n' "${ALL_TESTS[@]}"
-	exit 0
-fi
-mkdir -p "$WORK"
-ns_stop_noted quiet
-for t in jq script gnuplot; do
-	command -v "$t" >/dev/null || { echo "live-test: FAIL setup: '$t' is not installed (make deps)"; exit 1; }
-done
-"$MAKE" --no-print-directory -s frontend workloads analysis-plugin BUILD="$BUILD" \
-	>"$WORK/build.log" 2>&1 || { echo "live-test: FAIL build: see $WORK/build.log"; exit 1; }
-if [[ $(ldd "$WL" 2>/dev/null) != *liblttng-ust* ]]; then
-	# A TRACE=0 build's workload emits no events: trace a TRACE=1 one.
-	"$MAKE" --no-print-directory -s workloads BUILD="$BUILD/live-trace1" TRACE=1 \
-		>"$WORK/build-trace1.log" 2>&1 ||
-		{ echo "live-test: FAIL build: the TRACE=1 workload (see $WORK/build-trace1.log)"; exit 1; }
+setup() {
+	local t
+	for t in jq script gnuplot; do
+		command -v "$t" >/dev/null ||
+			{ echo "live-test: FAIL setup: '$t' is not installed (make deps)"; exit 1; }
+	done
 	# (exported as LIVE_WL: the namespace side re-runs this script's top)
-	export LIVE_WL=$BUILD/live-trace1/bin/magslab-workload
+	ft_trace1_workload live
+	export LIVE_WL=$FT_WORKLOAD
 	WL=$LIVE_WL
-fi
-tests=("$@")
-((${#tests[@]})) || tests=("${ALL_TESTS[@]}")
-failed=0
-for t in "${tests[@]}"; do
-	if ! declare -F "t_$t" >/dev/null; then
-		echo "live-test: FAIL $t: no such test (have: ${ALL_TESTS[*]})"
-		failed=1
-		continue
-	fi
-	start=$SECONDS
-	(set -e; "t_$t") >"$WORK/$t.log" 2>&1
-	rc=$?
-	if ((rc == 0)); then
-		echo "live-test: PASS $t ($((SECONDS - start)) s)"
-	else
-		reason=$(grep -m1 '^FAIL: ' "$WORK/$t.log" | sed 's/^FAIL: //')
-		echo "live-test: FAIL $t: ${reason:-exit status $rc, $(tail -n 1 "$WORK/$t.log")} (see $WORK/$t.log)"
-		failed=1
-	fi
-done
-exit "$failed"
+}
+
+ns_dispatch "$@"
+FT_SETUP=setup ft_main live frontend workloads analysis-plugin -- "$@"

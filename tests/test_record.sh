@@ -28,14 +28,12 @@ NS_SELF=$ROOT/tests/test_record.sh
 export BUILD BIN WL WORK NS_STATE NS_SELF
 # shellcheck source=tests/lttng-ns.sh
 source "$ROOT/tests/lttng-ns.sh"
+# shellcheck source=tests/frontend-tests.sh
+source "$ROOT/tests/frontend-tests.sh"
 
 ALL_TESTS=(help usage not-found workload exit-code sessiond discard blocking relayd
 	relayd-hosts interrupt no-lttng)
 
-fail() {
-	echo "FAIL: $*" >&2
-	return 1
-}
 
 # counters_match CACHE WORKLOAD_JSON SUMMARY_JSON: the trace's report of CACHE says what
 # the workload's own counters say, field by field.
@@ -291,43 +289,12 @@ t_no-lttng() { ns_run ns_no_lttng; }
 
 # ---- main ----------------------------------------------------------------------------------
 
-ns_dispatch "$@"
+# The TRACE=1 workload, exported under its own name (the namespace side re-runs the top).
+setup() {
+	ft_trace1_workload record
+	export MAGSLAB_TEST_WL=$FT_WORKLOAD
+	WL=$FT_WORKLOAD
+}
 
-if [[ ${1:-} == --list ]]; then
-	printf '%s\n' "${ALL_TESTS[@]}"
-	exit 0
-fi
-mkdir -p "$WORK"
-ns_stop_noted
-"$MAKE" --no-print-directory -s frontend workloads analysis-plugin BUILD="$BUILD" \
-	>"$WORK/build.log" 2>&1 || { echo "record-test: FAIL build: see $WORK/build.log"; exit 1; }
-if [[ $(ldd "$BUILD/bin/magslab-workload" 2>/dev/null) != *liblttng-ust* ]]; then
-	# A TRACE=0 build's workload emits no events: record a TRACE=1 one (magslab itself
-	# is this build's).
-	"$MAKE" --no-print-directory -s workloads BUILD="$BUILD/record-trace1" TRACE=1 \
-		>"$WORK/build-trace1.log" 2>&1 ||
-		{ echo "record-test: FAIL build: the TRACE=1 workload (see $WORK/build-trace1.log)"; exit 1; }
-	# (exported under its own name: the namespace side re-runs this script's top)
-	export MAGSLAB_TEST_WL=$BUILD/record-trace1/bin/magslab-workload
-	WL=$MAGSLAB_TEST_WL
-fi
-tests=("$@")
-((${#tests[@]})) || tests=("${ALL_TESTS[@]}")
-failed=0
-for t in "${tests[@]}"; do
-	if ! declare -F "t_$t" >/dev/null; then
-		echo "record-test: FAIL $t: no such test"
-		failed=1
-		continue
-	fi
-	start=$SECONDS
-	(set -e; "t_$t") >"$WORK/$t.log" 2>&1
-	rc=$?
-	if ((rc == 0)); then
-		echo "record-test: PASS $t ($((SECONDS - start)) s)"
-	else
-		echo "record-test: FAIL $t: $(grep -m1 '^FAIL' "$WORK/$t.log" || tail -n 1 "$WORK/$t.log") (see $WORK/$t.log)"
-		failed=1
-	fi
-done
-exit "$failed"
+ns_dispatch "$@"
+FT_SETUP=setup ft_main record frontend workloads analysis-plugin -- "$@"

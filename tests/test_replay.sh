@@ -53,12 +53,6 @@ say() { printf '%s\n' "$*"; }
 # are the names this script uses, with the state file as an argument.
 # shellcheck source=tests/lttng-ns.sh
 source "$ROOT/tests/lttng-ns.sh"
-starttime() { ns_starttime "$1"; }
-alive() {
-	local st
-	st=$(ns_starttime "$1") || return 1
-	[[ $st == "$2" ]]
-}
 # note_daemons <state file>: notes "pid starttime comm" of every LTTng daemon of this
 # mount namespace; stop_daemons <state file>: SIGTERM, 5 s, SIGKILL, noted ones only.
 note_daemons() { NS_STATE=$1 ns_note_daemons; }

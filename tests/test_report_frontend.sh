@@ -82,56 +82,11 @@ fail() {
 
 # ---- daemons ------------------------------------------------------------------------------
 
-# starttime PID: field 22 of /proc/PID/stat, or nothing.
-starttime() {
-	local s f
-	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
-	s=${s##*) }
-	read -r -a f <<<"$s"
-	echo "${f[19]}"
-}
-
-# ns_daemons: "pid starttime comm" of every LTTng daemon in this mount namespace.
-ns_daemons() {
-	local p comm
-	for p in /proc/[0-9]*; do
-		{ read -r comm <"$p/comm"; } 2>/dev/null || continue
-		case $comm in lttng-sessiond | lttng-consumerd | lttng-relayd | lttng-runas) ;;
-		*) continue ;; esac
-		[[ $p/ns/mnt -ef /proc/self/ns/mnt ]] || continue
-		echo "${p#/proc/} $(starttime "${p#/proc/}") $comm"
-	done
-}
-
-note_daemons() {
-	local line
-	while read -r line; do
-		grep -qxF "$line" "$STATE" 2>/dev/null || echo "$line" >>"$STATE"
-	done < <(ns_daemons)
-}
-
-# stop_noted [quiet]: stops the noted daemons still running (same pid and start time):
-# SIGTERM to session and relay daemons, SIGKILL to anything left after 5 s.
-stop_noted() {
-	local pid st comm i left
-	[[ -s $STATE ]] || return 0
-	while read -r pid st comm; do
-		[[ $(starttime "$pid") == "$st" ]] || continue
-		case $comm in lttng-sessiond | lttng-relayd) kill -TERM "$pid" 2>/dev/null ;; esac
-	done <"$STATE"
-	for ((i = 0; i < 50; i++)); do
-		left=0
-		while read -r pid st comm; do
-			[[ $(starttime "$pid") == "$st" ]] && left=1
-		done <"$STATE"
-		((left)) || break
-		sleep 0.1
-	done
-	while read -r pid st comm; do
-		[[ $(starttime "$pid") == "$st" ]] && kill -KILL "$pid" 2>/dev/null
-	done <"$STATE"
-	: >"$STATE"
-}
+# The bookkeeping is tests/lttng-ns.sh's; in_ns's namespace keeps its list in $STATE.
+note_daemons() { NS_STATE=$STATE ns_note_daemons; }
+# stop_noted: SIGTERM the noted daemons still running (same pid and start time), SIGKILL
+# what is left after 5 s, empty the list.
+stop_noted() { NS_STATE=$STATE ns_stop_state; }
 
 # ---- the private namespace ------------------------------------------------------------------
 

@@ -24,13 +24,11 @@ NS_SELF=$ROOT/tests/test_run.sh
 export BUILD BIN WORK NS_STATE NS_SELF MAKE
 # shellcheck source=tests/lttng-ns.sh
 source "$ROOT/tests/lttng-ns.sh"
+# shellcheck source=tests/frontend-tests.sh
+source "$ROOT/tests/frontend-tests.sh"
 
 ALL_TESTS=(help usage run rerun foreign demo)
 
-fail() {
-	echo "FAIL: $*" >&2
-	return 1
-}
 
 # expect STATUS PATTERN ARGS...: magslab run ARGS exits STATUS, stderr matches PATTERN.
 expect() {
@@ -41,12 +39,6 @@ expect() {
 	grep -q -- "$pat" "$WORK/e.err" || fail "run $*: '$(tail -n 2 "$WORK/e.err")' lacks '$pat'"
 }
 
-# png_ok FILE: a non-trivial PNG (magic bytes, > 2 KiB).
-png_ok() {
-	[[ -s $1 && $(head -c 8 "$1" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] ||
-		fail "$1 is not a PNG" || return 1
-	(($(stat -c %s "$1") > 2048)) || fail "$1 is nearly empty"
-}
 
 # report_ok DIR CACHE: the report of a run has every file, plots drawn, and the trace's
 # counts for CACHE equal the workload's own counters.
@@ -143,41 +135,12 @@ ns_demo() {
 }
 t_demo() { ns_run ns_demo; }
 
-ns_dispatch "$@"
+# `magslab run` finds the workload through MAGSLAB_WORKLOAD (a TRACE=1 one, see
+# ft_trace1_workload), which the namespace side inherits.
+setup() {
+	ft_trace1_workload run
+	[[ $FT_WORKLOAD == "$BUILD/bin/magslab-workload" ]] || export MAGSLAB_WORKLOAD=$FT_WORKLOAD
+}
 
-if [[ ${1:-} == --list ]]; then
-	printf '%s\n' "${ALL_TESTS[@]}"
-	exit 0
-fi
-mkdir -p "$WORK"
-ns_stop_noted
-"$MAKE" --no-print-directory -s frontend workloads analysis-plugin BUILD="$BUILD" \
-	>"$WORK/build.log" 2>&1 || { echo "run-test: FAIL build: see $WORK/build.log"; exit 1; }
-if [[ $(ldd "$BUILD/bin/magslab-workload" 2>/dev/null) != *liblttng-ust* ]]; then
-	# A TRACE=0 build's workload emits no events: record a TRACE=1 one (magslab itself
-	# is this build's).
-	"$MAKE" --no-print-directory -s workloads BUILD="$BUILD/run-trace1" TRACE=1 \
-		>"$WORK/build-trace1.log" 2>&1 ||
-		{ echo "run-test: FAIL build: the TRACE=1 workload (see $WORK/build-trace1.log)"; exit 1; }
-	export MAGSLAB_WORKLOAD=$BUILD/run-trace1/bin/magslab-workload
-fi
-tests=("$@")
-((${#tests[@]})) || tests=("${ALL_TESTS[@]}")
-failed=0
-for t in "${tests[@]}"; do
-	if ! declare -F "t_$t" >/dev/null; then
-		echo "run-test: FAIL $t: no such test"
-		failed=1
-		continue
-	fi
-	start=$SECONDS
-	(set -e; "t_$t") >"$WORK/$t.log" 2>&1
-	rc=$?
-	if ((rc == 0)); then
-		echo "run-test: PASS $t ($((SECONDS - start)) s)"
-	else
-		echo "run-test: FAIL $t: $(grep -m1 '^FAIL' "$WORK/$t.log" || tail -n 1 "$WORK/$t.log") (see $WORK/$t.log)"
-		failed=1
-	fi
-done
-exit "$failed"
+ns_dispatch "$@"
+FT_SETUP=setup ft_main run frontend workloads analysis-plugin -- "$@"

@@ -34,14 +34,12 @@ NS_SELF=$ROOT/tests/test_tune.sh
 export BUILD BIN WL WORK NS_STATE NS_SELF MAKE CC
 # shellcheck source=tests/lttng-ns.sh
 source "$ROOT/tests/lttng-ns.sh"
+# shellcheck source=tests/frontend-tests.sh
+source "$ROOT/tests/frontend-tests.sh"
 
 ALL_TESTS=(help usage grid repeat run-fails interrupt trace clang-build)
 HEATMAPS=(throughput contention bytes settle)
 
-fail() {
-	echo "FAIL: $*" >&2
-	return 1
-}
 
 # expect STATUS PATTERN ARGS...: magslab tune ARGS exits STATUS with one line on stderr
 # matching PATTERN.
@@ -56,12 +54,6 @@ expect() {
 	(($(wc -l <"$WORK/e.err") == 1)) || fail "tune $*: not one line: $(cat "$WORK/e.err")"
 }
 
-# png_ok FILE: a PNG (magic bytes) of more than 2 KiB.
-png_ok() {
-	[[ -s $1 && $(head -c 8 "$1" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] ||
-		fail "$1 is not a PNG" || return 1
-	(($(stat -c %s "$1") > 2048)) || fail "$1 is nearly empty"
-}
 
 svg_ok() {
 	[[ -s $1 ]] && grep -q '<svg' "$1" || fail "$1 is not an SVG"
@@ -307,44 +299,12 @@ t_clang_build() {
 		>"$WORK/clang.log" 2>&1 || fail "clang -Werror build: $(grep -m3 -E 'error|warning' "$WORK/clang.log")"
 }
 
-ns_dispatch "$@"
+# --trace runs a TRACE=1 workload (tune finds it through MAGSLAB_WORKLOAD, which the
+# namespace side inherits).
+setup() {
+	ft_trace1_workload tune
+	[[ $FT_WORKLOAD == "$BUILD/bin/magslab-workload" ]] || export MAGSLAB_WORKLOAD=$FT_WORKLOAD
+}
 
-if [[ ${1:-} == --list ]]; then
-	printf '%s\n' "${ALL_TESTS[@]}"
-	exit 0
-fi
-mkdir -p "$WORK"
-ns_stop_noted
-"$MAKE" --no-print-directory -s -C "$ROOT" frontend workloads BUILD="$BUILD" >"$WORK/build.log" 2>&1 ||
-	{ echo "tune-test: FAIL build: see $WORK/build.log"; exit 1; }
-if [[ $(ldd "$WL" 2>/dev/null) != *liblttng-ust* ]]; then
-	# A TRACE=0 build's workload emits no events: --trace runs a TRACE=1 one (tune finds
-	# it through MAGSLAB_WORKLOAD, which the namespace side inherits).
-	"$MAKE" --no-print-directory -s -C "$ROOT" workloads BUILD="$BUILD/tune-trace1" TRACE=1 \
-		>"$WORK/build-trace1.log" 2>&1 ||
-		{ echo "tune-test: FAIL build: the TRACE=1 workload (see $WORK/build-trace1.log)"; exit 1; }
-	export MAGSLAB_WORKLOAD=$BUILD/tune-trace1/bin/magslab-workload
-fi
-tests=("$@")
-((${#tests[@]})) || tests=("${ALL_TESTS[@]}")
-failed=0
-for t in "${tests[@]}"; do
-	fn=t_${t//-/_}
-	if ! declare -F "$fn" >/dev/null; then
-		echo "tune-test: FAIL $t: no such test"
-		failed=1
-		continue
-	fi
-	start=$SECONDS
-	"$fn" >"$WORK/$t.log" 2>&1
-	rc=$?
-	if ((rc == 0)); then
-		echo "tune-test: PASS $t ($((SECONDS - start)) s)"
-	else
-		why=$(grep -m1 '^FAIL: ' "$WORK/$t.log")
-		[[ -n $why ]] || why=$(tail -n 1 "$WORK/$t.log")
-		echo "tune-test: FAIL $t: ${why#FAIL: } (see $WORK/$t.log)"
-		failed=1
-	fi
-done
-exit "$failed"
+ns_dispatch "$@"
+FT_SETUP=setup ft_main tune frontend workloads -- "$@"
