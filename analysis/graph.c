@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,26 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #ifndef MAGSLAB_PLUGINDIR
 #define MAGSLAB_PLUGINDIR "/usr/local/lib/babeltrace2/plugins"
 #endif
 
 /* Directories deeper than this under a TRACE argument are not searched. */
 #define MG_MAX_DEPTH 32
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -233,9 +220,9 @@ static int explain_unloadable(const char *dir, const char *name, char *err, size
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (h) {
 		dlclose(h);
-		seterr(err, errlen, "%s is not a babeltrace2 plugin named '%s'", path, name);
+		fe_seterr(err, errlen, "%s is not a babeltrace2 plugin named '%s'", path, name);
 	} else {
-		seterr(err, errlen, "cannot load the babeltrace2 plugin %s: %s", path, dlerror());
+		fe_seterr(err, errlen, "cannot load the babeltrace2 plugin %s: %s", path, dlerror());
 	}
 	return 1;
 }
@@ -369,7 +356,7 @@ static int load_magslab(struct mg_plugins *p, char *err, size_t errlen)
 							: "babeltrace2's plugin path");
 		return 0;
 	}
-	seterr(err, errlen,
+	fe_seterr(err, errlen,
 	       "the babeltrace2 plugin 'magslab' was not found (looked in %s%s and babeltrace2's "
 	       "plugin path): build it with make, or set MAGSLAB_PLUGIN_PATH",
 	       looked, MAGSLAB_PLUGINDIR);
@@ -383,13 +370,13 @@ int mg_plugins_load(struct mg_plugins *p, bool need_magslab, char *err, size_t e
 	memset(p, 0, sizeof(*p));
 	r = plugin_find_std("ctf", &p->ctf, err, errlen);
 	if (r == 0)
-		seterr(err, errlen,
+		fe_seterr(err, errlen,
 		       "the babeltrace2 plugin 'ctf' was not found (install babeltrace2)");
 	if (r <= 0)
 		goto fail;
 	r = plugin_find_std("utils", &p->utils, err, errlen);
 	if (r == 0)
-		seterr(err, errlen,
+		fe_seterr(err, errlen,
 		       "the babeltrace2 plugin 'utils' was not found (install babeltrace2)");
 	if (r <= 0)
 		goto fail;
@@ -420,7 +407,7 @@ const bt_component_class_sink *mg_find_sink_class(const struct mg_plugins *p, co
 
 	*holder = NULL;
 	if (!dot || dot == spec || !dot[1] || (size_t)(dot - spec) >= sizeof(name)) {
-		seterr(err, errlen, "bad sink component class '%s' (want PLUGIN.CLASS)", spec);
+		fe_seterr(err, errlen, "bad sink component class '%s' (want PLUGIN.CLASS)", spec);
 		return NULL;
 	}
 	memcpy(name, spec, (size_t)(dot - spec));
@@ -437,14 +424,14 @@ const bt_component_class_sink *mg_find_sink_class(const struct mg_plugins *p, co
 		if (r < 0)
 			return NULL;
 		if (r == 0) {
-			seterr(err, errlen, "the babeltrace2 plugin '%s' was not found", name);
+			fe_seterr(err, errlen, "the babeltrace2 plugin '%s' was not found", name);
 			return NULL;
 		}
 		pl = *holder;
 	}
 	cls = bt_plugin_borrow_sink_component_class_by_name_const(pl, dot + 1);
 	if (!cls) {
-		seterr(err, errlen, "the babeltrace2 plugin '%s' (%s) has no sink class '%s'", name,
+		fe_seterr(err, errlen, "the babeltrace2 plugin '%s' (%s) has no sink class '%s'", name,
 		       bt_plugin_get_path(pl) ? bt_plugin_get_path(pl) : "?", dot + 1);
 		bt_plugin_put_ref(*holder);
 		*holder = NULL;
@@ -494,12 +481,12 @@ static int support_info(struct walk *w, const char *dir, char **group)
 		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
 	    bt_value_map_insert_string_entry(params, "type", "directory") !=
 		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) {
-		seterr(w->err, w->errlen, "out of memory");
+		fe_seterr(w->err, w->errlen, "out of memory");
 		goto out;
 	}
 	q = bt_query_executor_create(w->fs, "babeltrace.support-info", params);
 	if (!q) {
-		seterr(w->err, w->errlen, "out of memory");
+		fe_seterr(w->err, w->errlen, "out of memory");
 		goto out;
 	}
 	bt_query_executor_set_logging_level(q, w->log_level);
@@ -625,7 +612,7 @@ static int walk_dir(struct walk *w, const char *path)
 	if (!d) {
 		if (errno == EACCES)
 			return 0; /* as the babeltrace2 command line: skipped */
-		seterr(w->err, w->errlen, "cannot read directory %s: %s", path, strerror(errno));
+		fe_seterr(w->err, w->errlen, "cannot read directory %s: %s", path, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d))) {
@@ -685,7 +672,7 @@ int mg_discover(const struct mg_plugins *p, char *const *args, size_t nargs,
 
 	memset(out, 0, sizeof(*out));
 	if (!fs) {
-		seterr(err, errlen, "the babeltrace2 plugin 'ctf' has no source.ctf.fs");
+		fe_seterr(err, errlen, "the babeltrace2 plugin 'ctf' has no source.ctf.fs");
 		return -1;
 	}
 	memset(&w, 0, sizeof(w));
@@ -706,7 +693,7 @@ int mg_discover(const struct mg_plugins *p, char *const *args, size_t nargs,
 			bool dup = false;
 
 			if (!strstr(arg, "/host/")) {
-				seterr(err, errlen,
+				fe_seterr(err, errlen,
 				       "%s: an LTTng live URL is net://HOST[:PORT]/host/HOSTNAME/SESSION",
 				       arg);
 				goto fail;
@@ -725,16 +712,16 @@ int mg_discover(const struct mg_plugins *p, char *const *args, size_t nargs,
 			continue;
 		}
 		if (stat(arg, &sb) != 0) {
-			seterr(err, errlen, "%s: %s", arg, strerror(errno));
+			fe_seterr(err, errlen, "%s: %s", arg, strerror(errno));
 			goto fail;
 		}
 		if (!S_ISDIR(sb.st_mode)) {
-			seterr(err, errlen, "%s: not a directory (give a trace directory)", arg);
+			fe_seterr(err, errlen, "%s: not a directory (give a trace directory)", arg);
 			goto fail;
 		}
 		len = strlen(arg);
 		if (len >= sizeof(path)) {
-			seterr(err, errlen, "%.64s...: %s", arg, strerror(ENAMETOOLONG));
+			fe_seterr(err, errlen, "%.64s...: %s", arg, strerror(ENAMETOOLONG));
 			goto fail;
 		}
 		memcpy(path, arg, len + 1);
@@ -744,7 +731,7 @@ int mg_discover(const struct mg_plugins *p, char *const *args, size_t nargs,
 		if (walk_dir(&w, path) != 0)
 			goto fail;
 		if (out->ndirs == before && !have_dir_under(out, path)) {
-			seterr(err, errlen,
+			fe_seterr(err, errlen,
 			       "%s: no trace there (no directory with a CTF metadata file under it)",
 			       arg);
 			goto fail;
@@ -1027,7 +1014,7 @@ static int add_source(struct mg_graph *g, const bt_component_class_source *cls,
 	uint64_t k, nports;
 
 	if (!params) {
-		seterr(err, errlen, "out of memory");
+		fe_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	snprintf(name, sizeof(name), "%s-%zu", s->live ? "lttng-live" : "ctf-fs", i);
@@ -1050,7 +1037,7 @@ static int add_source(struct mg_graph *g, const bt_component_class_source *cls,
 		const bt_port_input *mp = muxer_free_port(mux);
 
 		if (!mp) {
-			seterr(err, errlen, "filter.utils.muxer has no free input port");
+			fe_seterr(err, errlen, "filter.utils.muxer has no free input port");
 			return -1;
 		}
 		if (connect_ports(g, bt_component_source_borrow_output_port_by_index_const(src, k),
@@ -1080,7 +1067,7 @@ static int add_sink(struct mg_graph *g, const bt_component_class_sink *sink_cls,
 		return -1;
 	}
 	if (bt_component_sink_get_input_port_count(sink) < 1) {
-		seterr(err, errlen, "the sink has no input port");
+		fe_seterr(err, errlen, "the sink has no input port");
 		return -1;
 	}
 	return connect_ports(g, bt_component_filter_borrow_output_port_by_name_const(prog, "out"),
@@ -1108,17 +1095,17 @@ int mg_graph_build(const struct mg_plugins *p, const struct mg_inputs *in,
 	mux_cls = bt_plugin_borrow_filter_component_class_by_name_const(p->utils, "muxer");
 	prog_cls = progress_class();
 	if (!fs_cls || !live_cls || !mux_cls) {
-		seterr(err, errlen, "babeltrace2's ctf or utils plugin lacks source.ctf.fs, "
+		fe_seterr(err, errlen, "babeltrace2's ctf or utils plugin lacks source.ctf.fs, "
 				    "source.ctf.lttng-live or filter.utils.muxer");
 		goto fail;
 	}
 	if (!prog_cls) {
-		seterr(err, errlen, "out of memory");
+		fe_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 	g->graph = bt_graph_create(0);
 	if (!g->graph) {
-		seterr(err, errlen, "out of memory");
+		fe_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 
@@ -1238,18 +1225,6 @@ next:
 	}
 }
 
-static void format_count(char *buf, size_t len, uint64_t n)
-{
-	if (n >= 10000000)
-		snprintf(buf, len, "%.0fM", (double)n / 1e6);
-	else if (n >= 1000000)
-		snprintf(buf, len, "%.1fM", (double)n / 1e6);
-	else if (n >= 10000)
-		snprintf(buf, len, "%.0fk", (double)n / 1e3);
-	else
-		snprintf(buf, len, "%llu", (unsigned long long)n);
-}
-
 static void show_progress(struct mg_graph *g, const struct mg_run_opts *o, double elapsed,
 			  bool tty)
 {
@@ -1267,7 +1242,7 @@ static void show_progress(struct mg_graph *g, const struct mg_run_opts *o, doubl
 			f = 1;
 		snprintf(pct, sizeof(pct), ", %.0f%% of the trace time", f * 100);
 	}
-	format_count(ev, sizeof(ev), g->prog.events);
+	fe_format_count(ev, sizeof(ev), g->prog.events);
 	fprintf(stderr, "%s%s: %s... %.0f s, %s events%s%s", tty ? "\r" : "", o->prog,
 		g->in->nlive ? "receiving the live trace" : "reading the trace", elapsed, ev, pct,
 		tty ? "\033[K" : "\n");
@@ -1351,7 +1326,7 @@ enum mg_run_status mg_graph_run(struct mg_graph *g, const struct mg_run_opts *o,
 	sigaction(SIGTERM, &old_term, NULL);
 	g_interrupter = NULL;
 	if (ret == MG_RUN_INTERRUPTED)
-		seterr(err, errlen, "interrupted");
+		fe_seterr(err, errlen, "interrupted");
 	return ret;
 }
 
@@ -1508,13 +1483,13 @@ int mg_source_hostname(const struct mg_plugins *p, const struct mg_source *s,
 	snprintf(ctx, sizeof(ctx), "cannot read the hostname of the trace %s",
 		 s->ndirs ? s->dirs[0] : "?");
 	if (!fs_cls || !cls) {
-		seterr(err, errlen, "%s: %s", ctx, cls ? "no source.ctf.fs" : "out of memory");
+		fe_seterr(err, errlen, "%s: %s", ctx, cls ? "no source.ctf.fs" : "out of memory");
 		return -1;
 	}
 	params = source_params(s);
 	graph = params ? bt_graph_create(0) : NULL;
 	if (!graph) {
-		seterr(err, errlen, "out of memory");
+		fe_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	if (bt_graph_add_source_component(graph, fs_cls, "ctf-fs", params, log_level, &src) !=

@@ -164,30 +164,6 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL); /* a signal cuts it short: the loop looks at it */
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static void format_count(char *buf, size_t len, uint64_t n)
-{
-	if (n >= 10000000)
-		snprintf(buf, len, "%.0fM", (double)n / 1e6);
-	else if (n >= 1000000)
-		snprintf(buf, len, "%.1fM", (double)n / 1e6);
-	else if (n >= 10000)
-		snprintf(buf, len, "%.0fk", (double)n / 1e3);
-	else
-		snprintf(buf, len, "%llu", (unsigned long long)n);
-}
-
 /* Writes all of buf to fd; 0 or -1 (errno). */
 static int write_all(int fd, const char *buf, size_t n)
 {
@@ -613,7 +589,7 @@ static int view_spawn(struct view *v, const char *gnuplot, const char *dir, char
 	v->msg_fd = out[0];
 	return 0;
 fail:
-	seterr(err, errlen, "cannot start gnuplot: %s", strerror(errno));
+	fe_seterr(err, errlen, "cannot start gnuplot: %s", strerror(errno));
 	return -1;
 }
 
@@ -661,7 +637,7 @@ static int view_start(struct view *v, const char *gnuplot, const char *outdir,
 	if (view_spawn(v, gnuplot, outdir, err, errlen))
 		return -1;
 	if (view_first(v)) {
-		seterr(err, errlen, "gnuplot cannot draw the %s view%s%s", term_names[v->term],
+		fe_seterr(err, errlen, "gnuplot cannot draw the %s view%s%s", term_names[v->term],
 		       v->last_msg[0] ? ": " : "", v->last_msg);
 		return -1;
 	}
@@ -832,19 +808,6 @@ static int draw_png(struct view *v, const char *outdir)
  * The png view's index.html
  */
 
-static void html_str(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: putc(*s, f);
-		}
-	}
-}
-
 /*
  * OUTDIR/index.html while CMD runs: reloads itself every interval and shows the two PNGs
  * (with the frame number in their URLs, so that no browser shows a cached one).  The sink
@@ -865,13 +828,13 @@ static void write_live_page(const struct live *l, const char *status)
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		"<meta http-equiv=\"refresh\" content=\"%u\">\n<title>magslab live: ",
 		refresh ? refresh : 1);
-	html_str(f, l->cmdline);
+	fe_html_escape(f, l->cmdline);
 	fprintf(f, "</title>\n<style>\nbody { font-family: sans-serif; margin: 1.5em; }\n"
 		"img { max-width: 100%%; border: 1px solid #eee; }\n</style>\n</head>\n<body>\n"
 		"<h1>magslab live: <code>");
-	html_str(f, l->cmdline);
+	fe_html_escape(f, l->cmdline);
 	fprintf(f, "</code></h1>\n<p>");
-	html_str(f, status);
+	fe_html_escape(f, status);
 	fprintf(f, "<br>\nThis page reloads itself every %u s; when the command ends it is "
 		"replaced by the full report.</p>\n", refresh ? refresh : 1);
 	for (i = 0; i < 2 && l->have_snapshot; i++) {
@@ -898,7 +861,7 @@ static void status_line(const struct live *l, char *buf, size_t len)
 	char ev[32];
 	double t = l->t_start > 0 ? now_s() - l->t_start : 0;
 
-	format_count(ev, sizeof(ev), l->graph ? mg_graph_events(l->graph) : l->events);
+	fe_format_count(ev, sizeof(ev), l->graph ? mg_graph_events(l->graph) : l->events);
 	snprintf(buf, len, "magslab live: %.0f s, %s events read, frame %u | %s", t, ev,
 		 l->view.frames, l->stream_ended ? "command ended: the full report is written"
 		 : l->child_done ? "command ended: reading the rest of the trace"
@@ -1007,7 +970,7 @@ static int make_workdir(struct live *l, char *err, size_t errlen)
 	snprintf(l->workdir, sizeof(l->workdir), "%s/magslab-live.XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(l->workdir)) {
-		seterr(err, errlen, "cannot create a work directory %s: %s", l->workdir,
+		fe_seterr(err, errlen, "cannot create a work directory %s: %s", l->workdir,
 		       strerror(errno));
 		l->workdir[0] = '\0';
 		return -1;
@@ -1064,13 +1027,13 @@ static int attach_graph(struct live *l, char *err, size_t errlen)
 	char *args[1] = { url };
 
 	if (gethostname(host, sizeof(host)) != 0) {
-		seterr(err, errlen, "gethostname: %s", strerror(errno));
+		fe_seterr(err, errlen, "gethostname: %s", strerror(errno));
 		return -1;
 	}
 	host[sizeof(host) - 1] = '\0';
 	if (snprintf(url, sizeof(url), "net://127.0.0.1:%d/host/%s/%s", l->relayd.live_port,
 		     host, l->session.name) >= (int)sizeof(url)) {
-		seterr(err, errlen, "the live URL is too long (host name %s)", host);
+		fe_seterr(err, errlen, "the live URL is too long (host name %s)", host);
 		return -1;
 	}
 	if (mg_plugins_load(&l->plugins, true, err, errlen))
@@ -1084,7 +1047,7 @@ static int attach_graph(struct live *l, char *err, size_t errlen)
 		return -1;
 	l->params = sink_params(l);
 	if (!l->params) {
-		seterr(err, errlen, "out of memory");
+		fe_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	if (mg_graph_build(&l->plugins, &l->inputs, sink, "report", l->params, ll, &l->graph,
@@ -1094,7 +1057,7 @@ static int attach_graph(struct live *l, char *err, size_t errlen)
 	case MG_STEP_ERROR:
 		return -1;
 	case MG_STEP_END:
-		seterr(err, errlen, "the live session %s ended before it began", url);
+		fe_seterr(err, errlen, "the live session %s ended before it began", url);
 		return -1;
 	default:
 		return 0;
@@ -1133,7 +1096,7 @@ static int start_cmd(struct live *l, char *err, size_t errlen)
 	l->child = fork();
 	if (l->child < 0) {
 		l->child = 0;
-		seterr(err, errlen, "cannot start %s: fork: %s", l->o.cmd[0], strerror(errno));
+		fe_seterr(err, errlen, "cannot start %s: fork: %s", l->o.cmd[0], strerror(errno));
 		return -1;
 	}
 	if (l->child == 0)
@@ -1238,12 +1201,12 @@ static int drain(struct live *l, char *err, size_t errlen)
 			moved = t;
 		}
 		if (t - moved > END_STALL_S) {
-			seterr(err, errlen, "the live stream did not end within %d s of the "
+			fe_seterr(err, errlen, "the live stream did not end within %d s of the "
 			       "session's end", END_STALL_S);
 			return -1;
 		}
 		if (nsignals != signals) {
-			seterr(err, errlen, "interrupted again while reading the rest of the "
+			fe_seterr(err, errlen, "interrupted again while reading the rest of the "
 			       "trace: no final report");
 			return -1;
 		}
@@ -1511,7 +1474,7 @@ static int setup(struct live *l, char *err, size_t errlen)
 	if (l->o.term == TERM_PNG)
 		write_live_page(l, "starting the command");
 	if (got_signal) {
-		seterr(err, errlen, "interrupted before the command started");
+		fe_seterr(err, errlen, "interrupted before the command started");
 		return -1;
 	}
 	return start_cmd(l, err, errlen);

@@ -22,13 +22,13 @@
  *   after, the last packets could be cut.  The wait costs ~0.5 s per session.
  */
 #include "lttng.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,18 +45,6 @@
 #define STOP_TIMEOUT_MS 5000
 #define DESTROY_TIMEOUT_MS 10000
 #define RELAYD_TRIES 5
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void sleep_ms(long ms)
 {
@@ -122,13 +110,13 @@ static void explain_exit(const struct ml_daemon *d, int status, char *err, size_
 
 	log_head(d->log, head, sizeof(head));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		seterr(err, errlen, "%s not found or not executable: install lttng-tools "
+		fe_seterr(err, errlen, "%s not found or not executable: install lttng-tools "
 		       "(make deps)%s%s", d->name, head[0] ? ": " : "", head);
 	else if (WIFEXITED(status))
-		seterr(err, errlen, "%s exited with status %d at start%s%s (log: %s)", d->name,
+		fe_seterr(err, errlen, "%s exited with status %d at start%s%s (log: %s)", d->name,
 		       WEXITSTATUS(status), head[0] ? ": " : "", head, d->log);
 	else
-		seterr(err, errlen, "%s was killed by signal %d at start (log: %s)", d->name,
+		fe_seterr(err, errlen, "%s was killed by signal %d at start (log: %s)", d->name,
 		       WTERMSIG(status), d->log);
 }
 
@@ -169,7 +157,7 @@ static int wait_ready(struct ml_daemon *d, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	seterr(err, errlen, "%s did not become ready within %d s (log: %s)", d->name,
+	fe_seterr(err, errlen, "%s did not become ready within %d s (log: %s)", d->name,
 	       START_TIMEOUT_MS / 1000, d->log);
 	ml_daemon_stop(d);
 	return -1;
@@ -194,7 +182,7 @@ int ml_sessiond_ensure(struct ml_daemon *d, const char *logdir, bool *started, c
 	sigprocmask(SIG_BLOCK, &usr1, &old);
 	d->pid = fork();
 	if (d->pid < 0) {
-		seterr(err, errlen, "cannot start lttng-sessiond: fork: %s", strerror(errno));
+		fe_seterr(err, errlen, "cannot start lttng-sessiond: fork: %s", strerror(errno));
 		d->pid = 0;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
@@ -256,7 +244,7 @@ static int relayd_try(struct ml_relayd *r, char *err, size_t errlen)
 	r->data_port = free_port();
 	r->live_port = free_port();
 	if (r->control_port < 0 || r->data_port < 0 || r->live_port < 0) {
-		seterr(err, errlen, "cannot find a free port on 127.0.0.1: %s", strerror(errno));
+		fe_seterr(err, errlen, "cannot find a free port on 127.0.0.1: %s", strerror(errno));
 		return -1;
 	}
 	snprintf(c, sizeof(c), "tcp://127.0.0.1:%d", r->control_port);
@@ -265,7 +253,7 @@ static int relayd_try(struct ml_relayd *r, char *err, size_t errlen)
 	r->d.pid = fork();
 	if (r->d.pid < 0) {
 		r->d.pid = 0;
-		seterr(err, errlen, "cannot start lttng-relayd: fork: %s", strerror(errno));
+		fe_seterr(err, errlen, "cannot start lttng-relayd: fork: %s", strerror(errno));
 		return -1;
 	}
 	if (r->d.pid == 0)
@@ -281,7 +269,7 @@ static int relayd_try(struct ml_relayd *r, char *err, size_t errlen)
 		}
 		sleep_ms(20);
 	}
-	seterr(err, errlen, "lttng-relayd did not listen within %d s (log: %s)",
+	fe_seterr(err, errlen, "lttng-relayd did not listen within %d s (log: %s)",
 	       START_TIMEOUT_MS / 1000, r->d.log);
 	ml_daemon_stop(&r->d);
 	return -1;
@@ -342,7 +330,7 @@ int ml_parse_hostport(const char *arg, char *host, size_t hostlen, int *port, ch
 	}
 	return 0;
 bad:
-	seterr(err, errlen, "'%s' is not HOST[:PORT] (PORT 1 to 65534; an IPv6 address in "
+	fe_seterr(err, errlen, "'%s' is not HOST[:PORT] (PORT 1 to 65534; an IPv6 address in "
 	       "brackets)", arg);
 	return -1;
 }
@@ -373,7 +361,7 @@ static struct lttng_session_descriptor *make_descriptor(const struct ml_session_
 
 	if (!o->relayd) {
 		if (o->live_timer_us) {
-			seterr(err, errlen, "a live session needs a relay daemon");
+			fe_seterr(err, errlen, "a live session needs a relay daemon");
 			return NULL;
 		}
 		return lttng_session_descriptor_local_create(name, o->output);
@@ -401,7 +389,7 @@ static int enable_channel(const struct ml_session_opts *o, struct lttng_handle *
 	int ret;
 
 	if (!ch) {
-		seterr(err, errlen, "cannot create the channel: out of memory");
+		fe_seterr(err, errlen, "cannot create the channel: out of memory");
 		return -1;
 	}
 	snprintf(ch->name, sizeof(ch->name), CHANNEL);
@@ -414,7 +402,7 @@ static int enable_channel(const struct ml_session_opts *o, struct lttng_handle *
 	ret = lttng_enable_channel(h, ch);
 	lttng_channel_destroy(ch);
 	if (ret < 0) {
-		seterr(err, errlen, "cannot enable the channel (sub-buffers %llu × %llu B): %s",
+		fe_seterr(err, errlen, "cannot enable the channel (sub-buffers %llu × %llu B): %s",
 		       (unsigned long long)(o->num_subbuf ? o->num_subbuf : ML_NUM_SUBBUF),
 		       (unsigned long long)(o->subbuf_size ? o->subbuf_size : ML_SUBBUF_DEFAULT),
 		       lttng_strerror(ret));
@@ -430,11 +418,11 @@ static int enable_one_event(struct lttng_handle *h, const char *name, char *err,
 	int ret;
 
 	if (!ev) {
-		seterr(err, errlen, "out of memory");
+		fe_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	if (strlen(name) >= sizeof(ev->name)) {
-		seterr(err, errlen, "event name too long: '%s'", name);
+		fe_seterr(err, errlen, "event name too long: '%s'", name);
 		lttng_event_destroy(ev);
 		return -1;
 	}
@@ -444,7 +432,7 @@ static int enable_one_event(struct lttng_handle *h, const char *name, char *err,
 	ret = lttng_enable_event_with_exclusions(h, ev, CHANNEL, NULL, 0, NULL);
 	lttng_event_destroy(ev);
 	if (ret < 0) {
-		seterr(err, errlen, "cannot enable event '%s': %s", name, lttng_strerror(ret));
+		fe_seterr(err, errlen, "cannot enable event '%s': %s", name, lttng_strerror(ret));
 		return -1;
 	}
 	return 0;
@@ -456,7 +444,7 @@ static int enable_events(const char *list, struct lttng_handle *h, char *err, si
 	int rc = 0, n = 0;
 
 	if (!copy) {
-		seterr(err, errlen, "out of memory");
+		fe_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	for (name = strtok_r(copy, ",", &save); name && rc == 0;
@@ -470,7 +458,7 @@ static int enable_events(const char *list, struct lttng_handle *h, char *err, si
 	}
 	free(copy);
 	if (rc == 0 && n == 0) {
-		seterr(err, errlen, "--events: no event name in '%s'", list);
+		fe_seterr(err, errlen, "--events: no event name in '%s'", list);
 		rc = -1;
 	}
 	return rc;
@@ -486,7 +474,7 @@ static int add_context(struct lttng_handle *h, enum lttng_event_context_type typ
 	ctx.ctx = type;
 	ret = lttng_add_context(h, &ctx, NULL, CHANNEL);
 	if (ret < 0) {
-		seterr(err, errlen, "cannot add the %s context: %s", what, lttng_strerror(ret));
+		fe_seterr(err, errlen, "cannot add the %s context: %s", what, lttng_strerror(ret));
 		return -1;
 	}
 	return 0;
@@ -502,7 +490,7 @@ static int configure(const struct ml_session_opts *o, const char *name, char *er
 	domain_of(o, &dom);
 	h = lttng_create_handle(name, &dom);
 	if (!h) {
-		seterr(err, errlen, "cannot get a handle on session %s", name);
+		fe_seterr(err, errlen, "cannot get a handle on session %s", name);
 		return -1;
 	}
 	rc = enable_channel(o, h, &dom, err, errlen);
@@ -532,13 +520,13 @@ int ml_session_create(const struct ml_session_opts *o, struct ml_session *s, cha
 	desc = make_descriptor(o, s->name, err, errlen);
 	if (!desc) {
 		if (!err[0])
-			seterr(err, errlen, "cannot describe session %s", s->name);
+			fe_seterr(err, errlen, "cannot describe session %s", s->name);
 		return -1;
 	}
 	ret = lttng_create_session_ext(desc);
 	lttng_session_descriptor_destroy(desc);
 	if (ret != LTTNG_OK) {
-		seterr(err, errlen, "cannot create session %s: %s", s->name,
+		fe_seterr(err, errlen, "cannot create session %s: %s", s->name,
 		       lttng_strerror(-(int)ret));
 		return -1;
 	}
@@ -557,7 +545,7 @@ int ml_session_start(struct ml_session *s, char *err, size_t errlen)
 	int ret = lttng_start_tracing(s->name);
 
 	if (ret < 0) {
-		seterr(err, errlen, "cannot start session %s: %s", s->name, lttng_strerror(ret));
+		fe_seterr(err, errlen, "cannot start session %s: %s", s->name, lttng_strerror(ret));
 		return -1;
 	}
 	s->started = true;
@@ -577,12 +565,12 @@ static int read_losses(struct ml_session *s, struct ml_losses *lost, char *err,
 	domain_of(&none, &dom);
 	h = lttng_create_handle(s->name, &dom);
 	if (!h) {
-		seterr(err, errlen, "cannot get a handle on session %s", s->name);
+		fe_seterr(err, errlen, "cannot get a handle on session %s", s->name);
 		return -1;
 	}
 	n = lttng_list_channels(h, &chans);
 	if (n < 0) {
-		seterr(err, errlen, "cannot list the channels of %s: %s", s->name,
+		fe_seterr(err, errlen, "cannot list the channels of %s: %s", s->name,
 		       lttng_strerror(n));
 		goto out;
 	}
@@ -608,7 +596,7 @@ int ml_session_stop(struct ml_session *s, struct ml_losses *lost, char *err, siz
 	if (s->started) {
 		ret = lttng_stop_tracing_no_wait(s->name);
 		if (ret < 0 && ret != -LTTNG_ERR_TRACE_ALREADY_STOPPED) {
-			seterr(err, errlen, "cannot stop session %s: %s", s->name,
+			fe_seterr(err, errlen, "cannot stop session %s: %s", s->name,
 			       lttng_strerror(ret));
 			return -1;
 		}
@@ -619,7 +607,7 @@ int ml_session_stop(struct ml_session *s, struct ml_losses *lost, char *err, siz
 		if (ret == 0)
 			break;
 		if (ret < 0) {
-			seterr(err, errlen, "cannot wait for the data of session %s: %s", s->name,
+			fe_seterr(err, errlen, "cannot wait for the data of session %s: %s", s->name,
 			       lttng_strerror(ret));
 			return -1;
 		}
@@ -642,14 +630,14 @@ int ml_session_destroy(struct ml_session *s, char *err, size_t errlen)
 	ret = lttng_destroy_session_ext(s->name, &dh);
 	s->created = false;
 	if (ret != LTTNG_OK) {
-		seterr(err, errlen, "cannot destroy session %s: %s", s->name,
+		fe_seterr(err, errlen, "cannot destroy session %s: %s", s->name,
 		       lttng_strerror(-(int)ret));
 		return -1;
 	}
 	st = lttng_destruction_handle_wait_for_completion(dh, DESTROY_TIMEOUT_MS);
 	lttng_destruction_handle_destroy(dh);
 	if (st != LTTNG_DESTRUCTION_HANDLE_STATUS_COMPLETED) {
-		seterr(err, errlen, "session %s: the tracer did not finish closing the trace "
+		fe_seterr(err, errlen, "session %s: the tracer did not finish closing the trace "
 		       "within %d s", s->name, DESTROY_TIMEOUT_MS / 1000);
 		return -1;
 	}

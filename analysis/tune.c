@@ -1607,19 +1607,6 @@ static int write_txt(struct tune *t, double took)
 	return close_out(t, f, "tune.txt");
 }
 
-static void html_esc(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
-		}
-	}
-}
-
 /* A whole file, HTML-escaped. */
 static void html_file(const struct tune *t, FILE *f, const char *name)
 {
@@ -1630,7 +1617,7 @@ static void html_file(const struct tune *t, FILE *f, const char *name)
 	if (!(in = fopen(path, "r")))
 		return;
 	while (fgets(buf, sizeof(buf), in))
-		html_esc(f, buf);
+		fe_html_escape(f, buf);
 	fclose(in);
 }
 
@@ -1668,14 +1655,14 @@ static int write_html(struct tune *t)
 		return 1;
 	fmt_command(t, cmd, sizeof(cmd));
 	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>magslab tune: ", f);
-	html_esc(f, cmd);
+	fe_html_escape(f, cmd);
 	fputs("</title>\n<style>body{font-family:sans-serif;margin:1em 2em}"
 	      "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 8px;"
 	      "text-align:right}tr.rec{background:#ffe58f;font-weight:bold}"
 	      "img{max-width:48%;margin:4px}pre{background:#f6f6f6;padding:8px;"
 	      "white-space:pre-wrap}</style>\n</head><body>\n<h1>magslab tune</h1>\n<p><code>",
 	      f);
-	html_esc(f, cmd);
+	fe_html_escape(f, cmd);
 	fputs("</code> over the resize threshold x timeout grid.</p>\n"
 	      "<h2>Recommendation</h2>\n<pre>",
 	      f);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,4 +128,38 @@ int fe_find_workload(char *out, size_t len, char *err, size_t errlen)
 	snprintf(err, errlen, "magslab-workload not found beside %s nor in PATH (build it with "
 		 "`make`, or set MAGSLAB_WORKLOAD)", n > 0 ? self : "this program");
 	return -1;
+}
+
+void fe_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void fe_format_count(char *buf, size_t len, uint64_t n)
+{
+	if (n >= 10000000)
+		snprintf(buf, len, "%.0fM", (double)n / 1e6);
+	else if (n >= 1000000)
+		snprintf(buf, len, "%.1fM", (double)n / 1e6);
+	else if (n >= 10000)
+		snprintf(buf, len, "%.0fk", (double)n / 1e3);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)n);
+}
+
+void fe_html_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
 }

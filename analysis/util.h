@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 /* mkdir -p PATH (mode 0755); 0, or -1 with errno. */
 int fe_mkdir_p(const char *path);
@@ -32,5 +34,15 @@ int fe_find_program(const char *prog, char *out, size_t len);
  * the places looked at in err.
  */
 int fe_find_workload(char *out, size_t len, char *err, size_t errlen);
+
+/* snprintf into a caller's one-line error buffer (every module's `char *err, size_t errlen`). */
+void fe_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A count for a progress line: 987, 12k, 1.3M, 12M. */
+void fe_format_count(char *buf, size_t len, uint64_t n);
+
+/* s with <, >, & and " escaped for HTML text and attribute values. */
+void fe_html_escape(FILE *f, const char *s);
 
 #endif /* MAGSLAB_ANALYSIS_UTIL_H */
