@@ -591,6 +591,17 @@ static const char *malloc_label(char *buf, size_t len)
 	return buf;
 }
 
+/* "magslab-rseq" or "magslab-locked": the pcc mode the cache got. */
+static const char *magslab_label(struct bench *b, char *buf, size_t len)
+{
+	struct kmem_cache_stats st;
+
+	if (kmem_cache_stats(b->kc, &st))
+		return "magslab";
+	snprintf(buf, len, "magslab-%s", st.pcc_mode);
+	return buf;
+}
+
 static void print_stats(struct bench *b)
 {
 	struct kmem_cache_stats st;
@@ -603,9 +614,12 @@ static void print_stats(struct bench *b)
 		return;
 	}
 	printf("stats: allocs %" PRIu64 " frees %" PRIu64 " pcc_hits %" PRIu64
-	       " (%.4f%%)\n", st.allocs, st.frees, st.pcc_hits,
+	       " (%.4f%%), pcc mode %s%s%s, pcc aborts %" PRIu64 "\n",
+	       st.allocs, st.frees, st.pcc_hits,
 	       st.allocs + st.frees ?
-	       100.0 * (double)st.pcc_hits / (double)(st.allocs + st.frees) : 0);
+	       100.0 * (double)st.pcc_hits / (double)(st.allocs + st.frees) : 0,
+	       st.pcc_mode, st.pcc_mode_why[0] ? ": " : "", st.pcc_mode_why,
+	       st.pcc_aborts);
 	printf("stats: mag_swaps alloc %" PRIu64 " free %" PRIu64
 	       "; depot gets %" PRIu64 "/%" PRIu64 " puts %" PRIu64 "/%" PRIu64
 	       " misses %" PRIu64 "/%" PRIu64 " (alloc/free side)\n",
@@ -649,7 +663,8 @@ static void usage(FILE *f)
 "  --ring N         xfer ring slots, a power of two (default 512)\n"
 "  --publish N      xfer: each side publishes its ring index every N objects,\n"
 "                   at most --ring / 2 (default 32; 1: every object)\n"
-"  --label NAME     name in the result line (default: the allocator; for\n"
+"  --label NAME     name in the result line (default: the allocator, for\n"
+"                   magslab with its pcc mode, e.g. magslab-rseq; for\n"
 "                   malloc, the library malloc resolved to)\n"
 "  --stats          magslab: print the cache's statistics after the run\n"
 "  --help           this text\n"
@@ -809,6 +824,7 @@ int main(int argc, char **argv)
 	setup(b);
 	label = b->o.label ? b->o.label :
 		b->o.kind == K_MALLOC ? malloc_label(buf, sizeof(buf)) :
+		b->o.kind == K_MAGSLAB ? magslab_label(b, buf, sizeof(buf)) :
 		kind_names[b->o.kind];
 
 	if (b->o.ops) {

@@ -3,8 +3,13 @@
 #
 # Normally started by `make check` (or check-plain/-asan/-tsan/-other); it can also be
 # run by hand from the repository root.  Environment:
-#   CONFIGS   which configurations, in order (default "plain asan tsan other lttng")
+#   CONFIGS   which configurations, in order (default "plain norseq locked asan
+#             tsan other lttng")
 #               plain  tests/test_*.c built with $CC (-O2 -g)
+#               norseq the plain programs again with glibc's rseq registration
+#                      off (GLIBC_TUNABLES=glibc.pthread.rseq=0): every cache
+#                      must fall back to the locked pcc mode and say so
+#               locked the plain programs again with MAGSLAB_PCC_MODE=locked
 #               asan   same, with $SAN_CC -fsanitize=address,undefined
 #               tsan   tests/test_*_mt.c with $SAN_CC -fsanitize=thread
 #               other  shell-level checks (README example, clang -Werror build,
@@ -33,7 +38,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 
-CONFIGS=${CONFIGS:-plain asan tsan other lttng}
+CONFIGS=${CONFIGS:-plain norseq locked asan tsan other lttng}
 BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
 CC=${CC:-gcc}
@@ -195,7 +200,7 @@ run_config() {
 	local cfg=$1 dir t
 	local -a list=()
 	case $cfg in
-	plain) dir="$BUILD/tests" ;;
+	plain | norseq | locked) dir="$BUILD/tests" ;;
 	asan) dir="$BUILD/asan/tests" ;;
 	tsan) dir="$BUILD/tsan/tests" ;;
 	esac
@@ -211,8 +216,8 @@ run_config() {
 	# Relink every test binary, so that one left over from an earlier build is
 	# never run in place of one that no longer builds (objects are kept).
 	for t in "${list[@]}"; do rm -f "$dir/$t"; done
-	if [[ $cfg == plain ]]; then
-		build_config plain lib tests-plain
+	if [[ $cfg == plain || $cfg == norseq || $cfg == locked ]]; then
+		build_config "$cfg" lib tests-plain
 	else
 		build_config "$cfg" "tests-$cfg"
 	fi
@@ -230,6 +235,12 @@ run_config() {
 	for t in "${list[@]}"; do
 		case $cfg in
 		plain) run_suite plain "$dir/$t" ;;
+		# The tests compare the pcc mode each cache reports with
+		# MAGSLAB_EXPECT_PCC_MODE (slab_test_util.h).
+		norseq) run_suite norseq "$dir/$t" GLIBC_TUNABLES=glibc.pthread.rseq=0 \
+			MAGSLAB_EXPECT_PCC_MODE=locked ;;
+		locked) run_suite locked "$dir/$t" MAGSLAB_PCC_MODE=locked \
+			MAGSLAB_EXPECT_PCC_MODE=locked ;;
 		asan) run_suite asan "$dir/$t" \
 			ASAN_OPTIONS="$ASAN_OPTS${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
 			UBSAN_OPTIONS="$UBSAN_OPTS${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
@@ -548,7 +559,7 @@ run_lttng() {
 
 for cfg in $CONFIGS; do
 	case $cfg in
-	plain | asan | tsan) run_config "$cfg" ;;
+	plain | norseq | locked | asan | tsan) run_config "$cfg" ;;
 	other) run_other ;;
 	lttng) run_lttng ;;                                    # lttng
 	*)

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -325,11 +326,53 @@ static inline unsigned int st_online_cpus(void)
 	return n > 0 ? (unsigned int)n : 1;
 }
 
+/* One more than the highest CPU number (the rseq mode needs a slot each). */
+static inline unsigned int st_possible_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	return n > 0 ? (unsigned int)n : 1;
+}
+
+/* The pcc mode MAGSLAB_PCC_MODE asks for (the runner's "locked" and "norseq"
+ * passes set it, or turn rseq off in glibc). */
+static inline enum magslab_pcc_mode st_env_pcc_mode(void)
+{
+	const char *v = getenv("MAGSLAB_PCC_MODE");
+
+	if (v && !strcasecmp(v, "locked"))
+		return MAGSLAB_PCC_MODE_LOCKED;
+	if (v && !strcasecmp(v, "rseq"))
+		return MAGSLAB_PCC_MODE_RSEQ;
+	return MAGSLAB_PCC_MODE_AUTO;
+}
+
+/* The pcc mode a cache with these settings must report.  The runner says
+ * what this machine and pass allow in MAGSLAB_EXPECT_PCC_MODE ("locked"
+ * when rseq is off); without it, x86-64 builds other than TSan get rseq. */
+static inline const char *st_expected_pcc_mode(unsigned int slots,
+					       enum magslab_pcc_map map)
+{
+	const char *e = getenv("MAGSLAB_EXPECT_PCC_MODE");
+
+	if (map == MAGSLAB_PCC_BY_THREAD || slots < st_possible_cpus() ||
+	    st_env_pcc_mode() == MAGSLAB_PCC_MODE_LOCKED)
+		return "locked";
+	if (e && *e)
+		return e;
+#if defined(__x86_64__) && !ST_TSAN
+	return "rseq";
+#else
+	return "locked";
+#endif
+}
+
 /* Back to the defaults a fresh process has (as far as the API lets us). */
 static inline void st_reset_settings(void)
 {
 	magslab_set_ncpus(st_online_cpus());
 	magslab_set_pcc_map(MAGSLAB_PCC_BY_CPU);
+	magslab_set_pcc_mode(st_env_pcc_mode());
 	magslab_set_debug(0);
 }
 

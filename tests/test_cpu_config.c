@@ -14,6 +14,10 @@
  * into the config); every variable's good, edge and bad values through
  * magslab_config_parse_env(); the exact message format; the setters'
  * validation; setters racing with readers.
+ *
+ * pcc mode: what a new cache gets under each setting (auto, locked, rseq;
+ * by-thread map; fewer and more slots than CPUs; no magazines) and the
+ * reason it reports when it is not rseq.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,6 +88,7 @@ static void capture_stop(void)
 static const char *const env_vars[] = {
 	"MAGSLAB_RESIZE_THRESHOLD", "MAGSLAB_RESIZE_TIMEOUT_NS",
 	"MAGSLAB_POLICY", "MAGSLAB_NCPUS", "MAGSLAB_PCC_MAP", "MAGSLAB_DEBUG",
+	"MAGSLAB_PCC_MODE",
 };
 
 static void clear_env(void)
@@ -444,7 +449,10 @@ static void test_config_setters(void **state)
 	assert_int_equal(errno, EINVAL);
 	assert_string_equal(err_last, "magslab_set_debug(2): not 0 or 1");
 	assert_int_equal(magslab_set_debug(-1), -1);
-	assert_int_equal(atomic_load(&err_count), 7);
+	assert_int_equal(magslab_set_pcc_mode((enum magslab_pcc_mode)3), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(err_last, "magslab_set_pcc_mode(3)"));
+	assert_int_equal(atomic_load(&err_count), 8);
 	/* Refused calls changed nothing. */
 	magslab_config_get(&c);
 	assert_memory_equal(&c, &before, sizeof(c));
@@ -459,7 +467,11 @@ static void test_config_setters(void **state)
 	assert_int_equal(c.debug, 1);
 	assert_string_equal(c.policy, before.policy);
 	assert_int_equal(c.resize_threshold, before.resize_threshold);
-	assert_int_equal(atomic_load(&err_count), 7);
+	assert_int_equal(atomic_load(&err_count), 8);
+	assert_int_equal(magslab_set_pcc_mode(MAGSLAB_PCC_MODE_LOCKED), 0);
+	magslab_config_get(&c);
+	assert_int_equal(c.pcc_mode, MAGSLAB_PCC_MODE_LOCKED);
+	assert_int_equal(magslab_set_pcc_mode(before.pcc_mode), 0);
 
 	assert_int_equal(magslab_set_ncpus(before.ncpus), 0);
 	assert_int_equal(magslab_set_pcc_map(before.pcc_map), 0);
@@ -537,6 +549,7 @@ static void test_parse_defaults(void **state)
 	assert_string_equal(c.policy, "akaros");
 	assert_int_equal(c.ncpus, expected_default_ncpus());
 	assert_int_equal(c.pcc_map, MAGSLAB_PCC_BY_CPU);
+	assert_int_equal(c.pcc_mode, MAGSLAB_PCC_MODE_AUTO);
 	assert_int_equal(c.debug, 0);
 
 	/* Empty values count as unset. */
@@ -591,6 +604,16 @@ static void test_parse_good_values(void **state)
 	assert_int_equal(magslab_config_parse_env(&c), 0);
 	assert_int_equal(c.ncpus, 4096);
 	assert_int_equal(c.pcc_map, MAGSLAB_PCC_BY_THREAD);
+
+	setenv("MAGSLAB_PCC_MODE", "locked", 1);
+	assert_int_equal(magslab_config_parse_env(&c), 0);
+	assert_int_equal(c.pcc_mode, MAGSLAB_PCC_MODE_LOCKED);
+	setenv("MAGSLAB_PCC_MODE", "RSEQ", 1);
+	assert_int_equal(magslab_config_parse_env(&c), 0);
+	assert_int_equal(c.pcc_mode, MAGSLAB_PCC_MODE_RSEQ);
+	setenv("MAGSLAB_PCC_MODE", "Auto", 1);
+	assert_int_equal(magslab_config_parse_env(&c), 0);
+	assert_int_equal(c.pcc_mode, MAGSLAB_PCC_MODE_AUTO);
 
 	for (size_t i = 0; i < 4; i++) {
 		setenv("MAGSLAB_POLICY", policies[i], 1);
@@ -661,6 +684,10 @@ static void test_parse_bad_values(void **state)
 	expect_bad("MAGSLAB_PCC_MAP", "core",
 		   "MAGSLAB_PCC_MAP='core': not cpu or thread; using cpu");
 	expect_bad("MAGSLAB_PCC_MAP", "cpus", NULL);
+	expect_bad("MAGSLAB_PCC_MODE", "fast",
+		   "MAGSLAB_PCC_MODE='fast': not auto, locked or rseq; "
+		   "using auto");
+	expect_bad("MAGSLAB_PCC_MODE", "rseq ", NULL);
 	expect_bad("MAGSLAB_DEBUG", "2",
 		   "MAGSLAB_DEBUG='2': not 0 or 1; using 0");
 	expect_bad("MAGSLAB_DEBUG", "true", NULL);
@@ -711,6 +738,96 @@ static void test_parse_mixed(void **state)
 	clear_env();
 }
 
+/* ---------------------------------------------------------------------------
+ * pcc.h: which pcc mode a new cache gets, and why (kmem_cache_stats). */
+
+/* What auto must give with a slot per CPU mapped by CPU, on this machine. */
+static const char *auto_mode_here(void)
+{
+	const char *t = getenv("GLIBC_TUNABLES");
+
+	if (t && strstr(t, "glibc.pthread.rseq=0"))
+		return "locked";
+#if defined(__x86_64__)
+	return "rseq";
+#else
+	return "locked";
+#endif
+}
+
+/* Creates a cache under the current settings, returns its stats. */
+static struct kmem_cache_stats mode_of_new_cache(int flags)
+{
+	struct kmem_cache_stats st;
+	struct kmem_cache *kc = kmem_cache_create("mode", 64, 0, flags, NULL,
+						  NULL, NULL, NULL);
+
+	assert_non_null(kc);
+	assert_int_equal(kmem_cache_stats(kc, &st), 0);
+	assert_int_equal(kmem_cache_destroy(kc), 0);
+	return st;
+}
+
+static void test_pcc_mode_choice(void **state)
+{
+	struct magslab_config before;
+	struct kmem_cache_stats st;
+	unsigned int cpus = magslab_possible_cpus();
+
+	(void)state;
+	magslab_config_get(&before);
+	capture_start();
+	assert_int_equal(magslab_set_pcc_map(MAGSLAB_PCC_BY_CPU), 0);
+	assert_int_equal(magslab_set_ncpus(cpus), 0);
+
+	assert_int_equal(magslab_set_pcc_mode(MAGSLAB_PCC_MODE_AUTO), 0);
+	st = mode_of_new_cache(0);
+	assert_string_equal(st.pcc_mode, auto_mode_here());
+	if (!strcmp(st.pcc_mode, "rseq"))
+		assert_string_equal(st.pcc_mode_why, "");
+	else
+		assert_true(st.pcc_mode_why[0] != '\0');
+	assert_string_equal(mode_of_new_cache(KMC_NOMAG).pcc_mode, "none");
+
+	assert_int_equal(magslab_set_pcc_mode(MAGSLAB_PCC_MODE_LOCKED), 0);
+	st = mode_of_new_cache(0);
+	assert_string_equal(st.pcc_mode, "locked");
+	assert_non_null(strstr(st.pcc_mode_why, "requested"));
+
+	assert_int_equal(magslab_set_pcc_mode(MAGSLAB_PCC_MODE_AUTO), 0);
+	assert_int_equal(magslab_set_pcc_map(MAGSLAB_PCC_BY_THREAD), 0);
+	st = mode_of_new_cache(0);
+	assert_string_equal(st.pcc_mode, "locked");
+	assert_non_null(strstr(st.pcc_mode_why, "per thread"));
+	assert_int_equal(magslab_set_pcc_map(MAGSLAB_PCC_BY_CPU), 0);
+
+	if (cpus > 1) {
+		assert_int_equal(magslab_set_ncpus(cpus - 1), 0);
+		st = mode_of_new_cache(0);
+		assert_string_equal(st.pcc_mode, "locked");
+		assert_non_null(strstr(st.pcc_mode_why, "fewer pcc slots"));
+	}
+	/* More slots than CPUs is fine: every CPU still has its own. */
+	assert_int_equal(magslab_set_ncpus(cpus + 3), 0);
+	assert_string_equal(mode_of_new_cache(0).pcc_mode, auto_mode_here());
+	assert_int_equal(atomic_load(&err_count), 0);
+
+	/* rseq asked for by name where it cannot serve: locked, said once. */
+	assert_int_equal(magslab_set_pcc_mode(MAGSLAB_PCC_MODE_RSEQ), 0);
+	assert_int_equal(magslab_set_pcc_map(MAGSLAB_PCC_BY_THREAD), 0);
+	assert_string_equal(mode_of_new_cache(0).pcc_mode, "locked");
+	assert_int_equal(atomic_load(&err_count), 1);
+	assert_non_null(strstr(err_last, "MAGSLAB_PCC_MODE=rseq: pcc slots "
+			       "are chosen per thread"));
+	assert_string_equal(mode_of_new_cache(0).pcc_mode, "locked");
+	assert_int_equal(atomic_load(&err_count), 1);
+
+	capture_stop();
+	assert_int_equal(magslab_set_pcc_mode(before.pcc_mode), 0);
+	assert_int_equal(magslab_set_pcc_map(before.pcc_map), 0);
+	assert_int_equal(magslab_set_ncpus(before.ncpus), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +848,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_parse_bad_values),
 		cmocka_unit_test(test_parse_bad_value_quoting),
 		cmocka_unit_test(test_parse_mixed),
+		cmocka_unit_test(test_pcc_mode_choice),
 	};
 
 	if (argc > 1 && !strcmp(argv[1], CHILD_ARG))

@@ -1,12 +1,17 @@
 /*
  * test_magazine.c — the magazine layer, single-threaded, counted exactly.
  *
- * Every test runs with one pcc slot (magslab_set_ncpus(1)), so the calling
- * thread always uses slot 0 and the counters follow the rules of slab.h and
- * the spec (allocator.md, "Magazines and the depot") step by step:
+ * Every test runs twice: with one pcc slot (magslab_set_ncpus(1): the locked
+ * mode, several CPUs share the slot), and with a slot per CPU and the thread
+ * pinned to one CPU (the rseq mode where it can serve: pcc.h).  Either way
+ * the calling thread always uses one slot (g_pin) and the counters follow
+ * the rules of slab.h and the spec (allocator.md, "Magazines and the
+ * depot") step by step:
  *
  *   a new slot holds two empty magazines, loaded and prev, at magsize 8;
- *   free:  loaded has room -> put; else prev empty -> swap (mag_swaps[FREE]);
+ *   free:  loaded has room -> put; else prev has room -> swap (mag_swaps[FREE];
+ *          Akaros's rule: room below magsize, not emptiness — after a grow
+ *          a full-at-the-old-size prev takes more without a depot visit);
  *          else depot: adopt its magsize; an empty magazine -> take it
  *          (depot_gets[FREE]), prev goes to the not-empty list
  *          (depot_puts[FREE]), loaded -> prev, new -> loaded; none ->
@@ -116,9 +121,11 @@ static void model_free(struct model *m)
 				m->hits_nodepot++;
 			return;
 		}
-		if (m->prev == 0) {
-			m->prev = m->loaded;
-			m->loaded = 0;
+		if (m->prev < m->magsize) {         /* room: the swap rule */
+			unsigned int t = m->loaded;
+
+			m->loaded = m->prev;
+			m->prev = t;
 			m->swaps[KMEM_FREE_SIDE]++;
 			continue;
 		}
@@ -221,12 +228,47 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+#define MAX_SLOTS 64
+
+static unsigned int g_slots = 1;        /* pcc slots of the caches made */
+static unsigned int g_pin;              /* the slot the thread uses */
+static const char *g_mode = "locked";   /* the pcc mode they must get */
+static cpu_set_t g_affinity;            /* restored by reset() */
+
 static int one_slot(void **state)
 {
 	(void)state;
 	assert_int_equal(magslab_set_ncpus(1), 0);
 	assert_int_equal(magslab_set_pcc_map(MAGSLAB_PCC_BY_CPU), 0);
 	assert_int_equal(magslab_set_debug(0), 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(g_affinity), &g_affinity),
+			 0);
+	g_slots = 1;
+	g_pin = 0;
+	g_mode = st_expected_pcc_mode(1, MAGSLAB_PCC_BY_CPU);
+	st_reset_errors();
+	return 0;
+}
+
+/* A slot per CPU, the thread pinned to the first CPU it may use. */
+static int slot_per_cpu(void **state)
+{
+	cpu_set_t one;
+
+	(void)state;
+	g_slots = st_possible_cpus();
+	assert_true(g_slots <= MAX_SLOTS);
+	assert_int_equal(magslab_set_ncpus(g_slots), 0);
+	assert_int_equal(magslab_set_pcc_map(MAGSLAB_PCC_BY_CPU), 0);
+	assert_int_equal(magslab_set_debug(0), 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(g_affinity), &g_affinity),
+			 0);
+	for (g_pin = 0; !CPU_ISSET(g_pin, &g_affinity); g_pin++)
+		;
+	CPU_ZERO(&one);
+	CPU_SET(g_pin, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	g_mode = st_expected_pcc_mode(g_slots, MAGSLAB_PCC_BY_CPU);
 	st_reset_errors();
 	return 0;
 }
@@ -236,6 +278,7 @@ static int reset(void **state)
 	(void)state;
 	magslab_set_clock(NULL);
 	st_reset_settings();
+	sched_setaffinity(0, sizeof(g_affinity), &g_affinity);
 	return 0;
 }
 
@@ -264,14 +307,15 @@ static void test_new_cache_state(void **state)
 {
 	struct kmem_cache *kc = mk("mag_new", 64, NULL);
 	struct kmem_cache_stats st = st_stats(kc);
-	unsigned int ms[4] = { 0, 0, 0, 0 };
+	unsigned int ms[MAX_SLOTS + 1] = { 0 };
 
 	(void)state;
-	assert_stat(st, nr_pcc, 1);
+	assert_stat(st, nr_pcc, g_slots);
+	assert_string_equal(st.pcc_mode, g_mode);
 	assert_stat(st, magsize, MAG_MIN_ROUNDS);
 	assert_stat(st, pcc_magsize_min, MAG_MIN_ROUNDS);
 	assert_stat(st, pcc_magsize_max, MAG_MIN_ROUNDS);
-	assert_stat(st, mags_allocated, 2);
+	assert_stat(st, mags_allocated, 2 * g_slots);
 	assert_stat(st, depot_full, 0);
 	assert_stat(st, depot_empty, 0);
 	assert_stat(st, objs_in_mags, 0);
@@ -280,9 +324,10 @@ static void test_new_cache_state(void **state)
 	assert_stat(st, frees, 0);
 	assert_stat(st, pcc_hits, 0);
 	assert_stat(st, slabs, 0);
-	assert_int_equal(kmem_cache_pcc_magsizes(kc, ms, 4), 1);
-	assert_int_equal(ms[0], MAG_MIN_ROUNDS);
-	assert_int_equal(ms[1], 0);
+	assert_int_equal(kmem_cache_pcc_magsizes(kc, ms, MAX_SLOTS + 1), g_slots);
+	for (unsigned int i = 0; i < g_slots; i++)
+		assert_int_equal(ms[i], MAG_MIN_ROUNDS);
+	assert_int_equal(ms[g_slots], 0);
 	st_destroy(kc);
 }
 
@@ -345,7 +390,7 @@ static void test_free_fill_swap_exchange(void **state)
 	assert_stat(st, mag_swaps[KMEM_FREE_SIDE], 1);
 	assert_stat(st, pcc_hits, 9);
 	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 0);
-	assert_stat(st, mags_allocated, 2);
+	assert_stat(st, mags_allocated, 2 * g_slots);
 
 	for (i = 9; i < 16; i++)
 		kmem_cache_free(kc, p[i]);
@@ -355,7 +400,7 @@ static void test_free_fill_swap_exchange(void **state)
 	assert_stat(st, depot_misses[KMEM_FREE_SIDE], 0);
 	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 0);
 	assert_stat(st, depot_puts[KMEM_FREE_SIDE], 0);
-	assert_stat(st, mags_allocated, 2);
+	assert_stat(st, mags_allocated, 2 * g_slots);
 	assert_stat(st, pcc_hits, 16);
 
 	kmem_cache_free(kc, p[16]);
@@ -367,7 +412,7 @@ static void test_free_fill_swap_exchange(void **state)
 	assert_stat(st, depot_puts[KMEM_FREE_SIDE], 1);
 	assert_stat(st, depot_full, 1);
 	assert_stat(st, depot_empty, 0);
-	assert_stat(st, mags_allocated, 3);
+	assert_stat(st, mags_allocated, 2 * g_slots + 1);
 	assert_stat(st, objs_in_mags, 17);
 	assert_stat(st, live_objs, 0);
 	assert_stat(st, objs_in_slabs, 17);
@@ -455,7 +500,7 @@ static void test_alloc_swap_exchange_miss(void **state)
 	assert_stat(st, depot_misses[KMEM_FREE_SIDE], 1);
 	assert_stat(st, depot_full, 0);
 	assert_stat(st, depot_empty, 1);
-	assert_stat(st, mags_allocated, 3);
+	assert_stat(st, mags_allocated, 2 * g_slots + 1);
 	assert_stat(st, objs_in_mags, 0);
 	assert_stat(st, live_objs, 18);
 	assert_stat(st, objs_in_slabs, 18);
@@ -486,7 +531,7 @@ static void test_model_random_sequence(void **state)
 	(void)state;
 	assert_non_null(m);
 	assert_non_null(live);
-	model_init(m, 1);
+	model_init(m, g_slots);
 	model_compare(m, kc, &c, "start");
 	st_rng_init(&r, st_seed(0x6d61676d6f64656cull));
 	for (op = 0; op < OPS; op++) {
@@ -650,7 +695,7 @@ static void test_magsize_adopted_on_free(void **state)
 {
 	struct kmem_cache *kc = mk("mag_adopt", 64, NULL);
 	struct kmem_cache_stats st;
-	unsigned int ms[1];
+	unsigned int ms[MAX_SLOTS];
 	void *p[40];
 	int i;
 
@@ -661,8 +706,8 @@ static void test_magsize_adopted_on_free(void **state)
 	st = st_stats(kc);
 	assert_stat(st, magsize, 20);
 	assert_stat(st, pcc_magsize_max, 8);
-	assert_int_equal(kmem_cache_pcc_magsizes(kc, ms, 1), 1);
-	assert_int_equal(ms[0], 8);
+	assert_int_equal(kmem_cache_pcc_magsizes(kc, ms, MAX_SLOTS), g_slots);
+	assert_int_equal(ms[g_pin], 8);
 
 	/* An alloc that visits the depot (a miss) does not adopt. */
 	assert_non_null(p[39] = (kmem_cache_free(kc, p[39]),
@@ -673,8 +718,8 @@ static void test_magsize_adopted_on_free(void **state)
 		assert_non_null(extra);
 		st = st_stats(kc);
 		assert_true(st.depot_misses[KMEM_ALLOC_SIDE] >= 41);
-		kmem_cache_pcc_magsizes(kc, ms, 1);
-		assert_int_equal(ms[0], 8);
+		kmem_cache_pcc_magsizes(kc, ms, MAX_SLOTS);
+		assert_int_equal(ms[g_pin], 8);
 		kmem_cache_free(kc, extra);
 	}
 	/* The free above went into loaded; 15 more fill loaded and prev at
@@ -684,16 +729,16 @@ static void test_magsize_adopted_on_free(void **state)
 	st = st_stats(kc);
 	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 0);
 	assert_stat(st, depot_misses[KMEM_FREE_SIDE], 0);
-	kmem_cache_pcc_magsizes(kc, ms, 1);
-	assert_int_equal(ms[0], 8);
+	kmem_cache_pcc_magsizes(kc, ms, MAX_SLOTS);
+	assert_int_equal(ms[g_pin], 8);
 	assert_stat(st, pcc_magsize_min, 8);
 
 	/* The 17th object freed needs the depot: the slot adopts 20. */
 	kmem_cache_free(kc, p[15]);
-	kmem_cache_pcc_magsizes(kc, ms, 1);
-	assert_int_equal(ms[0], 20);
+	kmem_cache_pcc_magsizes(kc, ms, MAX_SLOTS);
+	assert_int_equal(ms[g_pin], 20);
 	st = st_stats(kc);
-	assert_stat(st, pcc_magsize_min, 20);
+	assert_stat(st, pcc_magsize_min, g_slots == 1 ? 20 : 8);
 	assert_stat(st, pcc_magsize_max, 20);
 	assert_stat(st, objs_in_mags, 17);
 
@@ -703,6 +748,48 @@ static void test_magsize_adopted_on_free(void **state)
 	assert_stat(st, objs_in_mags, 41);   /* p[0..39] and extra */
 	assert_stat(st, live_objs, 0);
 	assert_cache_consistent(st);
+	st_destroy(kc);
+}
+
+/* The free path's swap rule, Akaros's: a free swaps to prev when prev has
+ * room below magsize, not only when it is empty (the paper's rule).  After
+ * a grow from 8 to 10, prev still holds the 8 rounds it had: the free that
+ * finds loaded full swaps into it instead of exchanging with the depot. */
+static void test_free_swaps_into_prev_with_room(void **state)
+{
+	struct kmem_cache *kc = mk("mag_swaprule", 64, NULL);
+	struct kmem_cache_stats st, before;
+	void *p[24];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 24; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	for (i = 0; i < 16; i++)            /* loaded 8, prev 8 */
+		kmem_cache_free(kc, p[i]);
+	assert_int_equal(kmem_cache_set_magsize(kc, 10), 0);
+	kmem_cache_free(kc, p[16]);         /* depot visit: adopts 10, no exchange */
+	kmem_cache_free(kc, p[17]);         /* loaded 10 */
+	before = st_stats(kc);
+	assert_stat(before, depot_gets[KMEM_FREE_SIDE], 0);
+	assert_stat(before, pcc_magsize_max, 10);
+
+	kmem_cache_free(kc, p[18]);         /* prev (8) has room: swap */
+	st = st_stats(kc);
+	assert_stat(st, mag_swaps[KMEM_FREE_SIDE],
+		    before.mag_swaps[KMEM_FREE_SIDE] + 1);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 0);
+	assert_stat(st, depot_puts[KMEM_FREE_SIDE], 0);
+	assert_stat(st, depot_misses[KMEM_FREE_SIDE], 0);
+
+	kmem_cache_free(kc, p[19]);         /* now both hold 10 */
+	kmem_cache_free(kc, p[20]);         /* so this one needs the depot */
+	st = st_stats(kc);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 1);
+	assert_stat(st, objs_in_mags, 21);
+	for (i = 21; i < 24; i++)
+		kmem_cache_free(kc, p[i]);
+	assert_cache_consistent(st_stats(kc));
 	st_destroy(kc);
 }
 
@@ -1150,30 +1237,35 @@ static void test_reap_idle_magazines(void **state)
 	}
 }
 
+/* Every test but the slot-count one, in both fixtures. */
+#define BOTH(fn) cmocka_unit_test_setup_teardown(fn, one_slot, reset), \
+		 cmocka_unit_test_setup_teardown(fn, slot_per_cpu, reset)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_new_cache_state, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_alloc_empty_misses, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_free_fill_swap_exchange, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_alloc_swap_exchange_miss, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_model_random_sequence, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_lifo, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_constructed_state_kept, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_destroy_drains_magazines, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_nomag, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_magsize_adopted_on_free, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_magsize_fills_to_new_size, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_magsize_shrink_keeps_rounds, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_set_magsize_bounds, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_uma_reap_shrinks, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_reap_magazine_cache, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_zalloc, one_slot, reset),
+		BOTH(test_new_cache_state),
+		BOTH(test_alloc_empty_misses),
+		BOTH(test_free_fill_swap_exchange),
+		BOTH(test_alloc_swap_exchange_miss),
+		BOTH(test_model_random_sequence),
+		BOTH(test_lifo),
+		BOTH(test_constructed_state_kept),
+		BOTH(test_destroy_drains_magazines),
+		BOTH(test_nomag),
+		BOTH(test_magsize_adopted_on_free),
+		BOTH(test_free_swaps_into_prev_with_room),
+		BOTH(test_magsize_fills_to_new_size),
+		BOTH(test_magsize_shrink_keeps_rounds),
+		BOTH(test_set_magsize_bounds),
+		BOTH(test_uma_reap_shrinks),
+		BOTH(test_reap_magazine_cache),
+		BOTH(test_zalloc),
 		cmocka_unit_test_setup_teardown(test_nr_pcc_slots, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_stats_defaults, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_single_thread_counts_balance, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_adaptive_shrinks_when_idle, one_slot, reset),
-		cmocka_unit_test_setup_teardown(test_reap_idle_magazines, one_slot, reset),
+		BOTH(test_stats_defaults),
+		BOTH(test_single_thread_counts_balance),
+		BOTH(test_adaptive_shrinks_when_idle),
+		BOTH(test_reap_idle_magazines),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

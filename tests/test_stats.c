@@ -482,7 +482,8 @@ static void test_json_arenas(void **state)
 	X(slabs_partial) X(slabs_empty) X(slab_grows) X(slab_releases)        \
 	X(objs_in_slabs) X(objs_free_in_slabs) X(objs_in_mags)                \
 	X(bytes_in_mags) X(live_objs) X(hash_lists) X(hash_items)             \
-	X(hash_resizes) X(pcc_contended) X(pcc_wait_ns) X(ctor_failures)      \
+	X(hash_resizes) X(pcc_contended) X(pcc_wait_ns) X(pcc_aborts)         \
+	X(ctor_failures)                                                      \
 	X(reaps) X(debug_errors) X(obj_size) X(align) X(slab_size)            \
 	X(objs_per_slab) X(uses_bufctl) X(resize_threshold)                   \
 	X(resize_timeout_ns)
@@ -510,6 +511,12 @@ static void test_json_cache(void **state)
 #undef X
 	snprintf(want, sizeof(want), "\"%s\"", st.policy);
 	assert_int_equal(strncmp(key_value(obj, len, "policy"), want,
+				 strlen(want)), 0);
+	snprintf(want, sizeof(want), "\"%s\"", st.pcc_mode);
+	assert_int_equal(strncmp(key_value(obj, len, "pcc_mode"), want,
+				 strlen(want)), 0);
+	snprintf(want, sizeof(want), "\"%.60s", st.pcc_mode_why);
+	assert_int_equal(strncmp(key_value(obj, len, "pcc_mode_why"), want,
 				 strlen(want)), 0);
 
 	/* The activity we made, as the user sees it. */

@@ -92,6 +92,7 @@ struct magslab_tp_cache_create {
 	uint64_t threshold;
 	uint64_t timeout_ns;
 	uint32_t source;
+	int pcc_mode;
 };
 #endif
 
@@ -139,6 +140,14 @@ LTTNG_UST_TRACEPOINT_ENUM(magslab, hash_kind,
 	)
 )
 
+LTTNG_UST_TRACEPOINT_ENUM(magslab, pcc_mode,
+	LTTNG_UST_TP_ENUM_VALUES(
+		lttng_ust_field_enum_value("locked", 0)
+		lttng_ust_field_enum_value("rseq", 1)
+		lttng_ust_field_enum_value("none", 2)
+	)
+)
+
 LTTNG_UST_TRACEPOINT_ENUM(magslab, layer,
 	LTTNG_UST_TP_ENUM_VALUES(
 		lttng_ust_field_enum_value("pcc", 0)
@@ -150,12 +159,12 @@ LTTNG_UST_TRACEPOINT_ENUM(magslab, layer,
 /* ---- caches ---- */
 
 /*
- * cache_create has 12 fields, and an LTTng-UST tracepoint takes at most 10
+ * cache_create has 13 fields, and an LTTng-UST tracepoint takes at most 10
  * arguments (LTTNG_UST_TP_ARGS: "up to 10 tuples").  So the tracepoint itself
- * takes one pointer to a struct holding the 12 values, and the shim after it
+ * takes one pointer to a struct holding the 13 values, and the shim after it
  * keeps the call as docs/events.md and lib/src/trace.h have it,
  *     ms_trace(cache_create, cache, name, obj_size, ..., source);
- * by packing the 12 arguments into a compound literal (converted as function
+ * by packing the 13 arguments into a compound literal (converted as function
  * arguments would be) only once the tracepoint is known to be enabled.
  */
 LTTNG_UST_TRACEPOINT_EVENT(magslab, cache_create,
@@ -175,6 +184,7 @@ LTTNG_UST_TRACEPOINT_EVENT(magslab, cache_create,
 		lttng_ust_field_integer(uint64_t, threshold, a->threshold)
 		lttng_ust_field_integer(uint64_t, timeout_ns, a->timeout_ns)
 		lttng_ust_field_integer(uint32_t, source, a->source)
+		lttng_ust_field_enum(magslab, pcc_mode, int, pcc_mode, a->pcc_mode)
 	)
 )
 LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, cache_create, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
@@ -183,14 +193,14 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, cache_create, LTTNG_UST_TRACEPOINT_LOGLEV
  * The shim: lttng_ust_tracepoint(magslab, cache_create, ...) calls
  * lttng_ust_tracepoint_cb_magslab___cache_create(...) (the 2.13 API's
  * lttng_ust_do_tracepoint()); this function-like macro, defined after that
- * function, takes the 12 arguments in field order.  Not needed (and not
+ * function, takes the 13 arguments in field order.  Not needed (and not
  * defined) in the probe translation unit, which calls no tracepoint.
  */
 #if !defined(MAGSLAB_TP_CACHE_CREATE_SHIM) && !defined(LTTNG_UST_TRACEPOINT_CREATE_PROBES)
 #define MAGSLAB_TP_CACHE_CREATE_SHIM
 #define lttng_ust_tracepoint_cb_magslab___cache_create(cache_, name_, obj_size_, \
 		align_, flags_, uses_bufctl_, nr_pcc_, magsize_, policy_,        \
-		threshold_, timeout_ns_, source_)                                \
+		threshold_, timeout_ns_, source_, pcc_mode_)                     \
 	lttng_ust_tracepoint_cb_magslab___cache_create(                          \
 		&(const struct magslab_tp_cache_create){                         \
 			.cache = (cache_), .name = (name_),                      \
@@ -198,7 +208,8 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, cache_create, LTTNG_UST_TRACEPOINT_LOGLEV
 			.flags = (flags_), .uses_bufctl = (uses_bufctl_),        \
 			.nr_pcc = (nr_pcc_), .magsize = (magsize_),              \
 			.policy = (policy_), .threshold = (threshold_),          \
-			.timeout_ns = (timeout_ns_), .source = (source_) })
+			.timeout_ns = (timeout_ns_), .source = (source_),        \
+			.pcc_mode = (pcc_mode_) })
 #endif
 
 LTTNG_UST_TRACEPOINT_EVENT(magslab, cache_destroy,

@@ -1042,6 +1042,7 @@ void wl_json_cache(struct wl_json *j, struct kmem_cache *kc,
 	wl_json_ku64(j, "id", kmem_cache_id(kc));
 	wl_json_ku64(j, "obj_size", st.obj_size);
 	wl_json_kstr(j, "policy", st.policy);
+	wl_json_kstr(j, "pcc_mode", st.pcc_mode);
 	wl_json_ku64(j, "resize_threshold", st.resize_threshold);
 	wl_json_ku64(j, "resize_timeout_ns", st.resize_timeout_ns);
 	wl_json_ku64(j, "nr_pcc", st.nr_pcc);
@@ -1079,6 +1080,7 @@ void wl_json_cache(struct wl_json *j, struct kmem_cache *kc,
 	wl_json_ku64(j, "slab_grows", st.slab_grows);
 	wl_json_ku64(j, "slab_releases", st.slab_releases);
 	wl_json_ku64(j, "pcc_contended", st.pcc_contended);
+	wl_json_ku64(j, "pcc_aborts", st.pcc_aborts);
 	wl_json_ku64(j, "reaps", st.reaps);
 	wl_json_ku64(j, "debug_errors", st.debug_errors);
 	if (warm) {

@@ -44,13 +44,15 @@ const char *const ms_reason_names[NR_REASONS] = {
 };
 const char *const ms_policy_names[NR_POLICIES] = { "akaros", "illumos", "uma", "adaptive" };
 const char *const ms_layer_names[NR_LAYERS] = { "pcc", "depot", "slab" };
+const char *const ms_pcc_mode_names[NR_PCC_MODES + 1] = { "locked", "rseq", "none", "unknown" };
 const char *const ms_outcome_names[NR_OUTCOMES] = { "to_slab", "new_magazine", "no_magazine" };
 
 /* The payload members each kind reads, in the order its handler uses them
- * (F0, F1, ...).  Strings are marked with a leading '$'. */
+ * (F0, F1, ...).  Strings are marked with a leading '$'; a leading '?' marks
+ * a member that older traces lack (read with fu_opt). */
 static const char *const fields[K_NKNOWN][MS_MAX_FIELDS] = {
 	[K_CACHE_CREATE] = { "cache", "$name", "obj_size", "nr_pcc", "magsize", "policy",
-			     "threshold", "timeout_ns", "uses_bufctl", "source" },
+			     "threshold", "timeout_ns", "uses_bufctl", "source", "?pcc_mode" },
 	[K_CACHE_DESTROY] = { "cache" },
 	[K_MAG_SWAP] = { "cache", "cpu", "side" },
 	[K_DEPOT_GET] = { "cache", "cpu", "side", "rounds", "nr_not_empty", "nr_empty" },
@@ -312,11 +314,14 @@ static struct evclass *ec_resolve(struct report *r, const bt_event_class *cls)
 		for (f = 0; f < MS_MAX_FIELDS && fields[ec->kind][f]; f++) {
 			const char *fname = fields[ec->kind][f];
 			bool want_string = fname[0] == '$';
+			bool optional = fname[0] == '?';
 			bt_field_class_type ty;
 
-			if (want_string)
+			if (want_string || optional)
 				fname++;
 			ec->idx[f] = member_index(payload, fname, &fc);
+			if (ec->idx[f] < 0 && optional)
+				continue;
 			if (ec->idx[f] < 0) {
 				report_warn(r, "event class %s has no payload field '%s': "
 					    "its events are counted but not analysed", ec->name, fname);
@@ -374,6 +379,13 @@ static inline uint64_t fu(const bt_field *payload, const struct evclass *ec, int
 	return bt_field_integer_unsigned_get_value(x);
 }
 
+/* A '?' member: dflt where the trace has none. */
+static inline uint64_t fu_opt(const bt_field *payload, const struct evclass *ec, int f,
+			      uint64_t dflt)
+{
+	return ec->idx[f] < 0 ? dflt : fu(payload, ec, f);
+}
+
 static inline const char *fs(const bt_field *payload, const struct evclass *ec, int f)
 {
 	return bt_field_string_get_value(bt_field_structure_borrow_member_field_by_index_const(
@@ -414,6 +426,7 @@ static struct cache *cache_new(struct report *r, uint32_t proc, uint32_t id, uin
 	c->id = id;
 	c->name = ms_strdup(name);
 	c->t_first = t;
+	c->pcc_mode = PCC_MODE_UNKNOWN;
 	c->magsize_min = UINT32_MAX;
 	c->pcc_magsize_min = UINT32_MAX;
 	c->plot_slot = -1;
@@ -685,6 +698,9 @@ static int on_cache_create(struct report *r, struct evclass *ec, const bt_event 
 	c->timeout_ns = fu(p, ec, 7);
 	c->uses_bufctl = fu(p, ec, 8) != 0;
 	c->source = (uint32_t)fu(p, ec, 9);
+	c->pcc_mode = (uint32_t)fu_opt(p, ec, 10, PCC_MODE_UNKNOWN);
+	if (c->pcc_mode > PCC_MODE_UNKNOWN)
+		c->pcc_mode = PCC_MODE_UNKNOWN;
 	c->t_create = t;
 	if (!c->magsize_known) {
 		c->magsize_known = true;

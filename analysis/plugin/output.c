@@ -85,6 +85,8 @@ struct out {
 	int thr_state;			/* 0 none, 1 uniform, 2 per cache */
 	uint64_t thr, tmo;
 	uint32_t policy;
+	int mode_state;			/* as thr_state, for the caches' pcc modes */
+	uint32_t pcc_mode;
 	char *err_path;
 	bool snapshot;			/* a live snapshot: each file via a temporary name */
 };
@@ -233,6 +235,15 @@ static void plain_str(FILE *f, const char *s)
 {
 	for (; *s; s++)
 		fputc((unsigned char)*s >= 0x20 ? *s : '?', f);
+}
+
+/* The pcc mode of the run's caches: one name, or "per cache". */
+static const char *run_pcc_mode(const struct out *o)
+{
+	if (o->mode_state == 2)
+		return "per cache";
+	return ms_pcc_mode_names[o->pcc_mode <= PCC_MODE_UNKNOWN ? o->pcc_mode
+								   : PCC_MODE_UNKNOWN];
 }
 
 static const char *policy_name(uint32_t p)
@@ -438,9 +449,15 @@ static int prepare(struct out *o)
 			o->tmo = c->timeout_ns;
 			o->policy = c->policy;
 			o->thr_state = 1;
+			o->pcc_mode = c->pcc_mode;
+			o->mode_state = 1;
 			first = false;
-		} else if (c->threshold != o->thr || c->timeout_ns != o->tmo || c->policy != o->policy) {
-			o->thr_state = 2;
+		} else {
+			if (c->threshold != o->thr || c->timeout_ns != o->tmo ||
+			    c->policy != o->policy)
+				o->thr_state = 2;
+			if (c->pcc_mode != o->pcc_mode)
+				o->mode_state = 2;
 		}
 	}
 	guess_workload(o);
@@ -460,11 +477,12 @@ static int prepare(struct out *o)
 	fmt_ns(bucket, sizeof(bucket), r->bucket_ns);
 	fmt_ns(tmo, sizeof(tmo), o->tmo);
 	if (o->thr_state == 1)
-		n = (uint32_t)asprintf(&line, "policy %s, threshold %" PRIu64 ", timeout %s; bucket %s",
-				       policy_name(o->policy), o->thr, tmo, bucket);
+		n = (uint32_t)asprintf(&line, "policy %s, threshold %" PRIu64 ", timeout %s; "
+				       "pcc mode %s; bucket %s", policy_name(o->policy), o->thr,
+				       tmo, run_pcc_mode(o), bucket);
 	else if (o->thr_state == 2)
 		n = (uint32_t)asprintf(&line, "threshold and timeout per cache, see summary.txt; "
-				       "bucket %s", bucket);
+				       "pcc mode %s; bucket %s", run_pcc_mode(o), bucket);
 	else
 		n = (uint32_t)asprintf(&line, "no cache_create event: tunables unknown; bucket %s",
 				       bucket);
@@ -1517,12 +1535,14 @@ static void j_cache_identity(struct json *j, const struct report *r, const struc
 		j_u64(j, "threshold", c->threshold);
 		j_u64(j, "timeout_ns", c->timeout_ns);
 		j_u64(j, "source_arena", c->source);
+		j_str(j, "pcc_mode", ms_pcc_mode_names[c->pcc_mode]);
 		j_dbl(j, "created_s", secs(c->t_create), 9);
 	} else {
 		j_null(j, "obj_size");
 		j_null(j, "policy");
 		j_null(j, "threshold");
 		j_null(j, "timeout_ns");
+		j_null(j, "pcc_mode");
 	}
 	j_dbl(j, "first_s", secs(c->t_first), 9);
 	j_dbl(j, "last_s", secs(c->t_last), 9);
@@ -1823,6 +1843,8 @@ static void json_run(struct json *j, const struct out *o)
 		j_str(j, "threshold", o->thr_state == 2 ? "per-cache" : NULL);
 		j_str(j, "timeout_ns", o->thr_state == 2 ? "per-cache" : NULL);
 	}
+	j_str(j, "pcc_mode", o->mode_state == 0 ? NULL :
+	      o->mode_state == 2 ? "per-cache" : ms_pcc_mode_names[o->pcc_mode]);
 	j_close(j, '}');
 }
 
@@ -1976,14 +1998,14 @@ static void discarded_line(struct out *o, char *buf, size_t n)
 	}
 }
 
-#define NCOLS 15
+#define NCOLS 16
 static const char *const col_names[NCOLS] = {
 	"cache", "id", "kind", "obj_B", "policy", "thr", "timeout", "magsize s/f/max", "up",
 	"down", "contended(counted)", "wait p50/p99/max us", "hash_res", "depot peak full/empty",
-	"gets/puts/misses",
+	"gets/puts/misses", "pcc_mode",
 };
 static const bool col_left[NCOLS] = { true, false, true, false, true, false, false, false,
-				      false, false, false, false, false, false, false };
+				      false, false, false, false, false, false, false, true };
 
 static void cache_cells(struct out *o, const struct cache *c, char cells[NCOLS][96])
 {
@@ -2030,6 +2052,7 @@ static void cache_cells(struct out *o, const struct cache *c, char cells[NCOLS][
 		strcpy(cells[13], "-");
 	snprintf(cells[14], 96, "%" PRIu64 "/%" PRIu64 "/%" PRIu64, c->gets[0] + c->gets[1],
 		 c->puts[0] + c->puts[1], c->misses[0] + c->misses[1]);
+	snprintf(cells[15], 96, "%s", c->created ? ms_pcc_mode_names[c->pcc_mode] : "?");
 }
 
 /* The caches in table order: plotted (most active first), then the others. */
@@ -2086,11 +2109,14 @@ static void run_line(struct out *o, char *buf, size_t n)
 		snprintf(buf, n, "run: workload unknown; ");
 	l = strlen(buf);
 	if (o->thr_state == 1)
-		snprintf(buf + l, n - l, "policy %s, threshold %" PRIu64 ", timeout %s; bucket %s",
-			 policy_name(o->policy), o->thr, tmo, bucket);
+		snprintf(buf + l, n - l, "policy %s, threshold %" PRIu64 ", timeout %s; "
+			 "pcc mode %s; bucket %s", policy_name(o->policy), o->thr, tmo,
+			 run_pcc_mode(o), bucket);
+	else if (o->thr_state == 2)
+		snprintf(buf + l, n - l, "threshold and timeout per cache (below); pcc mode %s; "
+			 "bucket %s", run_pcc_mode(o), bucket);
 	else
-		snprintf(buf + l, n - l, "threshold and timeout %s; bucket %s",
-			 o->thr_state == 2 ? "per cache (below)" : "unknown", bucket);
+		snprintf(buf + l, n - l, "threshold and timeout unknown; bucket %s", bucket);
 }
 
 static void trace_line(struct out *o, char *buf, size_t n)

@@ -68,18 +68,22 @@ enum ms_kind {
 	K_UNUSABLE,			/* a magslab event lacking a field we need */
 };
 
-#define MS_MAX_FIELDS 10
+#define MS_MAX_FIELDS 11
 
 /* The enumerations of docs/events.md. */
 enum { SIDE_ALLOC = 0, SIDE_FREE = 1 };
 enum { OUTCOME_TO_SLAB = 0, OUTCOME_NEW_MAGAZINE = 1, OUTCOME_NO_MAGAZINE = 2, NR_OUTCOMES };
 enum { NR_REASONS = 6, NR_POLICIES = 4, NR_LAYERS = 3 };
+/* cache_create's pcc_mode (docs/events.md); PCC_MODE_UNKNOWN: a trace from
+ * before the field existed. */
+enum { NR_PCC_MODES = 3, PCC_MODE_UNKNOWN = NR_PCC_MODES };
 enum { HASH_KIND_CACHE = 0, HASH_KIND_ARENA = 1 };
 
 extern const char *const ms_kind_names[K_NKNOWN];
 extern const char *const ms_reason_names[NR_REASONS];
 extern const char *const ms_policy_names[NR_POLICIES];
 extern const char *const ms_layer_names[NR_LAYERS];
+extern const char *const ms_pcc_mode_names[NR_PCC_MODES + 1];
 extern const char *const ms_outcome_names[NR_OUTCOMES];
 
 /*
@@ -172,7 +176,7 @@ struct cache {
 	char *name;		/* malloc'd; "cache#ID" until a cache_create is seen */
 	bool created, destroyed, superseded;
 	uint64_t obj_size, threshold, timeout_ns;
-	uint32_t nr_pcc, magsize0, policy, source;
+	uint32_t nr_pcc, magsize0, policy, source, pcc_mode;
 	bool uses_bufctl;
 	uint64_t t_create, t_first, t_last;	/* ns since the trace start */
 

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define CONFIG_NR_VARS 6        /* environment variables we read */
+#define CONFIG_NR_VARS 7        /* environment variables we read */
 #define SHOW_LEN       48       /* bytes of a bad value quoted in a message */
 
 static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -51,6 +51,7 @@ void magslab_config_defaults(struct magslab_config *out)
 		 MAGSLAB_DEFAULT_POLICY);
 	out->ncpus = n > MAGSLAB_MAX_NCPUS ? MAGSLAB_MAX_NCPUS : n;
 	out->pcc_map = MAGSLAB_PCC_BY_CPU;
+	out->pcc_mode = MAGSLAB_PCC_MODE_AUTO;
 	out->debug = 0;
 }
 
@@ -179,6 +180,18 @@ static int parse_env(struct magslab_config *out, struct ms_err *errs)
 				  "not cpu or thread", "cpu");
 	}
 
+	if ((v = env_value("MAGSLAB_PCC_MODE"))) {
+		if (!strcasecmp(v, "auto"))
+			out->pcc_mode = MAGSLAB_PCC_MODE_AUTO;
+		else if (!strcasecmp(v, "locked"))
+			out->pcc_mode = MAGSLAB_PCC_MODE_LOCKED;
+		else if (!strcasecmp(v, "rseq"))
+			out->pcc_mode = MAGSLAB_PCC_MODE_RSEQ;
+		else
+			bad_value(errs, &nr, "MAGSLAB_PCC_MODE", v,
+				  "not auto, locked or rseq", "auto");
+	}
+
 	if ((v = env_value("MAGSLAB_DEBUG"))) {
 		if (parse_u64(v, &u) && u <= 1)
 			out->debug = (int)u;
@@ -256,6 +269,21 @@ int magslab_set_pcc_map(enum magslab_pcc_map map)
 	}
 	pthread_mutex_lock(&config_lock);
 	the_config.pcc_map = map;
+	pthread_mutex_unlock(&config_lock);
+	return 0;
+}
+
+int magslab_set_pcc_mode(enum magslab_pcc_mode mode)
+{
+	config_ensure();
+	if (mode != MAGSLAB_PCC_MODE_AUTO && mode != MAGSLAB_PCC_MODE_LOCKED &&
+	    mode != MAGSLAB_PCC_MODE_RSEQ) {
+		ms_error(EINVAL, "magslab_set_pcc_mode(%d): not MAGSLAB_PCC_MODE_AUTO, "
+			 "_LOCKED or _RSEQ", (int)mode);
+		return -1;
+	}
+	pthread_mutex_lock(&config_lock);
+	the_config.pcc_mode = mode;
 	pthread_mutex_unlock(&config_lock);
 	return 0;
 }

@@ -5,7 +5,7 @@
  * filled from the environment exactly once per process, on the first
  * magslab_config_get() or process-wide setter, and afterwards changed only by
  * the setters of magslab/slab.h (magslab_set_ncpus, magslab_set_pcc_map,
- * magslab_set_debug).  A cache copies what it needs at creation; changing a
+ * magslab_set_pcc_mode, magslab_set_debug).  A cache copies what it needs at creation; changing a
  * default never touches an existing cache (the kmem_cache_set_* calls do).
  *
  * Environment (all optional; an empty value counts as unset):
@@ -14,13 +14,14 @@
  *   MAGSLAB_POLICY             akaros | illumos | uma | adaptive   (akaros)
  *   MAGSLAB_NCPUS              1..4096 pcc slots            default online CPUs
  *   MAGSLAB_PCC_MAP            cpu | thread                 default cpu
+ *   MAGSLAB_PCC_MODE           auto | locked | rseq         default auto
  *   MAGSLAB_DEBUG              0 | 1                        default 0
  * A bad value is reported as one line through the error handler (EINVAL),
  * e.g. "MAGSLAB_NCPUS='abc': not a number in 1..4096; using 2", and the
  * default is kept; the other variables are still used.
  *
  * Invariants: 1 <= ncpus <= MAGSLAB_MAX_NCPUS; pcc_map is one of the enum's
- * values; debug is 0 or 1; policy is a NUL-terminated name that
+ * values; so is pcc_mode; debug is 0 or 1; policy is a NUL-terminated name that
  * policy_by_name() knows.
  *
  * Locking: config_lock (config.c) is a leaf, held only to copy or change
@@ -48,6 +49,7 @@ struct magslab_config {
 	char policy[MAGSLAB_POLICY_NAME_LEN];
 	unsigned int ncpus;               /* pcc slots for new caches */
 	enum magslab_pcc_map pcc_map;
+	enum magslab_pcc_mode pcc_mode;
 	int debug;                        /* 0 | 1: KMC_DEBUG on new caches */
 };
 

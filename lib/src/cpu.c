@@ -24,8 +24,11 @@
  */
 #include "cpu.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 _Thread_local unsigned int magslab_thread_ticket
@@ -42,6 +45,47 @@ unsigned int magslab_online_cpus(void)
 	if ((unsigned long)n > (unsigned long)(unsigned int)-1)
 		return (unsigned int)-1;
 	return (unsigned int)n;
+}
+
+static pthread_once_t possible_once = PTHREAD_ONCE_INIT;
+static unsigned int possible_cpus;
+
+/* The last number of a cpulist such as "0-3,8-11" (sysfs format). */
+static long cpulist_last(const char *s)
+{
+	long last = -1;
+	char *end;
+
+	while (*s >= '0' && *s <= '9') {
+		last = strtol(s, &end, 10);
+		if (*end != '-' && *end != ',')
+			break;
+		s = end + 1;
+	}
+	return last;
+}
+
+static void possible_init(void)
+{
+	char buf[256];
+	long last = -1, conf;
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			last = cpulist_last(buf);
+		fclose(f);
+	}
+	conf = sysconf(_SC_NPROCESSORS_CONF);
+	if (last + 1 < conf)
+		last = conf - 1;
+	possible_cpus = last < 0 ? 1 : (unsigned int)(last + 1);
+}
+
+unsigned int magslab_possible_cpus(void)
+{
+	pthread_once(&possible_once, possible_init);
+	return possible_cpus;
 }
 
 bool magslab_rseq_active(void)

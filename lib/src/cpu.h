@@ -80,6 +80,12 @@
  * CPUs can come and go; callers read it when they size something. */
 unsigned int magslab_online_cpus(void);
 
+/* One more than the highest CPU number the kernel may ever use
+ * (/sys/devices/system/cpu/possible; else configured CPUs), at least 1.
+ * Read once: it cannot change while the process runs.  The rseq mode needs
+ * a slot for every one of them. */
+unsigned int magslab_possible_cpus(void);
+
 /* true if this thread's CPU comes from rseq (false: from sched_getcpu()). */
 bool magslab_rseq_active(void);
 

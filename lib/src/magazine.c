@@ -2,22 +2,31 @@
  * magazine.c — the magazine layer: per-CPU caches (pcc), magazines, the
  * depot, and the kmem_cache_alloc/free entry points.
  *
- * Lock order: pcc -> depot -> slab -> arena.  A pcc lock is held across a
- * depot visit; neither is held while a new magazine is allocated (the free
- * path drops both first), nor while an object goes to the slab layer from
- * the alloc path.  Rounds freed to slabs under the depot lock (purge) take
- * kc->lock inside it, which the order allows.
+ * Lock order: pcc -> depot -> slab -> arena.  A held pcc (either mode:
+ * pcc.h) is held across a depot visit; neither is held while a new magazine
+ * is allocated (the free path drops both first), nor while an object goes
+ * to the slab layer from the alloc path.  Rounds freed to slabs under the
+ * depot lock (purge) take kc->lock inside it, which the order allows.
  *
  * Big picture (Bonwick & Adams 2001, section 3; Akaros slab.c):
  *
  *   pcc[slot]: loaded, prev — the slot is picked by the CPU the thread runs
- *       on (or per thread), and a thread may be preempted or migrate while
- *       holding it, so each pcc has a real (spinning, then yielding) lock;
- *       it counts, and times, every time it is found held.
+ *       on (or per thread).  A thread may be preempted or migrate in the
+ *       middle of an operation, so a pcc is kept consistent in one of two
+ *       modes (pcc.h, fixed per cache): rseq, where a hit is a restartable
+ *       sequence on the current CPU's pcc with no lock at all and everything
+ *       else owns the pcc first; or locked, where every operation takes the
+ *       pcc's spinning-then-yielding lock.  Both count, and time, every time
+ *       a pcc is found held.
  *   depot: not_empty and empty magazine lists, the magsize pccs adopt, and
  *       the resize policy's state (policy.c).  Every acquisition tries the
  *       lock first; a failed trylock is the contention signal the policy
  *       feeds on, timed from before blocking.
+ *
+ * Paths: kmem_cache_alloc/free try the rseq hit first (rseq mode only);
+ * anything else — and every operation in locked mode — holds the pcc and
+ * runs alloc_held/free_held, which are the whole rule set of the spec
+ * (allocator.md "Magazines and the depot"), once for both modes.
  *
  * Invariants: a pcc's loaded and prev are never NULL (magazine caches
  * excepted: no_mags caches have no pccs at all); a magazine is in exactly one
@@ -26,10 +35,30 @@
  * least one round, every one on empty has none.
  *
  * FAQ:
+ * - Where does the loaded magazine's round count live?  In rseq mode, in the
+ *   pcc (`hot`'s low byte) while nobody holds the pcc, and in the magazine
+ *   (nr_rounds) while someone does; pcc.c moves it between the two on every
+ *   hold and release.  The reason is the counters: a hit must commit the new
+ *   round count and count itself in one store, and one 64-bit word can hold
+ *   both only if it is the pcc's (a magazine word would have to carry a
+ *   pcc's hit count with it as it moves between pccs and the depot).  It
+ *   also keeps every field a hit reads — owner, hot, loaded, magsize — in
+ *   the pcc's first 32 bytes, one cache line that only its CPU writes.  The
+ *   magazine's own count stays true whenever the magazine is not loaded on
+ *   an unheld pcc, so the depot, stats and drain never see a difference.
+ * - The swap rule.  The free path swaps to prev when prev has *room* below
+ *   magsize, as Akaros's slab.c does (its comment: the paper checks "is
+ *   empty", but what matters is room, which differs after a resize).  With
+ *   a fixed magsize prev is always empty or full when loaded is full, and
+ *   the two rules agree; after a grow, prev still holds its old number of
+ *   rounds, and "empty" would send a free to the depot while a magazine in
+ *   hand has room — a depot visit (and on a busy depot, a contention the
+ *   resize policy counts) that buys nothing.  test_magazine's
+ *   test_free_swaps_into_prev_with_room pins it.
  * - Why is a new magazine put on the depot's empty list instead of straight
- *   into the pcc?  The pcc lock was dropped to allocate it; the thread may
- *   now be on another slot, whose state we no longer know.  Going through
- *   the depot keeps the one exchange path (and its counters) exact.
+ *   into the pcc?  The pcc was released to allocate it; the thread may now
+ *   be on another slot, whose state we no longer know.  Going through the
+ *   depot keeps the one exchange path (and its counters) exact.
  * - Why can a pcc hold more rounds than its magsize?  After a shrink, full
  *   magazines keep their rounds; a magazine at or above magsize is simply
  *   full.  Nothing is freed to make it fit.
@@ -42,82 +71,45 @@
 #include "config.h"
 #include "cpu.h"
 #include "error.h"
+#include "pcc.h"
+#include "pcc_rseq.h"
 #include "trace.h"
 
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
 
-#define PCC_SPINS_BEFORE_YIELD 64
-
 /* ---------------------------------------------------------------------- */
-/* The pcc lock                                                            */
+/* Holding a pcc, in the cache's mode (pcc.h)                              */
 
-static inline void cpu_relax(void)
+/* The calling thread's pcc, held; aborts: restarted rseq fast paths. */
+static inline struct pcc *pcc_enter(struct kmem_cache *kc,
+				    unsigned int aborts)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
+	struct pcc *p;
+
+	if (kc->pcc_mode == PCC_MODE_RSEQ)
+		return pcc_rseq_enter(kc->pccs, kc->nr_pcc, aborts);
+	p = &kc->pccs[pcc_slot(kc->nr_pcc, kc->pcc_map)];
+	pcc_lock(p);
+	return p;
 }
 
-/* Spins, then yields.  A waiter that has had to yield raises `want`, and
- * while it is up, a newcomer yields once before trying: without that, a
- * thread in a tight alloc/free loop re-takes the lock within nanoseconds of
- * dropping it, and a waiter on the other CPU (the stats reader, a migrated
- * thread) can starve for hundreds of milliseconds.  Only a lock actually
- * found held counts as contention. */
-static void pcc_lock_slow(struct pcc *p)
+/* Any pcc, held, from any thread. */
+static void pcc_hold(struct kmem_cache *kc, struct pcc *p)
 {
-	uint64_t t0 = magslab_now_ns();
-	bool held = false, wanting = false;
-
-	if (atomic_load_explicit(&p->want, memory_order_relaxed))
-		sched_yield();
-	for (unsigned int spins = 0;; spins++) {
-		if (!atomic_load_explicit(&p->lock, memory_order_relaxed) &&
-		    !atomic_exchange_explicit(&p->lock, 1,
-					      memory_order_acquire))
-			break;
-		held = true;
-		if (spins < PCC_SPINS_BEFORE_YIELD) {
-			cpu_relax();
-			continue;
-		}
-		if (!wanting) {
-			atomic_fetch_add_explicit(&p->want, 1,
-						  memory_order_relaxed);
-			wanting = true;
-		}
-		sched_yield();
-	}
-	if (wanting)
-		atomic_fetch_sub_explicit(&p->want, 1, memory_order_relaxed);
-	if (!held)
-		return;
-	t0 = magslab_now_ns() - t0;
-	p->contended++;
-	p->wait_ns += t0;
-	ms_trace(pcc_contention, p->cache_id, p->slot, t0);
+	if (kc->pcc_mode == PCC_MODE_RSEQ)
+		pcc_rseq_hold(p);
+	else
+		pcc_lock(p);
 }
 
-static inline void pcc_lock(struct pcc *p)
+static inline void pcc_leave(struct kmem_cache *kc, struct pcc *p)
 {
-	if (__builtin_expect(!atomic_load_explicit(&p->want,
-						   memory_order_relaxed) &&
-			     !atomic_exchange_explicit(&p->lock, 1,
-						       memory_order_acquire), 1))
-		return;
-	pcc_lock_slow(p);
-}
-
-static inline void pcc_unlock(struct pcc *p)
-{
-	atomic_store_explicit(&p->lock, 0, memory_order_release);
-}
-
-static inline struct pcc *my_pcc(struct kmem_cache *kc)
-{
-	return &kc->pccs[pcc_slot(kc->nr_pcc, kc->pcc_map)];
+	if (kc->pcc_mode == PCC_MODE_RSEQ)
+		pcc_rseq_leave(p, p->loaded->nr_rounds);
+	else
+		pcc_unlock(p);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -339,7 +331,8 @@ static enum free_exchange depot_get_empty(struct kmem_cache *kc, struct pcc *p)
 		v.new_magsize = d->magsize;
 		p->magsize = d->magsize;
 	}
-	if (p->loaded->nr_rounds < p->magsize || p->prev->nr_rounds == 0) {
+	if (p->loaded->nr_rounds < p->magsize ||
+	    p->prev->nr_rounds < p->magsize) {
 		/* A grow (or a purge) made room: no exchange needed. */
 	} else if (d->empty) {
 		depot_exchange(d, p, &v, &d->empty, &d->nr_empty,
@@ -392,9 +385,57 @@ static void *alloc_from_slab(struct kmem_cache *kc, int flags, uint32_t slot)
 	return obj;
 }
 
+/* An object leaves the magazine layer (layer: MS_LAYER_PCC or _DEPOT). */
+static inline void *alloc_done(struct kmem_cache *kc, void *obj,
+			       uint32_t slot, int layer)
+{
+	if (kc->debug)
+		debug_on_alloc(kc, obj, true);
+	ms_trace_full(alloc, kc->id, slot, (uint64_t)(uintptr_t)obj, layer);
+	(void)slot, (void)layer;
+	return obj;
+}
+
+/* The alloc path on a held pcc: loaded, prev, then the depot.  NULL: the
+ * object must come from a slab.  *layer becomes MS_LAYER_DEPOT if the
+ * depot was visited. */
+static inline void *alloc_held(struct kmem_cache *kc, struct pcc *p,
+			       int *layer)
+{
+	p->allocs++;
+	for (;;) {
+		if (p->loaded->nr_rounds) {
+			p->hits++;
+			return p->loaded->rounds[--p->loaded->nr_rounds];
+		}
+		if (p->prev->nr_rounds) {
+			swap_mags(p, KMEM_ALLOC_SIDE);
+			continue;
+		}
+		if (!depot_get_full(kc, p))
+			return NULL;
+		*layer = MS_LAYER_DEPOT;
+	}
+}
+
+/* Everything but an rseq hit: hold the pcc, then alloc_held. */
+static __attribute__((noinline)) void *
+alloc_slow(struct kmem_cache *kc, int flags, unsigned int aborts)
+{
+	int layer = MS_LAYER_PCC;       /* for the TRACE=full alloc event */
+	struct pcc *p = pcc_enter(kc, aborts);
+	uint32_t slot = p->slot;
+	void *obj = alloc_held(kc, p, &layer);
+
+	pcc_leave(kc, p);
+	if (obj)
+		return alloc_done(kc, obj, slot, layer);
+	return alloc_from_slab(kc, flags, slot);
+}
+
 void *kmem_cache_alloc(struct kmem_cache *kc, int flags)
 {
-	struct pcc *p;
+	unsigned int aborts = 0;
 
 	if (__builtin_expect(!kc, 0)) {
 		ms_error(EINVAL, "kmem_cache_alloc: NULL cache");
@@ -405,34 +446,16 @@ void *kmem_cache_alloc(struct kmem_cache *kc, int flags)
 					  memory_order_relaxed);
 		return alloc_from_slab(kc, flags, 0);
 	}
-	int layer = MS_LAYER_PCC;       /* for the TRACE=full alloc event */
+#if PCC_RSEQ_CAPABLE
+	if (__builtin_expect(kc->pcc_mode == PCC_MODE_RSEQ, 1)) {
+		struct pcc *p;
+		void *obj = pcc_rseq_alloc(kc->pccs, kc->nr_pcc, &p, &aborts);
 
-	p = my_pcc(kc);
-	pcc_lock(p);
-	p->allocs++;
-	for (;;) {
-		if (p->loaded->nr_rounds) {
-			void *obj = p->loaded->rounds[--p->loaded->nr_rounds];
-
-			p->hits++;
-			pcc_unlock(p);
-			if (kc->debug)
-				debug_on_alloc(kc, obj, true);
-			ms_trace_full(alloc, kc->id, p->slot,
-				      (uint64_t)(uintptr_t)obj, layer);
-			(void)layer;
-			return obj;
-		}
-		if (p->prev->nr_rounds) {
-			swap_mags(p, KMEM_ALLOC_SIDE);
-			continue;
-		}
-		if (!depot_get_full(kc, p))
-			break;
-		layer = MS_LAYER_DEPOT;
+		if (__builtin_expect(obj != NULL, 1))
+			return alloc_done(kc, obj, p->slot, MS_LAYER_PCC);
 	}
-	pcc_unlock(p);
-	return alloc_from_slab(kc, flags, p->slot);
+#endif
+	return alloc_slow(kc, flags, aborts);
 }
 
 void *kmem_cache_zalloc(struct kmem_cache *kc, int flags)
@@ -470,9 +493,53 @@ static bool free_needs_magazine(struct kmem_cache *kc, void *obj,
 	return true;
 }
 
+/* The free path on a held pcc: loaded, prev, then the depot.  false: no
+ * empty magazine anywhere (the pcc is still held). */
+static inline bool free_held(struct kmem_cache *kc, struct pcc *p, void *obj,
+			     int *layer)
+{
+	for (;;) {
+		if (p->loaded->nr_rounds < p->magsize) {
+			p->loaded->rounds[p->loaded->nr_rounds++] = obj;
+			p->hits++;
+			return true;
+		}
+		/* Room, not emptiness: FAQ "the swap rule". */
+		if (p->prev->nr_rounds < p->magsize) {
+			swap_mags(p, KMEM_FREE_SIDE);
+			continue;
+		}
+		*layer = MS_LAYER_DEPOT;
+		if (depot_get_empty(kc, p) == FREE_MISS)
+			return false;
+	}
+}
+
+/* Everything but an rseq hit. */
+static __attribute__((noinline)) void
+free_slow(struct kmem_cache *kc, void *obj, unsigned int aborts)
+{
+	int layer = MS_LAYER_PCC;       /* for the TRACE=full free event */
+	struct pcc *p = pcc_enter(kc, aborts);
+	uint32_t slot;
+
+	p->frees++;
+	while (!free_held(kc, p, obj, &layer)) {
+		slot = p->slot;
+		pcc_leave(kc, p);
+		if (!free_needs_magazine(kc, obj, slot))
+			return;
+		p = pcc_enter(kc, 0);   /* we may be on another CPU now */
+	}
+	slot = p->slot;
+	pcc_leave(kc, p);
+	ms_trace_full(free, kc->id, slot, (uint64_t)(uintptr_t)obj, layer);
+	(void)layer;
+}
+
 void kmem_cache_free(struct kmem_cache *kc, void *obj)
 {
-	struct pcc *p;
+	unsigned int aborts = 0;
 
 	if (__builtin_expect(!kc, 0)) {
 		ms_error(EINVAL, "kmem_cache_free(%p): NULL cache", obj);
@@ -490,37 +557,19 @@ void kmem_cache_free(struct kmem_cache *kc, void *obj)
 			      MS_LAYER_SLAB);
 		return;
 	}
-	int layer = MS_LAYER_PCC;       /* for the TRACE=full free event */
+#if PCC_RSEQ_CAPABLE
+	if (__builtin_expect(kc->pcc_mode == PCC_MODE_RSEQ, 1)) {
+		struct pcc *p = pcc_rseq_free(kc->pccs, kc->nr_pcc, obj,
+					      &aborts);
 
-	p = my_pcc(kc);
-	pcc_lock(p);
-	p->frees++;
-	for (;;) {
-		uint32_t slot;
-
-		if (p->loaded->nr_rounds < p->magsize) {
-			p->loaded->rounds[p->loaded->nr_rounds++] = obj;
-			p->hits++;
-			pcc_unlock(p);
+		if (__builtin_expect(p != NULL, 1)) {
 			ms_trace_full(free, kc->id, p->slot,
-				      (uint64_t)(uintptr_t)obj, layer);
-			(void)layer;
+				      (uint64_t)(uintptr_t)obj, MS_LAYER_PCC);
 			return;
 		}
-		if (p->prev->nr_rounds == 0) {
-			swap_mags(p, KMEM_FREE_SIDE);
-			continue;
-		}
-		layer = MS_LAYER_DEPOT;
-		if (depot_get_empty(kc, p) == FREE_RETRY)
-			continue;
-		slot = p->slot;
-		pcc_unlock(p);
-		if (!free_needs_magazine(kc, obj, slot))
-			return;
-		p = my_pcc(kc);         /* we may be on another CPU now */
-		pcc_lock(p);
 	}
+#endif
+	free_slow(kc, obj, aborts);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -546,25 +595,44 @@ static void pccs_free(struct kmem_cache *kc)
 	kc->nr_pcc = 0;
 }
 
-static void depot_init(struct kmem_cache *kc)
+static void depot_init(struct kmem_cache *kc, const struct magslab_config *cfg)
 {
-	struct magslab_config cfg;
-	const struct resize_policy *pol;
+	const struct resize_policy *pol = policy_by_name(cfg->policy);
 
-	magslab_config_get(&cfg);
-	pol = policy_by_name(cfg.policy);
 	pthread_mutex_init(&kc->depot.lock, NULL);
 	kc->depot.cache_id = kc->id;
 	depot_policy_init(&kc->depot, pol ? pol : policy_default(),
-			  cfg.resize_threshold, cfg.resize_timeout_ns,
+			  cfg->resize_threshold, cfg->resize_timeout_ns,
 			  MAG_MIN_ROUNDS, magslab_now_ns());
+}
+
+static int pcc_init(struct kmem_cache *kc, struct pcc *p, unsigned int slot)
+{
+	p->cache_id = kc->id;
+	p->slot = slot;
+	p->magsize = kc->depot.magsize;
+	p->loaded = magazine_alloc();
+	p->prev = magazine_alloc();
+	if (!p->loaded || !p->prev)
+		return -1;
+	pcc_init_hot(p);
+	atomic_fetch_add(&kc->mags_allocated, 2);
+	return 0;
 }
 
 int magazine_layer_init(struct kmem_cache *kc, unsigned int nr_pcc)
 {
-	depot_init(kc);
-	if (kc->no_mags)
+	struct magslab_config cfg;
+
+	magslab_config_get(&cfg);
+	depot_init(kc, &cfg);
+	if (kc->no_mags) {
+		kc->pcc_mode = PCC_MODE_NONE;
+		kc->pcc_mode_why = "no magazine layer (KMC_NOMAG)";
 		return 0;
+	}
+	kc->pcc_mode = pcc_mode_choose(cfg.pcc_mode, nr_pcc, kc->pcc_map,
+				       &kc->pcc_mode_why);
 	kc->pccs = arena_alloc(arena_base(), pcc_array_size(nr_pcc),
 			       MEM_ATOMIC);
 	if (!kc->pccs)
@@ -572,18 +640,10 @@ int magazine_layer_init(struct kmem_cache *kc, unsigned int nr_pcc)
 	memset(kc->pccs, 0, (size_t)nr_pcc * sizeof(struct pcc));
 	kc->nr_pcc = nr_pcc;
 	for (unsigned int i = 0; i < nr_pcc; i++) {
-		struct pcc *p = &kc->pccs[i];
-
-		p->cache_id = kc->id;
-		p->slot = i;
-		p->magsize = kc->depot.magsize;
-		p->loaded = magazine_alloc();
-		p->prev = magazine_alloc();
-		if (!p->loaded || !p->prev) {
+		if (pcc_init(kc, &kc->pccs[i], i)) {
 			pccs_free(kc);
 			return -1;
 		}
-		atomic_fetch_add(&kc->mags_allocated, 2);
 	}
 	return 0;
 }
@@ -595,10 +655,10 @@ void magazine_layer_drain(struct kmem_cache *kc)
 	for (unsigned int i = 0; i < kc->nr_pcc; i++) {
 		struct pcc *p = &kc->pccs[i];
 
-		pcc_lock(p);
+		pcc_hold(kc, p);
 		magazine_empty_rounds(kc, p->loaded);
 		magazine_empty_rounds(kc, p->prev);
-		pcc_unlock(p);
+		pcc_leave(kc, p);
 	}
 	pthread_mutex_lock(&d->lock);
 	magazine_free_list(kc, d->not_empty);
@@ -652,7 +712,7 @@ static void pcc_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 	for (unsigned int i = 0; i < kc->nr_pcc; i++) {
 		struct pcc *p = &kc->pccs[i];
 
-		pcc_lock(p);
+		pcc_hold(kc, p);
 		st->allocs += p->allocs;
 		st->frees += p->frees;
 		st->pcc_hits += p->hits;
@@ -660,12 +720,13 @@ static void pcc_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 		st->mag_swaps[1] += p->swaps[1];
 		st->pcc_contended += p->contended;
 		st->pcc_wait_ns += p->wait_ns;
+		st->pcc_aborts += p->aborts;
 		st->objs_in_mags += p->loaded->nr_rounds + p->prev->nr_rounds;
 		if (p->magsize < st->pcc_magsize_min)
 			st->pcc_magsize_min = p->magsize;
 		if (p->magsize > st->pcc_magsize_max)
 			st->pcc_magsize_max = p->magsize;
-		pcc_unlock(p);
+		pcc_leave(kc, p);
 	}
 	if (!kc->nr_pcc)
 		st->pcc_magsize_min = 0;
@@ -703,6 +764,10 @@ void magazine_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 	pcc_stats(kc, st);
 	depot_stats(kc, st);
 	st->nr_pcc = kc->nr_pcc;
+	snprintf(st->pcc_mode, sizeof(st->pcc_mode), "%s",
+		 pcc_mode_name(kc->pcc_mode));
+	snprintf(st->pcc_mode_why, sizeof(st->pcc_mode_why), "%s",
+		 kc->pcc_mode_why ? kc->pcc_mode_why : "");
 	st->allocs += atomic_load(&kc->direct_allocs);
 	st->frees += atomic_load(&kc->direct_frees);
 	st->mags_allocated = atomic_load(&kc->mags_allocated);
@@ -718,9 +783,9 @@ unsigned int kmem_cache_pcc_magsizes(struct kmem_cache *kc, unsigned int *out,
 		return 0;
 	}
 	for (unsigned int i = 0; i < kc->nr_pcc && i < n; i++) {
-		pcc_lock(&kc->pccs[i]);
+		pcc_hold(kc, &kc->pccs[i]);
 		out[i] = kc->pccs[i].magsize;
-		pcc_unlock(&kc->pccs[i]);
+		pcc_leave(kc, &kc->pccs[i]);
 	}
 	return kc->nr_pcc;
 }

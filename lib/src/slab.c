@@ -601,6 +601,7 @@ static void cache_init(struct kmem_cache *kc, const char *name,
 	kc->flags = flags;
 	kc->source = source;
 	kc->no_mags = flags & KMC_NOMAG;
+	kc->pcc_mode = PCC_MODE_NONE;   /* magazine_layer_init picks one */
 	kc->reap_keep = 1;
 	pthread_mutex_init(&kc->lock, NULL);
 	hash_init(&kc->hash);
@@ -619,7 +620,7 @@ static void trace_cache_create(struct kmem_cache *kc)
 		 (uint8_t)kc->uses_bufctl, kc->nr_pcc,
 		 p ? kc->depot.magsize : 0u, p ? (int)p->id : 0,
 		 kc->depot.threshold, kc->depot.timeout_ns,
-		 arena_id(kc->source));
+		 arena_id(kc->source), (int)kc->pcc_mode);
 }
 
 /* The internal caches: no magazines, no list entry, pages from base. */

@@ -1,7 +1,8 @@
 /*
  * slab_impl.h — the object cache's internal structures, shared by slab.c
  * (slab layer, cache life cycle, stats) and magazine.c (per-CPU caches,
- * magazines, depot, the alloc/free entry points).
+ * magazines, depot, the alloc/free entry points).  struct pcc and how it is
+ * held are pcc.h's.
  *
  * Lock order: pcc -> depot -> slab (kc->lock) -> arena.  The internal
  * caches (slab headers, bufctls, magazines) have slab locks too; they are
@@ -15,6 +16,7 @@
 #include <magslab/slab.h>
 
 #include "hash.h"
+#include "pcc.h"
 #include "policy.h"
 
 #include <pthread.h>
@@ -28,26 +30,6 @@ struct magazine {
 	unsigned int unused;
 	void *rounds[MAG_MAX_ROUNDS];
 };
-
-/* A per-CPU cache.  One cache line of hot state; the lock is uncontended
- * unless a thread is preempted or migrates while holding it. */
-struct pcc {
-	atomic_int lock;
-	atomic_int want;                /* waiters that yielded: newcomers defer */
-	unsigned int magsize;           /* fill magazines up to this */
-	uint32_t cache_id;              /* for trace events */
-	uint32_t slot;                  /* this pcc's index */
-	struct magazine *loaded;
-	struct magazine *prev;
-	uint64_t purge_gen;             /* == depot.purge_gen unless purged */
-	/* Counters, under lock. */
-	uint64_t allocs;
-	uint64_t frees;
-	uint64_t hits;
-	uint64_t swaps[2];
-	uint64_t contended;
-	uint64_t wait_ns;
-} __attribute__((aligned(64)));
 
 enum slab_list { SLAB_EMPTY = 0, SLAB_PARTIAL, SLAB_FULL, NR_SLAB_LISTS };
 
@@ -74,6 +56,14 @@ struct kmem_bufctl {
 };
 
 struct kmem_cache {
+	/* What kmem_cache_alloc/free read before anything else: one line. */
+	struct pcc *pccs;
+	unsigned int nr_pcc;
+	enum pcc_mode pcc_mode;         /* fixed at creation (pcc.h) */
+	enum magslab_pcc_map pcc_map;
+	bool debug;
+	bool no_mags;
+
 	char name[KMC_NAME_LEN];
 	uint32_t id;
 	size_t obj_size;
@@ -85,8 +75,6 @@ struct kmem_cache {
 	kmem_dtor_t dtor;
 	void *priv;
 	bool uses_bufctl;
-	bool debug;
-	bool no_mags;
 	size_t slab_size;               /* bytes imported per slab */
 	size_t objs_per_slab;
 
@@ -106,9 +94,7 @@ struct kmem_cache {
 
 	/* Magazine layer. */
 	struct depot depot;
-	struct pcc *pccs;
-	unsigned int nr_pcc;
-	enum magslab_pcc_map pcc_map;
+	const char *pcc_mode_why;       /* why not rseq; NULL if rseq */
 	atomic_uint_fast64_t mags_allocated;
 	atomic_uint_fast64_t direct_allocs;     /* no_mags caches */
 	atomic_uint_fast64_t direct_frees;

@@ -358,6 +358,7 @@ static void print_caches(FILE *f, const struct snapshot *s)
 		"frees", "pcc hit %", "depot gets/puts",
 		"contended (counted)", "bumps up/down", "slabs",
 		"objs in mags", "bytes in mags", "hash lists/items/resizes",
+		"pcc mode",
 	};
 	const size_t ncols = sizeof(head) / sizeof(head[0]);
 	struct table t;
@@ -399,6 +400,7 @@ static void print_caches(FILE *f, const struct snapshot *s)
 		CELLF(row, 12, "%llu", ull(st->bytes_in_mags));
 		CELLF(row, 13, "%llu/%llu/%llu", ull(st->hash_lists),
 		      ull(st->hash_items), ull(st->hash_resizes));
+		CELLF(row, 14, "%s", st->pcc_mode);
 	}
 	fputs("caches (pcc hit % = pcc_hits / (allocs + frees)):\n", f);
 	if (s->nr_caches == 0)
@@ -533,7 +535,8 @@ static void json_pair(FILE *f, const char *key, const uint64_t v[2])
 	X(slabs_partial) X(slabs_empty) X(slab_grows) X(slab_releases)        \
 	X(objs_in_slabs) X(objs_free_in_slabs) X(objs_in_mags)                \
 	X(bytes_in_mags) X(live_objs) X(hash_lists) X(hash_items)             \
-	X(hash_resizes) X(pcc_contended) X(pcc_wait_ns) X(ctor_failures)      \
+	X(hash_resizes) X(pcc_contended) X(pcc_wait_ns) X(pcc_aborts)         \
+	X(ctor_failures)                                                      \
 	X(reaps) X(debug_errors) X(obj_size) X(align) X(slab_size)            \
 	X(objs_per_slab) X(uses_bufctl) X(resize_threshold)                   \
 	X(resize_timeout_ns)
@@ -572,6 +575,10 @@ static void json_cache(FILE *f, const struct cache_snap *cs)
 #undef X
 	json_key(f, "policy");
 	json_str(f, st->policy, sizeof(st->policy));
+	json_key(f, "pcc_mode");
+	json_str(f, st->pcc_mode, sizeof(st->pcc_mode));
+	json_key(f, "pcc_mode_why");
+	json_str(f, st->pcc_mode_why, sizeof(st->pcc_mode_why));
 	json_key(f, "magsizes");
 	fputc('[', f);
 	for (unsigned int i = 0; i < cs->nr_magsizes; i++)

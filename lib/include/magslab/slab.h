@@ -99,7 +99,7 @@ size_t kmem_cache_reap(struct kmem_cache *kc);
  * cache is made: MAGSLAB_RESIZE_THRESHOLD (default 1),
  * MAGSLAB_RESIZE_TIMEOUT_NS (default 1000000000), MAGSLAB_POLICY (akaros),
  * MAGSLAB_NCPUS (pcc slots; default: online CPUs), MAGSLAB_PCC_MAP (cpu |
- * thread), MAGSLAB_DEBUG (0 | 1).  The setters work while the cache is in
+ * thread), MAGSLAB_PCC_MODE (auto | locked | rseq), MAGSLAB_DEBUG (0 | 1).  The setters work while the cache is in
  * use.  They return 0, or -1 with EINVAL (reported) on bad values. */
 int kmem_cache_set_resize_threshold(struct kmem_cache *kc, uint64_t t);
 int kmem_cache_set_resize_timeout_ns(struct kmem_cache *kc, uint64_t ns);
@@ -111,6 +111,17 @@ int kmem_cache_set_reap_keep(struct kmem_cache *kc, size_t nr_slabs);
 enum magslab_pcc_map { MAGSLAB_PCC_BY_CPU, MAGSLAB_PCC_BY_THREAD };
 int magslab_set_ncpus(unsigned int nr_slots);
 int magslab_set_pcc_map(enum magslab_pcc_map map);
+/* How a pcc is kept consistent (the "pcc mode"; kmem_cache_stats() says
+ * which one a cache got, and why not rseq):
+ *   rseq    a hit runs in a restartable sequence on the current CPU's pcc
+ *           and commits with one store: no lock, no atomic instruction.
+ *           Needs x86-64, glibc's rseq registration, membarrier's rseq
+ *           commands, slots mapped by CPU and a slot for every CPU.
+ *   locked  every operation takes the pcc's lock (one atomic exchange).
+ *   auto    rseq where it can serve, else locked (the default). */
+enum magslab_pcc_mode { MAGSLAB_PCC_MODE_AUTO, MAGSLAB_PCC_MODE_LOCKED,
+			MAGSLAB_PCC_MODE_RSEQ };
+int magslab_set_pcc_mode(enum magslab_pcc_mode mode);
 int magslab_set_debug(int on);
 /* The resize defaults new caches start with (as the MAGSLAB_POLICY,
  * MAGSLAB_RESIZE_THRESHOLD and MAGSLAB_RESIZE_TIMEOUT_NS variables): set them
@@ -161,8 +172,9 @@ struct kmem_cache_stats {
 	uint64_t bytes_in_mags;          /* objs_in_mags * obj_size + mags */
 	uint64_t live_objs;              /* held by the user */
 	uint64_t hash_lists, hash_items, hash_resizes;
-	uint64_t pcc_contended;          /* pcc lock found held */
+	uint64_t pcc_contended;          /* pcc found held by another thread */
 	uint64_t pcc_wait_ns;
+	uint64_t pcc_aborts;             /* rseq: fast paths the kernel restarted */
 	uint64_t ctor_failures;
 	uint64_t reaps;
 	uint64_t debug_errors;           /* double frees etc. caught */
@@ -174,6 +186,8 @@ struct kmem_cache_stats {
 	uint64_t resize_threshold;
 	uint64_t resize_timeout_ns;
 	char policy[16];
+	char pcc_mode[8];                /* "rseq", "locked" or "none" (NOMAG) */
+	char pcc_mode_why[80];           /* why not rseq ("" if rseq) */
 };
 
 int kmem_cache_stats(struct kmem_cache *kc, struct kmem_cache_stats *st);
