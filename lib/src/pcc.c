@@ -2,55 +2,64 @@
  * pcc.c — exclusive use of a per-CPU cache, in the locked and rseq modes, and
  * the choice between them.
  *
- * Owns: the locked mode's slow lock path; the rseq mode's ownership (taking
- * the current CPU's pcc, holding any pcc from elsewhere, the membarrier
- * fence), the fold of fast-path hits into the pcc's counters; the probe that
- * decides once per process whether rseq can serve (pcc_rseq_offset, the
- * reason it cannot).
+ * Owns: the locked mode's slow lock path (the lock is mslock.h's); the rseq
+ * mode's ownership (taking the current CPU's pcc, holding any pcc from
+ * elsewhere, the membarrier fence), the fold of fast-path hits into the
+ * pcc's counters; the probe that decides once per process whether rseq can
+ * serve (pcc_rseq_offset, the reason it cannot).
  *
- * Invariants (rseq mode):
- *   - owner == 0: nobody holds the pcc; fast paths on its CPU may commit.
- *     owner != 0: the holder (token = the address of its thread-local
- *     anchor, unique among live threads) alone reads or writes every field.
- *   - While nobody holds it, hot's low byte is loaded's true round count and
- *     loaded->nr_rounds is stale; while held, loaded->nr_rounds is true and
- *     hot is stale.  pcc_rseq_fold / pcc_rseq_leave switch between the two.
- *   - hot >> 8 counts the hits committed since the last leave; the pcc's
- *     allocs/frees/hits miss exactly those until the next fold.
+ * Invariants (rseq mode; `hot` is described in pcc.h):
+ *   - hot not owned (low byte 0..62): nobody holds the pcc; fast paths on
+ *     its CPU may commit; hot's low byte is loaded's true round count and
+ *     loaded->nr_rounds is stale.
+ *   - hot == HOT_OWNED(serial): the thread with that serial (unique per
+ *     thread, never reused) alone reads or writes every field; hot_saved is
+ *     what hot was when it took the pcc, loaded->nr_rounds is true.
+ *     pcc_rseq_fold / pcc_rseq_leave switch between the two.
+ *   - An unowned hot >> 8 counts the hits committed since the last leave;
+ *     the pcc's allocs/frees/hits miss exactly those until the next fold.
  *
  * Lock order: pcc -> depot -> slab -> arena.  Taking a pcc (either mode) is
  * the first lock of that order; nothing else is held while waiting for one.
  *
  * FAQ — the rseq mode's correctness argument.
  *
- * - Who can write a pcc?  (1) A fast path (pcc_rseq.h) running on the pcc's
- *   CPU, only in its committing store, and only if it read owner == 0 inside
- *   the same critical section.  (2) The owner.  Nobody else.
+ * - Who can write a pcc?  (1) A section of pcc_rseq.h running on the pcc's
+ *   CPU, having read an unowned hot inside the same section: a fast path
+ *   only in its committing store (and, for a free, into the dead slot above
+ *   the count), a take in hot_saved and then its committing store.  (2) The
+ *   owner.  (3) A thread taking it from outside, by one compare-and-swap of
+ *   hot.  Nobody else.
  *
  * - How does a thread on CPU c become the owner of pccs[c]?  pcc_rseq_take:
- *   a critical section that reads owner == 0 and commits owner = token.  Two
- *   threads cannot both be inside critical sections on CPU c: a thread that
- *   is preempted, migrated or signalled while inside one is sent to its
- *   abort handler before it runs another user instruction, so it never
- *   commits after losing the CPU.  The commit is therefore a compare-and-set
- *   as far as CPU c is concerned, without a locked instruction.  Once owner
- *   is set, every later fast path or take on CPU c reads it and steps aside,
- *   and the owner may migrate freely: ownership is a lock, not a place.
+ *   a section that reads hot, finds it unowned, copies it into hot_saved and
+ *   commits hot = HOT_OWNED(serial).  Two threads cannot both be inside
+ *   sections on CPU c: a thread that is preempted, migrated or signalled
+ *   while inside one is sent to its abort handler before it runs another
+ *   user instruction, so it never commits after losing the CPU.  The commit
+ *   is therefore a compare-and-set as far as CPU c is concerned, without a
+ *   locked instruction.  Once hot is owned, every later fast path or take on
+ *   CPU c reads it and steps aside, and the owner may migrate freely:
+ *   ownership is a lock, not a place.
  *
  * - And from another CPU (stats, drain, a thread whose cpu_id has no slot)?
- *   pcc_rseq_hold: compare-and-swap owner 0 -> token, then
- *   membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, MEMBARRIER_CMD_FLAG_CPU,
- *   c), then re-read owner.  The CAS stops every critical section on CPU c
- *   that *starts* afterwards (they read owner != 0).  A section that started
- *   before it, having read owner == 0, is still a danger until it ends; the
- *   fence interrupts CPU c, and the kernel restarts whatever section of ours
- *   is running there (a preempted one restarts anyway when it resumes).
- *   When membarrier returns, every such section has either committed (and the
- *   fence, a full barrier on both CPUs, makes its store visible to us) or
- *   been aborted.  One of them may have been a take that committed its own
- *   token over ours: hence the re-read.  If owner is still our token we own
- *   the pcc; if not, the taker owns it and we wait and retry.  Tokens are
- *   unique, so "still ours" cannot be confused with a later holder.
+ *   pcc_rseq_hold: compare-and-swap hot from the unowned value it read to
+ *   HOT_OWNED(serial), then membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
+ *   MEMBARRIER_CMD_FLAG_CPU, c), then re-read hot.  The CAS stops every
+ *   section on CPU c that *starts* afterwards (they read an owned hot).  A
+ *   section that started before it, having read the old value, is still a
+ *   danger until it ends; the fence interrupts CPU c, and the kernel
+ *   restarts whatever section of ours is running there (a preempted one
+ *   restarts anyway when it resumes).  When membarrier returns, every such
+ *   section has either committed (and the fence, a full barrier on both
+ *   CPUs, makes its store visible to us) or been aborted.  A commit after
+ *   our CAS overwrote it (a hit with its new count, or a take with its
+ *   owner): hence the re-read.  If hot still holds our value we own the pcc
+ *   and only then write hot_saved; if not, we start again (waiting while
+ *   another owner has it).  Owner values are unique, so "still ours" cannot
+ *   be a later holder's.  A take's early copy into hot_saved cannot hurt
+ *   us either: it happens only while hot is unowned and before the fence,
+ *   and the value it copies is the one our CAS replaced.
  *
  * - Why can no round be lost or handed out twice?  A round moves only by a
  *   committed store of `hot` (fast path) or under ownership.  An alloc hit
@@ -68,20 +77,24 @@
  *   ownership) recovers allocs and frees exactly: every alloc hit lowers the
  *   round count by one, every free hit raises it by one, and nothing else
  *   changes `hot` between a leave and the next fold, so with
- *   ops = hits since the leave and d = rounds now - rounds at the leave,
+ *   ops = hits since the leave and d = rounds now - rounds at the leave
+ *   (both from hot_saved, and hot_base),
  *   free hits = (ops + d) / 2 and alloc hits = (ops - d) / 2.  The hit count
  *   has 56 bits; a hit that would carry out of bit 63 is not committed (the
  *   `jc` after the add), so the next slow path folds it first.  Nothing is
  *   sampled or estimated.
  *
- * - What does a fence cost, and how often?  membarrier with FLAG_CPU sends
- *   one IPI to that CPU if a thread of ours runs there: a system call plus an
- *   interrupt, a few microseconds here (bench/results/alloc.md).  It runs
- *   only when a pcc is taken from outside its CPU: kmem_cache_stats() and
- *   kmem_cache_pcc_magsizes() (one per slot), kmem_cache_destroy() (one per
- *   slot), and a thread whose rseq cpu_id names no slot.  The alloc/free
+ * - What does a fence cost, and how often?  One system call, plus an IPI
+ *   when a thread of ours runs on that CPU (which also restarts its fast
+ *   path, counted in pcc_aborts).  On our 2-CPU VM: 1.0-1.4 us towards an
+ *   idle CPU, 3.5-5.5 us towards a busy one; kmem_cache_stats() on a 2-slot
+ *   cache 2.4-5.6 us in rseq mode (0.13 us locked) with the other CPU idle,
+ *   8.5-16 us with it busy (1.3-2.4 us locked, where the reader contends
+ *   for the lock instead) — bench/pcc_fence.c, bench/results/alloc.md.  It
+ *   runs only when a pcc is taken from outside its CPU: kmem_cache_stats()
+ *   and kmem_cache_pcc_magsizes() (one per slot), kmem_cache_destroy() (one
+ *   per slot), and a thread whose rseq cpu_id names no slot.  The alloc/free
  *   slow paths of the owning CPU never fence.
- *
  * - pcc_contended in rseq mode counts what it counts in locked mode: taking
  *   a pcc that someone else held (a slow path preempted or migrated while
  *   holding it, a remote reader).  Fast paths the kernel restarted are
@@ -104,24 +117,10 @@
 #include <errno.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* Spins before a waiter starts yielding.  A pcc is held for tens to a few
- * hundred nanoseconds by a running holder; 64 pause instructions (~1-3 us
- * on current x86) cover that.  A holder that is not running (preempted, or
- * on our own CPU) will not finish while we spin, so past that we yield. */
-#define PCC_SPINS_BEFORE_YIELD 64
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
 
 static void note_contention(struct pcc *p, uint64_t t0)
 {
@@ -132,51 +131,16 @@ static void note_contention(struct pcc *p, uint64_t t0)
 	ms_trace(pcc_contention, p->cache_id, p->slot, waited);
 }
 
-/* One round of waiting for a held pcc: spin first, then yield. */
-struct pcc_wait {
-	uint64_t t0;
-	unsigned int rounds;
-};
-
-static void pcc_wait_step(struct pcc_wait *w)
-{
-	if (w->rounds++ == 0)
-		w->t0 = magslab_now_ns();
-	if (w->rounds <= PCC_SPINS_BEFORE_YIELD)
-		cpu_relax();
-	else
-		sched_yield();
-}
-
 /* ---------------------------------------------------------------------- */
 /* Locked mode                                                             */
 
-/* Spins, then yields.  A waiter that has had to yield raises `want`, and
- * while it is up, a newcomer yields once before trying: without that, a
- * thread in a tight alloc/free loop re-takes the lock within nanoseconds of
- * dropping it, and a waiter on the other CPU (the stats reader, a migrated
- * thread) can starve for hundreds of milliseconds.  Only a lock actually
- * found held counts as contention. */
+/* Only a lock actually found held counts as contention. */
 void pcc_lock_slow(struct pcc *p)
 {
-	struct pcc_wait w = { 0 };
-	bool wanting = false;
+	uint64_t t0 = magslab_now_ns();
 
-	if (atomic_load_explicit(&p->want, memory_order_relaxed))
-		sched_yield();
-	while (atomic_load_explicit(&p->owner, memory_order_relaxed) ||
-	       atomic_exchange_explicit(&p->owner, 1, memory_order_acquire)) {
-		if (w.rounds >= PCC_SPINS_BEFORE_YIELD && !wanting) {
-			atomic_fetch_add_explicit(&p->want, 1,
-						  memory_order_relaxed);
-			wanting = true;
-		}
-		pcc_wait_step(&w);
-	}
-	if (wanting)
-		atomic_fetch_sub_explicit(&p->want, 1, memory_order_relaxed);
-	if (w.rounds)
-		note_contention(p, w.t0);
+	if (ms_lock_wait(&p->lock))
+		note_contention(p, t0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -186,13 +150,33 @@ void pcc_lock_slow(struct pcc *p)
 
 ptrdiff_t pcc_rseq_offset;
 
-/* A thread's token: the address of its own thread-local byte. */
-static _Thread_local char token_anchor
-	__attribute__((tls_model("initial-exec")));
+/* Waiting for a held pcc in rseq mode: mslock's steps, timed from the
+ * first one. */
+struct pcc_wait {
+	uint64_t t0;
+	unsigned int steps;
+};
 
-static inline uintptr_t my_token(void)
+static void pcc_wait_step(struct pcc_wait *w)
 {
-	return (uintptr_t)&token_anchor;
+	if (w->steps == 0)
+		w->t0 = magslab_now_ns();
+	ms_wait_step(&w->steps);
+}
+
+
+/* A thread's owner value, HOT_OWNED(serial): the serial is handed out
+ * once per thread from a process-wide counter and never reused, so no two
+ * threads (alive or not) ever own with the same value (FAQ: "unique"). */
+_Thread_local uint64_t pcc_my_owned
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+static _Atomic uint64_t next_serial;
+
+uint64_t pcc_owned_assign(void)
+{
+	pcc_my_owned = HOT_OWNED(atomic_fetch_add_explicit(
+			&next_serial, 1, memory_order_relaxed) + 1);
+	return pcc_my_owned;
 }
 
 static long sys_membarrier(int cmd, unsigned int flags, int cpu)
@@ -223,42 +207,30 @@ static void rseq_fence(unsigned int cpu)
 	abort();
 }
 
-/* Hits since the last leave into allocs/frees/hits; loaded's true count
- * back into the magazine (FAQ: "Counters"). */
-static void pcc_rseq_fold(struct pcc *p)
-{
-	uint64_t hot = p->hot;
-	uint64_t now = hot & HOT_ROUNDS_MASK;
-	uint64_t ops = hot >> HOT_OPS_SHIFT;
-	uint64_t free_hits = (ops + now - p->hot_base) / 2;
-
-	p->frees += free_hits;
-	p->allocs += ops - free_hits;
-	p->hits += ops;
-	p->loaded->nr_rounds = (unsigned int)now;
-}
-
 /* Owns p from anywhere (FAQ: "from another CPU"); w: waiting so far. */
 static void rseq_hold_waited(struct pcc *p, struct pcc_wait *w)
 {
-	uintptr_t me = my_token();
+	uint64_t me = pcc_owned_value(), was;
 
 	for (;;) {
-		uintptr_t none = 0;
-
-		if (!atomic_load_explicit(&p->owner, memory_order_relaxed) &&
+		was = atomic_load_explicit(&p->hot, memory_order_relaxed);
+		if (!hot_is_owned(was) &&
 		    atomic_compare_exchange_strong_explicit(
-			    &p->owner, &none, me, memory_order_acquire,
+			    &p->hot, &was, me, memory_order_acquire,
 			    memory_order_relaxed)) {
 			rseq_fence(p->slot);
-			if (atomic_load_explicit(&p->owner,
+			if (atomic_load_explicit(&p->hot,
 						 memory_order_acquire) == me)
 				break;
-			/* A take that had read owner == 0 committed over us. */
+			/* A section that had read `was` committed over us. */
+			continue;
 		}
-		pcc_wait_step(w);
+		if (hot_is_owned(was))
+			pcc_wait_step(w);
 	}
-	if (w->rounds)
+	/* Only now, as the owner, may hot_saved be written from outside. */
+	p->hot_saved = was;
+	if (w->steps)
 		note_contention(p, w->t0);
 	pcc_rseq_fold(p);
 }
@@ -277,9 +249,9 @@ struct pcc *pcc_rseq_enter(struct pcc *pccs, unsigned int nr,
 	struct pcc *p;
 
 	for (;;) {
-		switch (pcc_rseq_take(pccs, nr, my_token(), &p)) {
+		switch (pcc_rseq_take(pccs, nr, pcc_owned_value(), &p)) {
 		case PCC_TAKEN:
-			if (w.rounds)
+			if (w.steps)
 				note_contention(p, w.t0);
 			pcc_rseq_fold(p);
 			p->aborts += aborts;

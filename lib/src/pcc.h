@@ -5,21 +5,21 @@
  * Owns: the layout of struct pcc and the rules for touching it.  What a pcc
  * *does* with its magazines (hits, swaps, depot visits) is magazine.c's; how
  * the exclusion works is pcc.c's (the locked mode's lock, the rseq mode's
- * owner word and membarrier fence, and the choice between the two).
+ * ownership and membarrier fence, and the choice between the two).
  *
  * Two modes, fixed per cache at creation (kc->pcc_mode):
  *
- *   locked  `owner` is a spinning-then-yielding lock (0 free, 1 held) taken
- *           around every operation.  Used where rseq cannot serve: slots per
+ *   locked  `lock` is a spinning-then-yielding lock (mslock.h) taken around
+ *           every operation.  Used where rseq cannot serve: slots per
  *           thread, fewer slots than CPUs, rseq or membarrier unavailable,
  *           non-x86-64, ThreadSanitizer builds, or MAGSLAB_PCC_MODE=locked.
  *   rseq    a hit (alloc from a loaded magazine with rounds, free into one
  *           with room) runs in a restartable sequence on the current CPU's
  *           pcc and commits with one plain store of `hot`; nothing is locked.
- *           Everything else first makes itself the pcc's `owner` (a
- *           restartable sequence on the pcc's own CPU, or from elsewhere a
- *           compare-and-swap plus a membarrier fence on that CPU); fast paths
- *           see the owner and step aside.  The argument: pcc.c's FAQ.
+ *           Everything else first makes itself the pcc's owner (its token
+ *           in `hot`: a restartable sequence on the pcc's own CPU, or from
+ *           elsewhere a compare-and-swap plus a membarrier fence on that
+ *           CPU); fast paths see the owner and step aside.  The argument: pcc.c's FAQ.
  *
  * Held or not, in both modes: while a thread holds a pcc (pcc_enter /
  * pcc_hold), the pcc looks the same in both modes — loaded->nr_rounds is the
@@ -35,8 +35,10 @@
 #include <magslab/slab.h>
 
 #include "cpu.h"
+#include "mslock.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,34 +70,49 @@ enum pcc_mode {
 	PCC_MODE_NONE = 2,              /* no magazine layer (KMC_NOMAG) */
 };
 
-/* `hot` in rseq mode: the loaded magazine's round count in the low byte,
- * the number of fast-path hits since the last fold above it.  A hit adds
- * HOT_ALLOC (one round less, one hit more) or HOT_FREE (one more, one more).
- * Rounds never pass MAG_MAX_ROUNDS (62), so the low byte never carries; the
- * hit count overflowing 56 bits sets the carry flag, and the fast path then
- * steps aside so the slow path folds it (pcc.c: "Counters"). */
+/*
+ * `hot` in rseq mode is the pcc's fast-path word and its ownership word.
+ * Unowned: the loaded magazine's round count in the low byte (0..62), the
+ * number of fast-path hits since the last fold above it.  A hit adds
+ * HOT_ALLOC (one round less, one hit more) or HOT_FREE (one more, one
+ * more); rounds never pass MAG_MAX_ROUNDS, so the low byte never carries,
+ * and a hit count about to overflow its 56 bits sets the carry flag, on
+ * which the fast path steps aside so the slow path folds it (pcc.c).
+ * Owned: HOT_OWNED(token): 0xff in the low byte, which no round count can
+ * be and which makes both fast paths step aside (an alloc takes only 1..62
+ * rounds, a free only below magsize), and the owner's token above it; what
+ * hot held before is in hot_saved.
+ */
 #define HOT_ROUNDS_MASK 0xffull
 #define HOT_OPS_SHIFT   8
 #define HOT_ALLOC       0xffull         /* (1 << 8) - 1 */
 #define HOT_FREE        0x101ull        /* (1 << 8) + 1 */
+#define HOT_OWNED_MARK  0xffull
+#define HOT_OWNED(token) (((uint64_t)(token) << HOT_OPS_SHIFT) | HOT_OWNED_MARK)
+
+static inline bool hot_is_owned(uint64_t hot)
+{
+	return (hot & HOT_ROUNDS_MASK) == HOT_OWNED_MARK;
+}
 
 /*
- * A per-CPU cache.  The first 32 bytes are what the rseq fast paths read,
- * at the offsets the assembly in pcc_rseq.h names; the counters after them
- * are touched only by a holder.  128 bytes, so that pccs[cpu] is one shift.
+ * A per-CPU cache.  The first 40 bytes are what the rseq fast paths read,
+ * at the offsets pcc_rseq.h takes from here; the counters after them are
+ * touched only by a holder.  128 bytes, so that pccs[cpu] is one shift.
  */
 struct pcc {
-	/* 0 free; locked mode: 1 held; rseq mode: the holder's token. */
-	_Atomic uintptr_t owner;
-	uint64_t hot;                   /* rseq mode: see HOT_* above */
+	union {
+		struct ms_lock lock;    /* locked mode (mslock.h) */
+		uint64_t hot_saved;     /* rseq mode: hot when it was taken */
+	};
+	_Atomic uint64_t hot;           /* rseq mode: see above */
 	struct magazine *loaded;
 	unsigned int magsize;           /* fill magazines up to this */
-	atomic_int want;                /* locked mode: waiters that yielded */
+	unsigned int hot_base;          /* rseq: loaded's rounds at last leave */
 
 	struct magazine *prev;
 	uint32_t cache_id;              /* for trace events */
 	uint32_t slot;                  /* this pcc's index (= CPU in rseq) */
-	unsigned int hot_base;          /* rseq: loaded's rounds at last unfold */
 	uint64_t purge_gen;             /* == depot.purge_gen unless purged */
 	/* Counters, exact whenever the pcc is held. */
 	uint64_t allocs;
@@ -110,11 +127,8 @@ struct pcc {
 #define PCC_SHIFT 7
 _Static_assert(sizeof(struct pcc) == 1u << PCC_SHIFT,
 	       "pccs[cpu] is found with one shift");
-_Static_assert(offsetof(struct pcc, owner) == 0 &&
-	       offsetof(struct pcc, hot) == 8 &&
-	       offsetof(struct pcc, loaded) == 16 &&
-	       offsetof(struct pcc, magsize) == 24,
-	       "pcc_rseq.h's assembly reads these offsets");
+_Static_assert(offsetof(struct pcc, magsize) < 64,
+	       "what a fast path reads is in the pcc's first cache line");
 
 /* ---- mode choice (pcc.c) ---------------------------------------------- */
 
@@ -127,13 +141,14 @@ const char *pcc_mode_name(enum pcc_mode mode);
 
 /* ---- locked mode -------------------------------------------------------- */
 
+/* Waits for p's lock after a failed try, counting the contention. */
 void pcc_lock_slow(struct pcc *p);
 
 static inline void pcc_lock(struct pcc *p)
 {
-	if (__builtin_expect(!atomic_load_explicit(&p->want,
+	if (__builtin_expect(!atomic_load_explicit(&p->lock.want,
 						   memory_order_relaxed) &&
-			     !atomic_exchange_explicit(&p->owner, 1,
+			     !atomic_exchange_explicit(&p->lock.word, 1,
 						       memory_order_acquire), 1))
 		return;
 	pcc_lock_slow(p);
@@ -141,7 +156,7 @@ static inline void pcc_lock(struct pcc *p)
 
 static inline void pcc_unlock(struct pcc *p)
 {
-	atomic_store_explicit(&p->owner, 0, memory_order_release);
+	ms_unlock(&p->lock);
 }
 
 /* ---- rseq mode ------------------------------------------------------------ */
@@ -153,21 +168,20 @@ struct pcc *pcc_rseq_enter(struct pcc *pccs, unsigned int nr,
 /* pccs[slot] owned and folded, from any thread and any CPU. */
 void pcc_rseq_hold(struct pcc *p);
 
-/* Gives an owned pcc back: the loaded magazine's count and a zero hit count
- * into `hot`, then no owner.  (The release store orders the plain stores
- * before it; x86 does not reorder stores, and fast paths read owner before
- * anything else.) */
+/* Gives an owned pcc back: the loaded magazine's count and a zero hit
+ * count into `hot`, which also ends the ownership.  (The release store
+ * orders every store of the holder before it; fast paths read nothing of
+ * the pcc before hot, and x86 does not reorder loads.) */
 static inline void pcc_rseq_leave(struct pcc *p, unsigned int loaded_rounds)
 {
-	p->hot = loaded_rounds;
 	p->hot_base = loaded_rounds;
-	atomic_store_explicit(&p->owner, 0, memory_order_release);
+	atomic_store_explicit(&p->hot, loaded_rounds, memory_order_release);
 }
 
 /* A new pcc's rseq fields: no owner, nothing counted, loaded empty. */
 static inline void pcc_init_hot(struct pcc *p)
 {
-	p->hot = 0;
+	atomic_init(&p->hot, 0);
 	p->hot_base = 0;
 }
 

@@ -27,7 +27,8 @@
  *
  * A section ends early ("bails") with nothing written when it cannot serve:
  * a CPU beyond the slots (or rseq not registered: cpu_id < 0), a pcc with an
- * owner, no round to take / no room, or a hit count about to overflow.
+ * owner (its hot's low byte is 0xff: pcc.h), no round to take / no room, or
+ * a hit count about to overflow.
  */
 #ifndef MAGSLAB_PCC_RSEQ_H
 #define MAGSLAB_PCC_RSEQ_H
@@ -42,6 +43,20 @@
 /* __rseq_offset, copied when the mode is first probed: a hidden variable is
  * one load, glibc's (through the GOT) two. */
 extern ptrdiff_t pcc_rseq_offset __attribute__((visibility("hidden")));
+
+/* This thread's owner value, HOT_OWNED(serial) (pcc.c), 0 until its first
+ * use: a serial handed out once per thread from a process-wide counter and
+ * never reused, so no two threads ever own with the same value. */
+extern _Thread_local uint64_t pcc_my_owned
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+uint64_t pcc_owned_assign(void);
+
+static inline uint64_t pcc_owned_value(void)
+{
+	uint64_t v = pcc_my_owned;
+
+	return __builtin_expect(v != 0, 1) ? v : pcc_owned_assign();
+}
 
 #define PCC_RSEQ_STR_(x) #x
 #define PCC_RSEQ_STR(x) PCC_RSEQ_STR_(x)
@@ -76,108 +91,129 @@ extern ptrdiff_t pcc_rseq_offset __attribute__((visibility("hidden")));
 	"shlq %[shift], %[p]\n\t"                                             \
 	"addq %[pccs], %[p]\n\t"
 
+/* The struct pcc offsets the sections read (pcc.h). */
+#define PCC_RSEQ_OFFSETS                                                      \
+	[shift] "i"(PCC_SHIFT),                                               \
+	[o_saved] "i"(offsetof(struct pcc, hot_saved)),                       \
+	[o_hot] "i"(offsetof(struct pcc, hot)),                               \
+	[o_loaded] "i"(offsetof(struct pcc, loaded)),                         \
+	[o_magsize] "i"(offsetof(struct pcc, magsize))
+
+/* What a section did: PCC_HIT (committed), PCC_BAIL (stepped aside with
+ * nothing done), PCC_ABORT (the kernel restarted it; nothing done).  The
+ * callers switch on it right away, so that once inlined each outcome is a
+ * plain jump. */
+enum pcc_rseq_outcome { PCC_HIT, PCC_BAIL, PCC_ABORT };
+
 /*
- * The alloc hit: if pccs[cpu] has no owner and its loaded magazine has a
- * round, take the top one; commit: hot += HOT_ALLOC.  Returns the object and
- * the pcc in *pp, or NULL (nothing done; *aborts counts a restart).
+ * The alloc hit: if pccs[cpu]'s hot says 1..MAG_MAX_ROUNDS rounds (so: not
+ * empty, not owned), take the top one; commit: hot += HOT_ALLOC.  On
+ * PCC_HIT, *objp is the object and *pp the pcc.
  */
-static inline void *pcc_rseq_alloc(struct pcc *pccs, unsigned int nr,
-				   struct pcc **pp, unsigned int *aborts)
+static inline __attribute__((always_inline)) enum pcc_rseq_outcome
+pcc_rseq_alloc(struct pcc *pccs, unsigned int nr, void **objp,
+	       struct pcc **pp)
 {
 	uint64_t hot, n;
 	struct pcc *p;
 	void *obj;
 
-	__asm__ goto(PCC_RSEQ_BEGIN("p")
+	__asm__ volatile goto(PCC_RSEQ_BEGIN("p")
 		 PCC_RSEQ_FIND_PCC("bail")
-		 "cmpq $0, (%[p])\n\t"
-		 "jne %l[bail]\n\t"
-		 "movq 8(%[p]), %[hot]\n\t"
+		 "movq %c[o_hot](%[p]), %[hot]\n\t"
 		 "movzbl %b[hot], %k[n]\n\t"
-		 "testl %k[n], %k[n]\n\t"
-		 "jz %l[bail]\n\t"
-		 "movq 16(%[p]), %[obj]\n\t"
-		 "movq %c[top](%[obj], %[n], 8), %[obj]\n\t"
+		 "subl $1, %k[n]\n\t"
+		 "cmpl %[last], %k[n]\n\t"
+		 "ja %l[bail]\n\t"
+		 "movq %c[o_loaded](%[p]), %[obj]\n\t"
+		 "movq %c[rounds](%[obj], %[n], 8), %[obj]\n\t"
 		 "addq %[op], %[hot]\n\t"
 		 "jc %l[bail]\n\t"
-		 "movq %[hot], 8(%[p])\n"
+		 "movq %[hot], %c[o_hot](%[p])\n"
 		 PCC_RSEQ_END
 		 : [p] "=&r"(p), [hot] "=&r"(hot), [n] "=&r"(n),
 		   [obj] "=&r"(obj)
 		 : [off] "r"(pcc_rseq_offset), [nr] "r"(nr), [pccs] "r"(pccs),
-		   [shift] "i"(PCC_SHIFT), [op] "i"(HOT_ALLOC),
-		   [top] "i"(offsetof(struct magazine, rounds) - sizeof(void *))
+		   [op] "i"(HOT_ALLOC), [last] "i"(MAG_MAX_ROUNDS - 1),
+		   [rounds] "i"(offsetof(struct magazine, rounds)),
+		   PCC_RSEQ_OFFSETS
 		 : "memory", "cc"
 		 : bail, aborted);
+	*objp = obj;
 	*pp = p;
-	return obj;
-aborted:
-	(*aborts)++;
+	return PCC_HIT;
 bail:
-	return NULL;
+	return PCC_BAIL;
+aborted:
+	return PCC_ABORT;
 }
 
 /*
- * The free hit: if pccs[cpu] has no owner and its loaded magazine has room
- * below the pcc's magsize, write obj into the first free slot (harmless if
- * the section restarts: the slot is above the count) and commit:
- * hot += HOT_FREE.  Returns the pcc, or NULL (not stored).
+ * The free hit: if pccs[cpu]'s hot says fewer rounds than its magsize (so:
+ * room, and not owned), write obj into the first free slot (harmless if the
+ * section restarts: the slot is above the count) and commit:
+ * hot += HOT_FREE.  On PCC_HIT, *pp is the pcc.
  */
-static inline struct pcc *pcc_rseq_free(struct pcc *pccs, unsigned int nr,
-					void *obj, unsigned int *aborts)
+static inline __attribute__((always_inline)) enum pcc_rseq_outcome
+pcc_rseq_free(struct pcc *pccs, unsigned int nr, void *obj, struct pcc **pp)
 {
 	uint64_t hot, n, m;
 	struct pcc *p;
 
-	__asm__ goto(PCC_RSEQ_BEGIN("p")
+	__asm__ volatile goto(PCC_RSEQ_BEGIN("p")
 		 PCC_RSEQ_FIND_PCC("bail")
-		 "cmpq $0, (%[p])\n\t"
-		 "jne %l[bail]\n\t"
-		 "movq 8(%[p]), %[hot]\n\t"
+		 "movq %c[o_hot](%[p]), %[hot]\n\t"
 		 "movzbl %b[hot], %k[n]\n\t"
-		 "cmpl 24(%[p]), %k[n]\n\t"
+		 "cmpl %c[o_magsize](%[p]), %k[n]\n\t"
 		 "jae %l[bail]\n\t"
-		 "movq 16(%[p]), %[m]\n\t"
+		 "movq %c[o_loaded](%[p]), %[m]\n\t"
 		 "movq %[obj], %c[rounds](%[m], %[n], 8)\n\t"
 		 "addq %[op], %[hot]\n\t"
 		 "jc %l[bail]\n\t"
-		 "movq %[hot], 8(%[p])\n"
+		 "movq %[hot], %c[o_hot](%[p])\n"
 		 PCC_RSEQ_END
 		 : [p] "=&r"(p), [hot] "=&r"(hot), [n] "=&r"(n), [m] "=&r"(m)
 		 : [off] "r"(pcc_rseq_offset), [nr] "r"(nr), [pccs] "r"(pccs),
-		   [obj] "r"(obj), [shift] "i"(PCC_SHIFT), [op] "i"(HOT_FREE),
-		   [rounds] "i"(offsetof(struct magazine, rounds))
+		   [obj] "r"(obj), [op] "i"(HOT_FREE),
+		   [rounds] "i"(offsetof(struct magazine, rounds)),
+		   PCC_RSEQ_OFFSETS
 		 : "memory", "cc"
 		 : bail, aborted);
-	return p;
-aborted:
-	(*aborts)++;
+	*pp = p;
+	return PCC_HIT;
 bail:
-	return NULL;
+	return PCC_BAIL;
+aborted:
+	return PCC_ABORT;
 }
 
 enum pcc_rseq_take { PCC_TAKEN, PCC_HELD, PCC_NO_SLOT, PCC_ABORTED };
 
 /*
- * Ownership of the current CPU's pcc: if it has no owner, commit:
- * owner = token.  On PCC_TAKEN, *pp is the pcc now owned.
+ * Ownership of the current CPU's pcc: if hot is not owned, copy it into
+ * hot_saved (harmless if the section restarts: nobody reads hot_saved of an
+ * unowned pcc) and commit: hot = owned (HOT_OWNED(token)).  On PCC_TAKEN,
+ * *pp is the pcc now owned.
  */
 static inline enum pcc_rseq_take pcc_rseq_take(struct pcc *pccs,
-					       unsigned int nr,
-					       uintptr_t token,
+					       unsigned int nr, uint64_t owned,
 					       struct pcc **pp)
 {
 	struct pcc *p;
+	uint64_t hot;
 
-	__asm__ goto(PCC_RSEQ_BEGIN("p")
+	__asm__ volatile goto(PCC_RSEQ_BEGIN("p")
 		 PCC_RSEQ_FIND_PCC("no_slot")
-		 "cmpq $0, (%[p])\n\t"
-		 "jne %l[held]\n\t"
-		 "movq %[token], (%[p])\n"
+		 "movq %c[o_hot](%[p]), %[hot]\n\t"
+		 "cmpb %[mark], %b[hot]\n\t"
+		 "je %l[held]\n\t"
+		 "movq %[hot], %c[o_saved](%[p])\n\t"
+		 "movq %[owned], %c[o_hot](%[p])\n"
 		 PCC_RSEQ_END
-		 : [p] "=&r"(p)
+		 : [p] "=&r"(p), [hot] "=&r"(hot)
 		 : [off] "r"(pcc_rseq_offset), [nr] "r"(nr), [pccs] "r"(pccs),
-		   [token] "r"(token), [shift] "i"(PCC_SHIFT)
+		   [owned] "r"(owned), [mark] "i"(HOT_OWNED_MARK),
+		   PCC_RSEQ_OFFSETS
 		 : "memory", "cc"
 		 : held, no_slot, aborted);
 	*pp = p;
@@ -188,6 +224,39 @@ no_slot:
 	return PCC_NO_SLOT;
 aborted:
 	return PCC_ABORTED;
+}
+
+/* Hits since the last leave into allocs/frees/hits; loaded's true count
+ * back into the magazine (pcc.c FAQ: "Counters").  The owner calls it at
+ * once, with hot_saved set. */
+static inline void pcc_rseq_fold(struct pcc *p)
+{
+	uint64_t hot = p->hot_saved;
+	uint64_t now = hot & HOT_ROUNDS_MASK;
+	uint64_t ops = hot >> HOT_OPS_SHIFT;
+	uint64_t free_hits = (ops + now - p->hot_base) / 2;
+
+	p->frees += free_hits;
+	p->allocs += ops - free_hits;
+	p->hits += ops;
+	p->loaded->nr_rounds = (unsigned int)now;
+}
+
+/* pcc_rseq_enter's common case inline (one take, no restart to count);
+ * anything else out of line. */
+static inline struct pcc *pcc_rseq_enter_inline(struct pcc *pccs,
+						unsigned int nr,
+						unsigned int aborts)
+{
+	struct pcc *p;
+
+	if (__builtin_expect(aborts == 0, 1) &&
+	    __builtin_expect(pcc_rseq_take(pccs, nr, pcc_owned_value(), &p) ==
+			     PCC_TAKEN, 1)) {
+		pcc_rseq_fold(p);
+		return p;
+	}
+	return pcc_rseq_enter(pccs, nr, aborts);
 }
 
 #endif /* PCC_RSEQ_CAPABLE */

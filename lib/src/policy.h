@@ -15,6 +15,8 @@
 #ifndef MAGSLAB_POLICY_H
 #define MAGSLAB_POLICY_H
 
+#include "mslock.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,7 +34,7 @@ enum resize_reason {
 };
 
 struct depot {
-	pthread_mutex_t lock;
+	struct ms_lock lock;            /* spin, then yield: mslock.h */
 	/* Magazine lists (magazine.c).  not_empty: magazines with rounds. */
 	struct magazine *not_empty;
 	struct magazine *empty;

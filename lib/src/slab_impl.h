@@ -61,6 +61,7 @@ struct kmem_cache {
 	unsigned int nr_pcc;
 	enum pcc_mode pcc_mode;         /* fixed at creation (pcc.h) */
 	enum magslab_pcc_map pcc_map;
+	bool rseq_fast;                 /* rseq mode, no debug, magazines */
 	bool debug;
 	bool no_mags;
 
