@@ -130,10 +130,13 @@ static uint8_t *read_all(const char *path, uint64_t *size, char *err, size_t err
 int tc_check_metadata(const char *path, char *err, size_t errlen)
 {
 	uint64_t size = 0, off = 0, next;
-	uint8_t *b = read_all(path, &size, err, errlen);
+	uint8_t *b;
 	bool swap;
 	int ret = 0;
 
+	if (getenv("MAGSLAB_SKIP_METADATA_CHECK"))
+		return 0; /* tests of the stall watchdog: let babeltrace2 hang */
+	b = read_all(path, &size, err, errlen);
 	if (!b)
 		return -1;
 	if (size == 0) {
@@ -278,10 +281,12 @@ static void check_stream(const char *dir, const char *shown, const char *name, b
 		return;
 	if (!present)
 		add(f, "lost data: stream %s/%s is missing; its index lists %" PRIu64
-		    " packets (%" PRIu64 " bytes)", shown, name, s.packets, s.bytes);
+		    " packet%s (%" PRIu64 " bytes)", shown, name, s.packets,
+		    s.packets == 1 ? "" : "s", s.bytes);
 	else if (size < s.bytes)
 		add(f, "lost data: stream %s/%s has %" PRIu64 " of the %" PRIu64 " bytes its index "
-		    "lists (%" PRIu64 " packets)", shown, name, size, s.bytes, s.packets);
+		    "lists (%" PRIu64 " packet%s)", shown, name, size, s.bytes, s.packets,
+		    s.packets == 1 ? "" : "s");
 }
 
 /* A stream file: a regular file other than metadata, not hidden. */

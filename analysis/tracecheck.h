@@ -30,7 +30,8 @@
 
 /*
  * The framing of the metadata file at path: 0 complete (or not packetized), -1 with the
- * reason in err (empty, cut inside a packet, a packet header that is not one).
+ * reason in err (empty, cut inside a packet, a packet header that is not one).  With
+ * $MAGSLAB_SKIP_METADATA_CHECK set (tests of the stall watchdog only), always 0.
  */
 int tc_check_metadata(const char *path, char *err, size_t errlen);
 

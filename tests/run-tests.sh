@@ -458,6 +458,17 @@ run_report_plugin_checks() {
 }
 # ---- report plugin checks: end -------------------------------------------------------------
 
+# ---- damaged trace checks: begin (tests/test_trace_damage.sh: fuzz, watchdog, sanity) ------
+# One check per test of tests/test_trace_damage.sh (--list), named damage-NAME.
+check_trace_damage() { BUILD="$BUILD" MAKE="$MAKE" tests/test_trace_damage.sh "$TD_TEST"; }
+run_trace_damage_checks() {
+	local TD_TEST
+	for TD_TEST in $(tests/test_trace_damage.sh --list); do
+		other_check "damage-$TD_TEST" check_trace_damage
+	done
+}
+# ---- damaged trace checks: end ---------------------------------------------------------------
+
 # ---- front end subcommand checks: begin (tests/test_{record,run,live,tune}.sh) ---------
 # One check per test of each script (--list), named SUBCOMMAND-NAME.  A script that is
 # missing is a failure, not a skip.
@@ -490,6 +501,7 @@ run_other() {
 	run_workload_checks                                    # workloads
 	run_report_frontend_checks                             # report front end
 	run_report_plugin_checks                               # report plugin
+	run_trace_damage_checks                                # damaged traces
 	run_frontend_cmd_checks                                # record, run, live, tune
 }
 

@@ -149,8 +149,8 @@ report() {
 	local t0 t1
 	rm -rf "$2"
 	t0=$(date +%s%N)
-	timeout -k 5 "$LIMIT" "$MAGSLAB" report "$1" -o "$2" --no-plots -q >"$2.out" 2>"$2.err"
-	RC=$?
+	timeout -k 5 "$LIMIT" "$MAGSLAB" report "$1" -o "$2" --no-plots -q >"$2.out" 2>"$2.err" &&
+		RC=0 || RC=$?
 	t1=$(date +%s%N)
 	MS=$(((t1 - t0) / 1000000))
 }
@@ -225,6 +225,105 @@ t_fuzz() {
 	for c in "${!count[@]}"; do printf ' %s %d;' "$c" "${count[$c]}"; done
 	printf '\n'
 	((bad == 0)) || fail "$bad of $n mutations neither identical nor reported as damaged"
+}
+
+# zero-stream: an emptied stream file (the issue's "report of half the events that says No
+# events were discarded"): the report is written, flagged on its first line, exit 3.
+t_zero_stream() {
+	local t=$WORK/zero/trace out=$WORK/zero/out first
+	fresh "$t"
+	: >"$t/$STREAMDIR/ch_0"
+	report "$t" "$out"
+	((RC == 3)) || fail "exit status $RC, want 3: $(cat "$out.err")"
+	first=$(head -n 1 "$out/summary.txt")
+	[[ $first == "DAMAGED TRACE: lost data: stream "*"/ch_0 has 0 of the 4096 bytes its index lists (1 packet)"* ]] ||
+		fail "first line of summary.txt: $first"
+	[[ $(jq -r '.damage.findings_total' "$out/summary.json") == 1 ]] || fail "summary.json damage"
+	grep -q '^magslab report: WARNING: damaged trace: lost data' "$out.err" ||
+		fail "no warning on stderr: $(cat "$out.err")"
+	# the same trace, intact: not damaged, exit 0
+	fresh "$t"
+	report "$t" "$out"
+	((RC == 0)) || fail "intact trace: exit status $RC"
+	[[ $(jq -r '.damage.damaged' "$out/summary.json") == false ]] || fail "intact trace flagged"
+	head -n 1 "$out/summary.txt" | grep -qx 'No events were discarded.' ||
+		fail "intact trace: first line $(head -n 1 "$out/summary.txt")"
+	echo "zero-length ch_0: exit 3, $first"
+}
+
+# meta-cut: metadata cut inside its second packet: refused at once with one line (it hung
+# forever before), by report and by replay.
+t_meta_cut() {
+	local t=$WORK/metacut/trace out=$WORK/metacut/out
+	fresh "$t"
+	truncate -s 5000 "$t/$STREAMDIR/metadata"
+	report "$t" "$out"
+	((RC == 1)) || fail "report: exit status $RC, want 1"
+	((MS < 5000)) || fail "report took $MS ms"
+	grep -q "metadata: truncated metadata: the packet at offset 4096 has 904 of its" "$out.err" ||
+		fail "report: $(cat "$out.err")"
+	timeout -k 5 "$LIMIT" "$WORKLOAD" replay "$t" --quiet >/dev/null 2>"$out.replay" &&
+		RC=0 || RC=$?
+	((RC == 2)) || fail "replay: exit status $RC, want 2: $(cat "$out.replay")"
+	grep -q "truncated metadata" "$out.replay" || fail "replay: $(cat "$out.replay")"
+	echo "report: $(cat "$out.err")"
+	echo "replay: $(cat "$out.replay")"
+}
+
+# stall: with the framing check off (MAGSLAB_SKIP_METADATA_CHECK, a test hook), babeltrace2
+# loops on the cut metadata; the watchdog ends report and replay after the stall limit.
+t_stall() {
+	local t=$WORK/stall/trace out=$WORK/stall/out
+	fresh "$t"
+	truncate -s 5000 "$t/$STREAMDIR/metadata"
+	MAGSLAB_SKIP_METADATA_CHECK=1 MAGSLAB_STALL_TIMEOUT=2 report "$t" "$out"
+	((RC == 1)) || fail "report: exit status $RC, want 1 (124: the watchdog did not fire)"
+	((MS >= 1900 && MS < 10000)) || fail "report ended after $MS ms"
+	grep -qx "magslab: babeltrace2, reading the trace metadata, made no progress for 2 s: the trace is damaged, or the decoder is stuck; giving up" "$out.err" ||
+		fail "report: $(cat "$out.err")"
+	echo "report: $MS ms: $(cat "$out.err")"
+	local t0 t1
+	t0=$(date +%s%N)
+	MAGSLAB_SKIP_METADATA_CHECK=1 MAGSLAB_STALL_TIMEOUT=2 timeout -k 5 "$LIMIT" \
+		"$WORKLOAD" replay "$t" --quiet >/dev/null 2>"$out.replay" && RC=0 || RC=$?
+	t1=$(date +%s%N)
+	((RC == 1)) || fail "replay: exit status $RC, want 1"
+	grep -q "^magslab-workload replay: babeltrace2, reading the trace, made no progress for 2 s" "$out.replay" ||
+		fail "replay: $(cat "$out.replay")"
+	echo "replay: $(((t1 - t0) / 1000000)) ms: $(cat "$out.replay")"
+}
+
+# sanity: impossible values the sink catches on its own (through the babeltrace2 CLI, no
+# front end): a full magazine with rounds beyond every magsize (flip-ch1-2 of the fuzz set),
+# an empty one with rounds, a depot of 2e17 magazines.
+t_sanity() {
+	local t=$WORK/sanity/trace out=$WORK/sanity/out spec off x want
+	local -a cases=(
+		"31187 97 a full magazine of 24840 rounds, above every magsize the cache had (at most 8)"
+		"196824 76 an empty magazine with 76 rounds"
+		"50947 3 216172782113783870 magazines in the depot"
+	)
+	for spec in "${cases[@]}"; do
+		read -r off x want <<<"$spec"
+		fresh "$t"
+		flip "$t/$STREAMDIR/ch_1" "$off" "$x"
+		rm -rf "$out"
+		timeout -k 5 "$LIMIT" babeltrace2 --plugin-path="$ROOT/$BUILD/lib/babeltrace2/plugins" \
+			"$t" -c sink.magslab.report -p "output-dir=\"$out\"" >/dev/null 2>"$out.err" ||
+			fail "babeltrace2 failed: $(cat "$out.err")"
+		head -n 1 "$out/summary.txt" | grep -qF "DAMAGED TRACE: impossible value: " ||
+			fail "flip at $off: first line $(head -n 1 "$out/summary.txt")"
+		jq -r '.damage.findings[]' "$out/summary.json" | grep -qF "$want" ||
+			fail "flip at $off: summary.json damage $(jq -c .damage "$out/summary.json"), want '$want'"
+		echo "flip ch_1 at $off xor $x: $(head -n 1 "$out/summary.txt")"
+	done
+	# the stock CLI accepts the parameter the front end passes
+	rm -rf "$out"
+	babeltrace2 --plugin-path="$ROOT/$BUILD/lib/babeltrace2/plugins" "$SRC" \
+		-c sink.magslab.report -p "output-dir=\"$out\",damage=[\"lost data: test\"]" \
+		>/dev/null 2>&1 || fail "damage parameter refused"
+	[[ $(head -n 1 "$out/summary.txt") == "DAMAGED TRACE: lost data: test; the figures below are not reliable" ]] ||
+		fail "damage parameter: $(head -n 1 "$out/summary.txt")"
 }
 
 main() {
