@@ -1240,18 +1240,12 @@ static int parse_report_options(int argc, char **argv, struct report_opts *o)
 				return usage_error("-o: empty directory name%s", "");
 			o->outdir = optarg;
 			break;
-		case OPT_BUCKET: {
-			char *end;
-
-			errno = 0;
-			o->bucket = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || o->bucket == 0 || optarg[0] == '-' ||
-			    o->bucket > 3600000ULL)
+		case OPT_BUCKET:
+			if (fe_parse_bucket(optarg, &o->bucket))
 				return usage_error("--bucket: '%s' is not a whole number of "
 						   "milliseconds from 1 to 3600000",
 						   optarg);
 			break;
-		}
 		case OPT_NO_PLOTS:
 			o->plots = false;
 			break;

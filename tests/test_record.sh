@@ -87,6 +87,11 @@ t_usage() {
 	expect_usage 2 'not HOST' --relayd host:99999 -- true
 	expect_usage 2 'not HOST' --relayd ::1 -- true
 	expect_usage 2 'one place' --relayd 127.0.0.1 -o "$WORK/x" -- true
+	# issue 12: refused before anything runs, with a message that says why
+	expect_usage 2 "--events: '' is not a comma-separated list" --events '' -- true
+	expect_usage 2 "--events: 'a,,b' is not" --events 'a,,b' -- true
+	expect_usage 2 "cannot resolve the host 'nosuchhost.invalid'" --relayd nosuchhost.invalid -- true
+	expect_usage 2 "is not a size (or too large" --subbuf 17592186044416m -- true
 	mkdir -p "$WORK/full" && : >"$WORK/full/file"
 	expect_usage 1 'not an empty directory' -o "$WORK/full" -- true
 }
@@ -264,9 +269,26 @@ ns_interrupt() {
 	cat "$WORK/int.out" "$WORK/int.err"
 	((rc == 130)) || fail "exit $rc after SIGINT, want 130"
 	((SECONDS - t0 < 15)) || fail "it took $((SECONDS - t0)) s to stop"
-	grep -q '(interrupted)' "$WORK/int.out" || fail "no '(interrupted)' in the summary"
+	grep -q 'command exited with status 130 (interrupted by SIGINT)' "$WORK/int.out" ||
+		fail "no '(interrupted by SIGINT)' in the summary"
+	grep -q 'interrupted by SIGINT: the trace is complete up to then; exit status 130' \
+		"$WORK/int.err" || fail "no interruption line on stderr"
 	"$BIN" report -q --no-plots "$WORK/int" -o "$WORK/int-report" >/dev/null ||
 		fail "the interrupted trace cannot be reported"
+	[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
+	# SIGTERM: the status printed and the exit status agree (143), issue 12
+	rm -rf "$WORK/term"
+	"$BIN" record -q -o "$WORK/term" -- "$WL" pair --quiet --threads 2 --duration 30 \
+		>"$WORK/term.out" 2>"$WORK/term.err" &
+	pid=$!
+	sleep 1.5
+	kill -TERM "$pid"
+	wait "$pid" && rc=0 || rc=$?
+	cat "$WORK/term.out" "$WORK/term.err"
+	((rc == 143)) || fail "exit $rc after SIGTERM, want 143"
+	grep -q 'command exited with status 143 (interrupted by SIGTERM)' "$WORK/term.out" ||
+		fail "the summary does not say status 143 (interrupted by SIGTERM)"
+	grep -q 'exit status 143$' "$WORK/term.err" || fail "stderr does not say exit status 143"
 	[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
 }
 t_interrupt() { ns_run ns_interrupt; }

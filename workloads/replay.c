@@ -1445,7 +1445,7 @@ static void rp_worker(struct wl_thread *t)
 			if (!p) {
 				int e = errno ? errno : ENOMEM;
 				atomic_store(&rp->errnum, e);
-				wl_fail(t);     /* stops every thread */
+				wl_fail(t, "an allocation of the trace returned NULL");     /* stops every thread */
 				break;
 			}
 			atomic_store_explicit(&sl->ptr, p,
@@ -1757,6 +1757,8 @@ int wl_replay_main(int argc, char **argv)
 			 "the trace");
 		return RP_EXIT_USAGE;
 	}
+	if (o.check_only)
+		return 0;           /* --check-options: the options are valid */
 	o.duration_s = 0;           /* no deadline: wl_run_threads runs to the end */
 
 	r.o = &o;
