@@ -253,43 +253,36 @@ ns_relayd_hosts() {
 }
 t_relayd-hosts() { ns_run ns_relayd_hosts; }
 
-# Ctrl-C while the command runs: the session is still stopped in order, exit 130, the
-# trace is readable.
-ns_interrupt() {
-	local pid rc
-	rm -rf "$WORK/int"
-	"$BIN" record -q -o "$WORK/int" -- "$WL" pair --quiet --threads 2 --duration 30 \
-		>"$WORK/int.out" 2>"$WORK/int.err" &
+# interrupt_record SIG WANT DIR: record a long workload into DIR, send SIG to record after
+# 1.5 s: the session is still stopped in order, exit WANT (128+N), the status printed and
+# the exit status agree (issue 12), the trace is readable, no daemon is left.
+interrupt_record() {
+	local sig=$1 want=$2 d=$3 pid rc t0
+	rm -rf "$d"
+	"$BIN" record -q -o "$d" -- "$WL" pair --quiet --threads 2 --duration 30 \
+		>"$d.out" 2>"$d.err" &
 	pid=$!
 	sleep 1.5
 	# A background job ignores SIGINT (bash); record gives CMD default handlers back.
-	kill -INT "$pid"
-	local t0=$SECONDS
+	kill -"$sig" "$pid"
+	t0=$SECONDS
 	wait "$pid" && rc=0 || rc=$?
-	cat "$WORK/int.out" "$WORK/int.err"
-	((rc == 130)) || fail "exit $rc after SIGINT, want 130"
+	cat "$d.out" "$d.err"
+	((rc == want)) || fail "exit $rc after SIG$sig, want $want"
 	((SECONDS - t0 < 15)) || fail "it took $((SECONDS - t0)) s to stop"
-	grep -q 'command exited with status 130 (interrupted by SIGINT)' "$WORK/int.out" ||
-		fail "no '(interrupted by SIGINT)' in the summary"
-	grep -q 'interrupted by SIGINT: the trace is complete up to then; exit status 130' \
-		"$WORK/int.err" || fail "no interruption line on stderr"
-	"$BIN" report -q --no-plots "$WORK/int" -o "$WORK/int-report" >/dev/null ||
+	grep -q "command exited with status $want (interrupted by SIG$sig)" "$d.out" ||
+		fail "no 'status $want (interrupted by SIG$sig)' in the summary"
+	grep -q "interrupted by SIG$sig: the trace is complete up to then; exit status $want" \
+		"$d.err" || fail "no interruption line on stderr"
+	"$BIN" report -q --no-plots "$d" -o "$d-report" >/dev/null ||
 		fail "the interrupted trace cannot be reported"
 	[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
-	# SIGTERM: the status printed and the exit status agree (143), issue 12
-	rm -rf "$WORK/term"
-	"$BIN" record -q -o "$WORK/term" -- "$WL" pair --quiet --threads 2 --duration 30 \
-		>"$WORK/term.out" 2>"$WORK/term.err" &
-	pid=$!
-	sleep 1.5
-	kill -TERM "$pid"
-	wait "$pid" && rc=0 || rc=$?
-	cat "$WORK/term.out" "$WORK/term.err"
-	((rc == 143)) || fail "exit $rc after SIGTERM, want 143"
-	grep -q 'command exited with status 143 (interrupted by SIGTERM)' "$WORK/term.out" ||
-		fail "the summary does not say status 143 (interrupted by SIGTERM)"
-	grep -q 'exit status 143$' "$WORK/term.err" || fail "stderr does not say exit status 143"
-	[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
+}
+
+# Ctrl-C (exit 130) and SIGTERM (exit 143) while the command runs.
+ns_interrupt() {
+	interrupt_record INT 130 "$WORK/int"
+	interrupt_record TERM 143 "$WORK/term"
 }
 t_interrupt() { ns_run ns_interrupt; }
 

@@ -57,6 +57,16 @@ void report_error(struct report *r, const char *fmt, ...)
 	BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(r->self_comp, "%s", buf);
 }
 
+/* msg kept in list (the first 32 of *n) for summary.json, and logged as "LABEL: msg". */
+static void keep(const struct report *r, char **list, uint32_t *n, const char *label,
+		 const char *msg)
+{
+	if (*n < 32)
+		list[(*n)++] = ms_strdup(msg);
+	if (r->log_level <= BT_LOGGING_LEVEL_WARNING)
+		fprintf(stderr, "sink.magslab.report: %s: %s\n", label, msg);
+}
+
 /* A warning kept for summary.json (the first 32) and logged. */
 void report_warn(struct report *r, const char *fmt, ...)
 {
@@ -66,10 +76,14 @@ void report_warn(struct report *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (r->nr_warnings < sizeof(r->warnings) / sizeof(r->warnings[0]))
-		r->warnings[r->nr_warnings++] = ms_strdup(buf);
-	if (r->log_level <= BT_LOGGING_LEVEL_WARNING)
-		fprintf(stderr, "sink.magslab.report: warning: %s\n", buf);
+	keep(r, r->warnings, &r->nr_warnings, "warning", buf);
+}
+
+/* A reason why the trace is damaged (sanity.c, parameter damage): kept, counted, logged. */
+void report_damage(struct report *r, const char *msg)
+{
+	r->damage_total++;
+	keep(r, r->damage, &r->nr_damage, "damaged trace", msg);
 }
 
 /* mkdir -p */
@@ -179,7 +193,7 @@ static int damage_param(struct report *r, const bt_value *params)
 			report_error(r, "parameter 'damage' must be an array of strings");
 			return -1;
 		}
-		report_damage(r, "%s", bt_value_string_get(e));
+		report_damage(r, bt_value_string_get(e));
 	}
 	return 0;
 }

@@ -46,36 +46,25 @@
 /* Clock slack between a wait's measurement and its event's timestamp. */
 #define MS_WAIT_SLACK_NS 1000000ull
 
-void report_damage(struct report *r, const char *fmt, ...)
+/* A damage finding: "impossible value: " and the rest (printf-style). */
+static void damagef(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void damagef(struct report *r, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[512] = "impossible value: ";
+	size_t l = strlen(buf);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(buf + l, sizeof(buf) - l, fmt, ap);
 	va_end(ap);
-	r->damage_total++;
-	if (r->nr_damage < sizeof(r->damage) / sizeof(r->damage[0]))
-		r->damage[r->nr_damage++] = ms_strdup(buf);
-	if (r->log_level <= BT_LOGGING_LEVEL_WARNING)
-		fprintf(stderr, "sink.magslab.report: damaged trace: %s\n", buf);
+	report_damage(r, buf);
 }
 
-static void impossible(struct report *r, const struct cache *c, const char *ev, const char *fmt,
-		       ...) __attribute__((format(printf, 4, 5)));
-
-static void impossible(struct report *r, const struct cache *c, const char *ev, const char *fmt,
-		       ...)
-{
-	char buf[384];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	report_damage(r, "impossible value: %s of cache %s (id %" PRIu32 "): %s", ev, c->name,
-		      c->id, buf);
-}
+/* EV of cache c: what (an "impossible value: EV of cache NAME (id ID): WHAT" finding). */
+#define impossible(r, c, ev, fmt, ...)                                                     \
+	damagef(r, "%s of cache %s (id %" PRIu32 "): " fmt, ev, (c)->name, (c)->id,         \
+		__VA_ARGS__)
 
 /* Sets of small values (rounds, magsizes): a bitmap below MS_SET_BITS. */
 static void set_add(uint64_t *set, uint64_t v)
@@ -151,7 +140,7 @@ void sanity_cache_event(struct report *r, struct cache *c, int kind, const uint6
 	const char *ev = ms_kind_names[kind];
 
 	if (c->created && magazine_kind(kind) && c->nr_pcc == 0)
-		impossible(r, c, ev, "a magazine event of a cache without magazines");
+		impossible(r, c, ev, "%s", "a magazine event of a cache without magazines");
 	else if (c->created && has_cpu(kind) && v[1] >= c->nr_pcc)
 		impossible(r, c, ev, "cpu slot %" PRIu64 " of %" PRIu32, v[1], c->nr_pcc);
 	switch (kind) {
@@ -211,16 +200,15 @@ void sanity_arena_create(struct report *r, const struct arena *a)
 	else if (a->qcache_max / a->quantum > MS_QCACHES_MAX)
 		why = "qcache_max (too many quantum caches)";
 	if (why)
-		report_damage(r, "impossible value: arena_create of arena %s (id %" PRIu32 "): %s: "
-			      "quantum %" PRIu64 ", qcache_max %" PRIu64, a->name, a->id, why,
-			      a->quantum, a->qcache_max);
+		damagef(r, "arena_create of arena %s (id %" PRIu32 "): %s: quantum %" PRIu64
+			", qcache_max %" PRIu64, a->name, a->id, why, a->quantum, a->qcache_max);
 }
 
 void sanity_hash(struct report *r, uint64_t kind, uint64_t ok, uint32_t id)
 {
 	if (kind > HASH_KIND_ARENA || ok > 1)
-		report_damage(r, "impossible value: hash_resize of id %" PRIu32 ": kind %" PRIu64
-			      ", ok %" PRIu64, id, kind, ok);
+		damagef(r, "hash_resize of id %" PRIu32 ": kind %" PRIu64 ", ok %" PRIu64, id, kind,
+			ok);
 }
 
 /* ---- at the end ------------------------------------------------------------------------ */
@@ -274,9 +262,8 @@ void sanity_end(struct report *r)
 		const struct cache *c = r->caches[i];
 
 		if (!c->created && find_created(r, c->proc, "kmem_slab"))
-			report_damage(r, "impossible value: events of cache id %" PRIu32 ", never "
-				      "created, although the process's first cache_create is in the "
-				      "trace", c->id);
+			damagef(r, "events of cache id %" PRIu32 ", never created, although the "
+				"process's first cache_create is in the trace", c->id);
 		if (c->created && c->nr_pcc) {
 			check_rounds_set(r, c);
 			check_occupancy(r, c);
