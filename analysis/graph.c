@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "watchdog.h"
 
 #ifndef MAGSLAB_PLUGINDIR
 #define MAGSLAB_PLUGINDIR "/usr/local/lib/babeltrace2/plugins"
@@ -598,7 +599,13 @@ static int walk_dir(struct walk *w, const char *path)
 	snprintf(meta, sizeof(meta), "%s/metadata", path);
 	if (stat(meta, &mb) == 0 && S_ISREG(mb.st_mode)) {
 		char *group;
-		int r = support_info(w, path, &group);
+		int r;
+
+		/* babeltrace2 loops forever on a metadata packet cut short: refuse it first. */
+		if (tc_check_metadata(meta, w->err, w->errlen) != 0)
+			return -1;
+		r = support_info(w, path, &group);
+		wd_tick();
 
 		if (r < 0)
 			return -1;
@@ -662,6 +669,16 @@ static bool have_dir_under(const struct mg_inputs *in, const char *dir)
 	return false;
 }
 
+/* Every trace directory's stream files against their index (mg_source.damage). */
+static void check_streams(struct mg_inputs *in)
+{
+	size_t i, j;
+
+	for (i = 0; i < in->n; i++)
+		for (j = 0; j < in->src[i].ndirs; j++)
+			tc_check_streams(in->src[i].dirs[j], NULL, &in->src[i].damage);
+}
+
 int mg_discover(const struct mg_plugins *p, char *const *args, size_t nargs,
 		bt_logging_level log_level, struct mg_inputs *out, char *err, size_t errlen)
 {
@@ -682,6 +699,7 @@ int mg_discover(const struct mg_plugins *p, char *const *args, size_t nargs,
 	w.errlen = errlen;
 	w.log_level = log_level;
 
+	wd_arm("magslab", "babeltrace2, reading the trace metadata,");
 	for (a = 0; a < nargs; a++) {
 		const char *arg = args[a];
 		char path[PATH_MAX];
@@ -737,8 +755,11 @@ int mg_discover(const struct mg_plugins *p, char *const *args, size_t nargs,
 			goto fail;
 		}
 	}
+	wd_disarm();
+	check_streams(out);
 	return 0;
 fail:
+	wd_disarm();
 	mg_inputs_free(out);
 	return -1;
 }
@@ -756,6 +777,7 @@ void mg_inputs_free(struct mg_inputs *in)
 		free(in->src[i].url);
 		free(in->src[i].group);
 		free(in->src[i].trace_name);
+		tc_findings_free(&in->src[i].damage);
 	}
 	free(in->src);
 	memset(in, 0, sizeof(*in));
@@ -859,6 +881,7 @@ progress_iter_next(bt_self_message_iterator *self, bt_message_array_const msgs, 
 	uint64_t n = 0, i;
 	bt_message_iterator_next_status st;
 
+	wd_tick();
 	if (it->ipend == it->npend) {
 		st = bt_message_iterator_next(it->up, &up, &n);
 		if (st != BT_MESSAGE_ITERATOR_NEXT_STATUS_OK)
@@ -1282,8 +1305,10 @@ enum mg_run_status mg_graph_run(struct mg_graph *g, const struct mg_run_opts *o,
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	wd_arm(o->prog, "babeltrace2, reading the trace,");
 
 	for (;;) {
+		wd_tick();
 		if (g_interrupted) {
 			ret = MG_RUN_INTERRUPTED;
 			break;
@@ -1318,6 +1343,7 @@ enum mg_run_status mg_graph_run(struct mg_graph *g, const struct mg_run_opts *o,
 		}
 	}
 
+	wd_disarm();
 	if (shown && tty) {
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
@@ -1512,11 +1538,14 @@ int mg_source_hostname(const struct mg_plugins *p, const struct mg_source *s,
 		mg_take_error(err, errlen, ctx, false);
 		goto out;
 	}
+	wd_arm("magslab", "babeltrace2, reading the trace's hostname,");
 	while ((st = bt_graph_run(graph)) == BT_GRAPH_RUN_STATUS_AGAIN) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 
+		wd_tick();
 		nanosleep(&ts, NULL);
 	}
+	wd_disarm();
 	if (st != BT_GRAPH_RUN_STATUS_OK) {
 		mg_take_error(err, errlen, ctx, false);
 		goto out;

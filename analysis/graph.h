@@ -51,6 +51,8 @@
 
 #include <babeltrace2/babeltrace.h>
 
+#include "tracecheck.h"
+
 /* Size of the error message buffers the functions below write into. */
 #define MG_ERRLEN 2048
 
@@ -98,6 +100,12 @@ struct mg_source {
 	char *trace_name;
 	/* identity of each directory (the same directory reached twice is read once) */
 	unsigned long long *dev, *ino;
+	/*
+	 * ctf.fs only: what tc_check_streams() found in its directories (streams missing or
+	 * shorter than their index, damaged index files): the graph still reads the trace,
+	 * and the report says that it is damaged (the sink's `damage` parameter).
+	 */
+	struct tc_findings damage;
 };
 
 struct mg_inputs {
@@ -113,7 +121,10 @@ bool mg_is_live_url(const char *arg);
 /*
  * Finds the sources for the TRACE arguments (directories, or live URLs), as above.  Fails
  * (-1, err) if an argument does not exist, is neither a directory nor a URL, holds no trace,
- * or a trace's metadata cannot be read.  The same directory reached twice is used once.
+ * or a trace's metadata cannot be read: a packetized metadata file cut inside a packet
+ * (tc_check_metadata) is refused before babeltrace2 sees it.  Each source's stream files
+ * are compared with their index (tc_check_streams: mg_source.damage).  The queries run
+ * under the stall watchdog (watchdog.h).  The same directory reached twice is used once.
  * log_level: of the babeltrace.support-info queries (their warnings go to stderr).
  */
 int mg_discover(const struct mg_plugins *p, char *const *args, size_t nargs,
@@ -151,6 +162,8 @@ struct mg_run_opts {
  * once a second after the first second: elapsed time, events seen, and for trace
  * directories how far through the traces' time span the reading is.  On a terminal the
  * line is rewritten in place and erased at the end.  SIGINT and SIGTERM interrupt the graph.
+ * The run is under the stall watchdog (watchdog.h): a decoder that makes no progress for
+ * $MAGSLAB_STALL_TIMEOUT seconds ends the process (one line on stderr, exit status 1).
  */
 enum mg_run_status mg_graph_run(struct mg_graph *g, const struct mg_run_opts *opts, char *err,
 				size_t errlen);

@@ -275,7 +275,8 @@ void live_usage(FILE *f)
 	      "\n"
 	      "Exit status: CMD's own (128+N if signal N killed it); 1 failure (the cause on\n"
 	      "one line of stderr; also when CMD succeeded but no report could be made); 2 bad\n"
-	      "usage; 127 CMD not found; 130 interrupted (CMD stopped, report written).\n",
+	      "usage; 127 CMD not found; 128+N interrupted by signal N (130 Ctrl-C, 143\n"
+	      "SIGTERM; CMD stopped, report written).\n",
 	      f);
 }
 
@@ -321,11 +322,7 @@ static int parse_interval(const char *arg, double *out)
 
 static int parse_bucket(const char *arg, unsigned long long *out)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || *out == 0 || arg[0] == '-' || *out > 3600000ULL)
+	if (fe_parse_bucket(arg, out))
 		return usage_error("--bucket: '%s' is not a whole number of milliseconds from 1 "
 				   "to 3600000",
 				   arg);
@@ -1337,9 +1334,13 @@ static void print_results(const struct live *l, int nplots)
 {
 	char trace[PATH_MAX], path[PATH_MAX + 32];
 
-	printf(PROG ": %s exited with status %d%s; %llu events read\n", l->o.cmd[0],
-	       cmd_exit_code(l), got_signal ? " (interrupted)" : "",
+	printf(PROG ": %s exited with status %d%s%s%s; %llu events read\n", l->o.cmd[0],
+	       cmd_exit_code(l), got_signal ? " (interrupted by " : "",
+	       got_signal ? fe_signal_name(got_signal) : "", got_signal ? ")" : "",
 	       (unsigned long long)l->events);
+	if (got_signal)
+		printf(PROG ": interrupted by %s: exit status %d\n", fe_signal_name(got_signal),
+		       fe_interrupted_status(got_signal));
 	printf("report:  %s/index.html\n", l->outdir);
 	if (nplots >= 0)
 		printf("plots:   %d gnuplot script%s rendered (PNG and SVG)\n", nplots,
@@ -1393,7 +1394,7 @@ static int finish(struct live *l)
 		return code ? code : 1;
 	}
 	print_results(l, nplots);
-	return got_signal ? 130 : code;
+	return got_signal ? fe_interrupted_status(got_signal) : code;
 }
 
 /* ==========================================================================================
@@ -1521,7 +1522,7 @@ fail:
 		fprintf(stderr, PROG ": %s (daemon logs kept in %s)\n", err, l->workdir);
 	else
 		fprintf(stderr, PROG ": %s\n", err);
-	return got_signal ? 130 : 1;
+	return got_signal ? fe_interrupted_status(got_signal) : 1;
 }
 
 int cmd_live(int argc, char **argv)

@@ -17,13 +17,15 @@
  * Every step that fails undoes the ones before it (session destroyed, daemon stopped).
  *
  * Exit status of `magslab record`: CMD's own (0-255, 128+N if it was killed by signal N);
- * 1 if the recording failed, 2 bad usage, 127 CMD not found, 130 interrupted.
+ * 1 if the recording failed, 2 bad usage, 127 CMD not found, 128+N interrupted by signal
+ * N (130 SIGINT, 143 SIGTERM: the status the message shows).
  *
  * Lock order: none (single-threaded).
  */
 #include "record.h"
 
 #include <dirent.h>
+#include <netdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -75,8 +77,10 @@ void record_usage(FILE *f)
 	      "  magslab report /tmp/t -o /tmp/r\n"
 	      "\n"
 	      "Exit status: CMD's own (128+N if a signal N killed it); 1 the recording failed\n"
-	      "(the cause on one line of stderr); 2 bad usage; 127 CMD not found; 130\n"
-	      "interrupted.\n",
+	      "(the cause on one line of stderr); 2 bad usage (options are all checked before\n"
+	      "anything runs, the --relayd host resolved too); 127 CMD not found; 128+N\n"
+	      "interrupted by signal N (130 Ctrl-C, 143 SIGTERM; CMD stopped, trace complete\n"
+	      "up to then).\n",
 	      f);
 }
 
@@ -99,12 +103,12 @@ int record_parse_size(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 10);
 	if (errno || end == s)
 		return -1;
-	if ((*end == 'k' || *end == 'K') && end[1] == '\0')
+	if ((*end == 'k' || *end == 'K') && end[1] == '\0' && v <= (UINT64_MAX >> 10))
 		v <<= 10;
-	else if ((*end == 'm' || *end == 'M') && end[1] == '\0')
+	else if ((*end == 'm' || *end == 'M') && end[1] == '\0' && v <= (UINT64_MAX >> 20))
 		v <<= 20;
 	else if (*end)
-		return -1;
+		return -1; /* not a size, or one that overflows */
 	*out = v;
 	return 0;
 }
@@ -197,6 +201,7 @@ static int run_cmd(const struct record_opts *o, char *const cmd[], struct record
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	res->interrupted = got_signal != 0;
+	res->signal = got_signal;
 	if (w != pid) {
 		snprintf(err, errlen, "cannot wait for %s: %s", cmd[0], strerror(errno));
 		return -1;
@@ -374,8 +379,9 @@ int record_run(const struct record_opts *o, char *const cmd[], struct record_res
 
 void record_print_result(const char *prog, const struct record_result *res)
 {
-	printf("%s: command exited with status %d%s\n", prog, res->exit_code,
-	       res->interrupted ? " (interrupted)" : "");
+	printf("%s: command exited with status %d%s%s%s\n", prog, res->exit_code,
+	       res->interrupted ? " (interrupted by " : "",
+	       res->interrupted ? fe_signal_name(res->signal) : "", res->interrupted ? ")" : "");
 	printf("trace:     %s\n", res->trace);
 	if (res->session[0])
 		printf("session:   %s%s\n", res->session,
@@ -410,10 +416,40 @@ enum { OPT_EVENTS = 256, OPT_BLOCKING, OPT_SUBBUF, OPT_NUM_SUBBUF, OPT_BUFFERS_P
 
 static int parse_subbuf(const char *arg, uint64_t *out, bool count)
 {
-	if (record_parse_size(arg, out) || !power_of_two(*out) || (!count && *out < ML_SUBBUF_MIN))
+	if (record_parse_size(arg, out))
+		return usage_error(count ? "--num-subbuf: '%s' is not a number (or too large)"
+					 : "--subbuf: '%s' is not a size (or too large; k and m "
+					   "suffixes)", arg);
+	if (!power_of_two(*out) || (!count && *out < ML_SUBBUF_MIN))
 		return usage_error(count ? "--num-subbuf: '%s' is not a power of two"
 					 : "--subbuf: '%s' is not a power of two of at least 4k",
 				   arg);
+	return 0;
+}
+
+/* --events: names or patterns separated by single commas, none empty. */
+static bool valid_event_list(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && s[0] != ',' && s[n - 1] != ',' && !strstr(s, ",,") &&
+	       !strpbrk(s, " \t\n");
+}
+
+/* The relay daemon's host must resolve (else liblttng-ctl fails later, obscurely). */
+static int resolve_host(const char *host, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL;
+	int r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	r = getaddrinfo(host, NULL, &hints, &res);
+	if (r != 0) {
+		fe_seterr(err, errlen, "cannot resolve the host '%s': %s", host, gai_strerror(r));
+		return -1;
+	}
+	freeaddrinfo(res);
 	return 0;
 }
 
@@ -446,6 +482,9 @@ static int parse_options(int argc, char **argv, struct record_opts *o)
 			o->output = optarg;
 			break;
 		case OPT_EVENTS:
+			if (!valid_event_list(optarg))
+				return usage_error("--events: '%s' is not a comma-separated list of "
+						   "event names or patterns", optarg);
 			o->events = optarg;
 			break;
 		case OPT_BLOCKING:
@@ -463,7 +502,8 @@ static int parse_options(int argc, char **argv, struct record_opts *o)
 			o->buffers_pid = true;
 			break;
 		case OPT_RELAYD:
-			if (ml_parse_hostport(optarg, host, sizeof(host), &port, err, sizeof(err)))
+			if (ml_parse_hostport(optarg, host, sizeof(host), &port, err, sizeof(err)) ||
+			    resolve_host(host, err, sizeof(err)))
 				return usage_error("--relayd: %s", err);
 			o->relayd = optarg;
 			break;
@@ -514,7 +554,11 @@ int cmd_record(int argc, char **argv)
 		return rc == 127 ? 127 : 1;
 	}
 	record_print_result(PROG, &res);
-	if (res.interrupted)
-		return 130;
+	if (res.interrupted) {
+		fprintf(stderr, PROG ": interrupted by %s: the trace is complete up to then; exit "
+			"status %d\n", fe_signal_name(res.signal),
+			fe_interrupted_status(res.signal));
+		return fe_interrupted_status(res.signal);
+	}
 	return res.exit_code;
 }

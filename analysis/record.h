@@ -36,6 +36,7 @@ struct record_opts {
 struct record_result {
 	int exit_code;          /* CMD's, as a shell gives it: 0-255, 128+N if killed by N */
 	bool interrupted;       /* SIGINT/SIGTERM reached us while CMD ran */
+	int signal;             /* which (the first), when interrupted */
 	bool counted;           /* events below were read back from a local trace */
 	bool empty;             /* no program emitted an event: no trace was written */
 	uint64_t events;

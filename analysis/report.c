@@ -76,7 +76,10 @@ void report_usage(FILE *f)
 	      "             installed location); MAGSLAB_GNUPLOT  the gnuplot program.\n"
 	      "\n"
 	      "Exit status: 0 success, 1 failure (the cause on one line of stderr), 2 bad\n"
-	      "usage, 130 interrupted.\n",
+	      "usage, 3 the report is written but the trace is damaged (streams shorter\n"
+	      "than their index, impossible values: the first line of summary.txt says\n"
+	      "why), 130 interrupted.  A decoder that makes no progress for\n"
+	      "$MAGSLAB_STALL_TIMEOUT seconds (default 60) is stopped: exit status 1.\n",
 	      f);
 }
 
@@ -1036,9 +1039,50 @@ struct run_cfg {
 	double read_s;             /* time spent running graphs so far */
 };
 
+/* The sink's `damage` parameter: every finding of tc_check_streams() for the sources of in. */
+static int damage_param(bt_value *params, const struct mg_inputs *in)
+{
+	bt_value *arr = NULL;
+	size_t i, k;
+
+	for (i = 0; i < in->n; i++)
+		for (k = 0; k < in->src[i].damage.n; k++) {
+			if (!arr && bt_value_map_insert_empty_array_entry(params, "damage", &arr) !=
+					    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK)
+				return -1;
+			if (bt_value_array_append_string_element(arr, in->src[i].damage.msg[k]) !=
+			    BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK)
+				return -1;
+		}
+	return 0;
+}
+
+/* The first damage finding of in's sources, or NULL. */
+static const char *first_damage(const struct mg_inputs *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		if (in->src[i].damage.n)
+			return in->src[i].damage.msg[0];
+	return NULL;
+}
+
+/* A trace that cannot be read and whose files are damaged: the damage first, in err. */
+static void prefix_damage(const struct mg_inputs *in, char *err, size_t errlen)
+{
+	char why[MG_ERRLEN];
+
+	if (!first_damage(in))
+		return;
+	snprintf(why, sizeof(why), "%s", err);
+	snprintf(err, errlen, "damaged trace (%.900s): %.1000s", first_damage(in), why);
+}
+
 /*
  * Builds and runs the graph of in with the sink (output-dir outdir, unless a custom sink),
- * destroys it (the sink writes its files then).  events: what went through it.
+ * destroys it (the sink writes its files then).  events: what went through it.  A run that
+ * fails on a trace whose files are damaged says so first.
  */
 static enum mg_run_status run_graph(struct run_cfg *rc, const struct mg_inputs *in,
 				    const char *outdir, const char *prog, uint64_t *events,
@@ -1058,7 +1102,8 @@ static enum mg_run_status run_graph(struct run_cfg *rc, const struct mg_inputs *
 			    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
 		    (rc->bucket &&
 		     bt_value_map_insert_unsigned_integer_entry(params, "bucket-ms", rc->bucket) !=
-			     BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK)) {
+			     BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) ||
+		    damage_param(params, in) != 0) {
 			snprintf(err, errlen, "out of memory");
 			bt_value_put_ref(params);
 			return MG_RUN_ERROR;
@@ -1068,6 +1113,7 @@ static enum mg_run_status run_graph(struct run_cfg *rc, const struct mg_inputs *
 			   rc->verbose ? BT_LOGGING_LEVEL_WARNING : BT_LOGGING_LEVEL_NONE, &graph,
 			   err, errlen) != 0) {
 		bt_value_put_ref(params);
+		prefix_damage(in, err, errlen);
 		return MG_RUN_ERROR;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1081,6 +1127,8 @@ static enum mg_run_status run_graph(struct run_cfg *rc, const struct mg_inputs *
 	bt_value_put_ref(params);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rc->read_s += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+	if (rs == MG_RUN_ERROR)
+		prefix_damage(in, err, errlen);
 	/*
 	 * After a failed run, a failure in the sink's finalization comes after the run's own
 	 * error; after a good one, finalization cannot fail: drop anything either left.
@@ -1192,18 +1240,12 @@ static int parse_report_options(int argc, char **argv, struct report_opts *o)
 				return usage_error("-o: empty directory name%s", "");
 			o->outdir = optarg;
 			break;
-		case OPT_BUCKET: {
-			char *end;
-
-			errno = 0;
-			o->bucket = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || o->bucket == 0 || optarg[0] == '-' ||
-			    o->bucket > 3600000ULL)
+		case OPT_BUCKET:
+			if (fe_parse_bucket(optarg, &o->bucket))
 				return usage_error("--bucket: '%s' is not a whole number of "
 						   "milliseconds from 1 to 3600000",
 						   optarg);
 			break;
-		}
 		case OPT_NO_PLOTS:
 			o->plots = false;
 			break;
@@ -1385,6 +1427,34 @@ static void print_result(const struct report_opts *o, const struct mg_inputs *in
 	fflush(stdout);
 }
 
+/*
+ * Whether the report in dir is of a damaged trace (summary.json `damage.damaged`): then a
+ * warning line on stderr and REPORT_EXIT_DAMAGED, else 0.
+ */
+static int damaged_status(const char *dir)
+{
+	char path[PATH_MAX + 64];
+	json_error_t je;
+	json_t *sum, *d;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	sum = json_load_file(path, 0, &je);
+	d = sum ? json_object_get(sum, "damage") : NULL;
+	if (json_is_true(json_object_get(d, "damaged"))) {
+		json_t *first = json_array_get(json_object_get(d, "findings"), 0);
+
+		fprintf(stderr, PROG ": WARNING: damaged trace: %s (%" JSON_INTEGER_FORMAT
+			" finding%s: summary.json \"damage\"); the report's figures are not "
+			"reliable\n", json_is_string(first) ? json_string_value(first) : "?",
+			json_integer_value(json_object_get(d, "findings_total")),
+			json_integer_value(json_object_get(d, "findings_total")) == 1 ? "" : "s");
+		ret = REPORT_EXIT_DAMAGED;
+	}
+	json_decref(sum);
+	return ret;
+}
+
 /* The graph run(s) and the outputs, once the options are checked.  Returns the status. */
 static int report_traces(char **traces, size_t ntraces, const struct report_opts *o,
 			 const char *gnuplot, const char *absout, char *err, size_t errlen)
@@ -1433,8 +1503,10 @@ static int report_traces(char **traces, size_t ntraces, const struct report_opts
 			goto out;
 	}
 	ret = report_hosts(&rc, &hosts, &inputs, o, gnuplot, since, &host_plots, err, errlen);
-	if (ret == 0)
+	if (ret == 0) {
 		print_result(o, &inputs, &hosts, &rc, events, absout, nplots, host_plots);
+		ret = damaged_status(o->outdir);
+	}
 out:
 	hosts_free(&hosts);
 	bt_plugin_put_ref(sink_holder);

@@ -21,7 +21,9 @@
  * docs/report.md, "Several hosts".
  *
  * Exit status: 0 success, 1 failure (one line on stderr: "magslab report: ..."), 2 bad
- * usage, 130 interrupted.
+ * usage, 3 (REPORT_EXIT_DAMAGED) the report is written but the trace is damaged (its first
+ * line and summary.json `damage` say why; docs/report.md "Damaged traces"), 130
+ * interrupted.
  *
  * Environment: MAGSLAB_PLUGIN_PATH (where the magslab babeltrace2 plugin is, see graph.h);
  * MAGSLAB_GNUPLOT (the gnuplot program, default `gnuplot` from PATH).  For tests of the
@@ -36,6 +38,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
+
+/* The report was written, but the trace is damaged. */
+#define REPORT_EXIT_DAMAGED 3
 
 /* argv[0] is "report". */
 int cmd_report(int argc, char **argv);

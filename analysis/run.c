@@ -11,8 +11,15 @@
  * writes its JSON counters to OUTDIR/workload.json), then `magslab report OUTDIR/trace
  * -o OUTDIR` (report.c).  Options the run does not know are the workload's.
  *
- * Exit status: 0 success; the workload's own status if it failed (2: it refused its
- * options); 1 recording or report failed; 2 bad usage; 130 interrupted.
+ * Every option is checked before anything runs: run's own here, the workload's by
+ * `magslab-workload WORKLOAD ... --check-options`.  Interrupted (Ctrl-C, SIGTERM), the
+ * recording stops the workload and the trace is complete up to then: it is reported, as
+ * `magslab live` does, and the run says it was interrupted.
+ *
+ * Exit status: 0 success; the workload's own status if it failed; 1 recording or report
+ * failed; 2 bad usage (run's options or the workload's); 3 the report is written but the
+ * trace is damaged (report.h); 128+N interrupted by signal N (130 Ctrl-C, 143 SIGTERM),
+ * after the report of what was recorded.
  */
 #include "run.h"
 
@@ -67,8 +74,13 @@ void run_usage(FILE *f)
 	      "  magslab run phases --threads 2 --schedule idle:1s,burst:4s,steady:3s -o out/ph\n"
 	      "  xdg-open out/ph/index.html\n"
 	      "\n"
+	      "Every option (the workload's too) is checked before anything runs.  Ctrl-C\n"
+	      "stops the workload; what was recorded is reported.\n"
+	      "\n"
 	      "Exit status: 0 success; the workload's status if it failed; 1 recording or\n"
-	      "report failed (the cause on one line of stderr); 2 bad usage; 130 interrupted.\n",
+	      "report failed (the cause on one line of stderr); 2 bad usage; 3 the report is\n"
+	      "written but the trace is damaged; 128+N interrupted by signal N (130 Ctrl-C,\n"
+	      "143 SIGTERM), after the report of what was recorded.\n",
 	      f);
 }
 
@@ -114,8 +126,14 @@ static int own_option(int argc, char **argv, int *i, struct run_args *a)
 	}
 	if (strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0)
 		a->outdir = val;
-	else if (strcmp(opt, "--bucket") == 0)
+	else if (strcmp(opt, "--bucket") == 0) {
+		unsigned long long ms;
+
+		if (fe_parse_bucket(val, &ms))
+			return usage_error("--bucket: '%s' is not a whole number of milliseconds "
+					   "from 1 to 3600000", val);
 		a->bucket = val;
+	}
 	else if (strcmp(opt, "--subbuf") == 0 || strcmp(opt, "--num-subbuf") == 0) {
 		bool count = opt[2] == 'n';
 		uint64_t *v = count ? &a->rec.num_subbuf : &a->rec.subbuf_size;
@@ -171,6 +189,40 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	if (!*a->outdir)
 		return usage_error("-o: empty directory name%s", "");
 	return -1;
+}
+
+/*
+ * `magslab-workload WORKLOAD OPTIONS... --check-options`: the workload exists and takes
+ * every option (it checks them and runs nothing).  Its exit status: 0 yes, 2 it refused
+ * them (its one-line reason on stderr), else something else went wrong.
+ */
+static int check_workload(const char *prog, const struct run_args *a)
+{
+	char *argv[MAX_ARGS + 8];
+	pid_t pid;
+	int status, n = 0, i;
+
+	argv[n++] = (char *)prog;
+	argv[n++] = (char *)a->workload;
+	for (i = 0; i < a->n_wl; i++)
+		argv[n++] = a->wl_args[i];
+	argv[n++] = "--check-options";
+	argv[n] = NULL;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return 0; /* cannot tell: the run itself will say */
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0)
+			dup2(fd, STDOUT_FILENO);
+		execv(prog, argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 /* magslab-workload WORKLOAD --help succeeds: the workload exists. */
@@ -260,18 +312,31 @@ static void build_cmd(struct run_args *a, char *prog, char *json, char **cmd)
 	cmd[n] = NULL;
 }
 
-static int record_workload(struct run_args *a, char *trace, char *json)
+/*
+ * Records the workload into trace.  0 go on and report (*sig: the signal that interrupted
+ * the recording, or 0), else the exit status.
+ */
+static int record_workload(struct run_args *a, char *trace, char *json, int *sig)
 {
 	char prog[PATH_MAX], err[ML_ERRLEN];
 	char *cmd[MAX_ARGS + 8];
 	struct record_result res;
 	int rc;
 
+	*sig = 0;
 	if (fe_find_workload(prog, sizeof(prog), err, sizeof(err)))
 		return fail("%s%s", err, "");
 	if (!workload_exists(prog, a->workload))
 		return usage_error("unknown workload '%s' (magslab-workload --help lists them)",
 				   a->workload);
+	/* Its options too, before any daemon or session: it says why on stderr. */
+	rc = check_workload(prog, a);
+	if (rc == 2)
+		return usage_error("magslab-workload %s refused its options (the line above)",
+				   a->workload);
+	if (rc)
+		return fail("magslab-workload %s --check-options failed with status %s", a->workload,
+			    rc == 127 ? "127 (cannot run it)" : "non-zero");
 	if (prepare_outdir(a->outdir, trace))
 		return 1;
 	build_cmd(a, prog, json, cmd);
@@ -281,8 +346,13 @@ static int record_workload(struct run_args *a, char *trace, char *json)
 	if (rc)
 		return fail("%s%s", err, "");
 	record_print_result(PROG, &res);
-	if (res.interrupted)
-		return 130;
+	if (res.interrupted) {
+		/* As live does: the trace is complete up to the interruption; report it. */
+		fprintf(stderr, PROG ": interrupted by %s: reporting what was recorded\n",
+			fe_signal_name(res.signal));
+		*sig = res.signal;
+		return 0;
+	}
 	if (res.exit_code == 0 && res.empty) {
 		fprintf(stderr, PROG ": magslab-workload emitted no event: was it built with "
 			"TRACE=0?  (make TRACE=1)\n");
@@ -300,7 +370,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_args a;
 	char trace[PATH_MAX], json[PATH_MAX];
-	int rc;
+	int rc, sig;
 
 	memset(&a, 0, sizeof(a));
 	rc = parse_args(argc, argv, &a);
@@ -308,13 +378,19 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	snprintf(trace, sizeof(trace), "%s/trace", a.outdir);
 	snprintf(json, sizeof(json), "%s/workload.json", a.outdir);
-	rc = record_workload(&a, trace, json);
+	rc = record_workload(&a, trace, json, &sig);
 	if (rc)
 		return rc;
 	putchar('\n');
 	rc = report_trace(&a, trace);
-	if (rc)
+	if (rc && rc != REPORT_EXIT_DAMAGED)
 		return rc;
 	printf("\nworkload counters: %s\ntrace:             %s\n", json, trace);
-	return 0;
+	if (sig) {
+		fprintf(stderr, PROG ": interrupted by %s: the report covers the run up to the "
+			"interruption; exit status %d\n", fe_signal_name(sig),
+			fe_interrupted_status(sig));
+		return fe_interrupted_status(sig);
+	}
+	return rc;
 }

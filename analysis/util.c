@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -161,5 +162,35 @@ void fe_html_escape(FILE *f, const char *s)
 		case '"': fputs("&quot;", f); break;
 		default: fputc(*s, f);
 		}
+	}
+}
+
+int fe_parse_bucket(const char *arg, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || *out == 0 || arg[0] == '-' || *out > 3600000ULL)
+		return -1;
+	return 0;
+}
+
+int fe_interrupted_status(int sig)
+{
+	return 128 + sig;
+}
+
+const char *fe_signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	default:
+		return "a signal";
 	}
 }

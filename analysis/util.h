@@ -39,6 +39,19 @@ int fe_find_workload(char *out, size_t len, char *err, size_t errlen);
 void fe_seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * A report's --bucket MS (report, run, live): a whole number of milliseconds from 1 to
+ * 3600000.  0, or -1 (the caller says why, as a usage error).
+ */
+int fe_parse_bucket(const char *arg, unsigned long long *out);
+
+/*
+ * The exit status of a subcommand that a signal interrupted (it stopped its command and
+ * finished its job first): 128 + sig, as a shell gives it; and the signal's name ("SIGINT").
+ */
+int fe_interrupted_status(int sig);
+const char *fe_signal_name(int sig);
+
 /* A count for a progress line: 987, 12k, 1.3M, 12M. */
 void fe_format_count(char *buf, size_t len, uint64_t n);
 

@@ -458,16 +458,23 @@ run_report_frontend_checks() {
 }
 # ---- report front end checks: end ---------------------------------------------------------
 
-# ---- report plugin checks: begin (tests/test_report_plugin.sh: sink.magslab.report) -------
-# One check per test of tests/test_report_plugin.sh (--list), named plugin-NAME.
-check_report_plugin() { BUILD="$BUILD" MAKE="$MAKE" tests/test_report_plugin.sh "$RP_TEST"; }
-run_report_plugin_checks() {
-	local RP_TEST
-	for RP_TEST in $(tests/test_report_plugin.sh --list); do
-		other_check "plugin-$RP_TEST" check_report_plugin
+# ---- listed checks: begin (a script with --list: one check per test) ------------------------
+# run_listed_checks PREFIX SCRIPT: one check per test of SCRIPT (SCRIPT --list), named
+# PREFIX-NAME, each `SCRIPT NAME` with BUILD, MAKE and CC.
+check_listed() { BUILD="$BUILD" MAKE="$MAKE" CC="$CC" "$LISTED_SCRIPT" "$LISTED_TEST"; }
+run_listed_checks() {
+	local LISTED_SCRIPT=$2 LISTED_TEST
+	for LISTED_TEST in $("$LISTED_SCRIPT" --list); do
+		other_check "$1-$LISTED_TEST" check_listed
 	done
 }
-# ---- report plugin checks: end -------------------------------------------------------------
+# ---- listed checks: end ----------------------------------------------------------------------
+
+# ---- report plugin checks (tests/test_report_plugin.sh: sink.magslab.report): plugin-NAME ---
+run_report_plugin_checks() { run_listed_checks plugin tests/test_report_plugin.sh; }
+
+# ---- damaged trace checks (tests/test_trace_damage.sh: fuzz, watchdog, sanity): damage-NAME -
+run_trace_damage_checks() { run_listed_checks damage tests/test_trace_damage.sh; }
 
 # ---- front end subcommand checks: begin (tests/test_{record,run,live,tune}.sh) ---------
 # One check per test of each script (--list), named SUBCOMMAND-NAME.  A script that is
@@ -501,6 +508,7 @@ run_other() {
 	run_workload_checks                                    # workloads
 	run_report_frontend_checks                             # report front end
 	run_report_plugin_checks                               # report plugin
+	run_trace_damage_checks                                # damaged traces
 	run_frontend_cmd_checks                                # record, run, live, tune
 }
 

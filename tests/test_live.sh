@@ -241,7 +241,7 @@ started_within() {
 }
 
 # Ctrl-C while the command runs: the command is stopped, the report of what was read is
-# written, exit 130.
+# written, exit 130 (128+SIGINT), and the output says so.
 ns_interrupt() {
 	local out=$WORK/int pid rc t0 dur
 	rm -rf "$out"
@@ -256,7 +256,9 @@ ns_interrupt() {
 	cat "$out.err" "$out.out"
 	((rc == 130)) || fail "exit $rc after SIGINT, want 130"
 	((SECONDS - t0 < 15)) || fail "it took $((SECONDS - t0)) s to stop"
-	grep -q '(interrupted)' "$out.out" || fail "no '(interrupted)' in the summary"
+	grep -q '(interrupted by SIGINT)' "$out.out" || fail "no '(interrupted by SIGINT)' in the summary"
+	grep -q '^magslab live: interrupted by SIGINT: exit status 130$' "$out.out" ||
+		fail "no 'interrupted by SIGINT: exit status 130' line"
 	[[ -s $out/summary.json && -s $out/magsize.png ]] || fail "no report of what was read"
 	dur=$(jq '.trace.duration_s' "$out/summary.json")
 	echo "trace duration: $dur s"

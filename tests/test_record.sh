@@ -87,6 +87,11 @@ t_usage() {
 	expect_usage 2 'not HOST' --relayd host:99999 -- true
 	expect_usage 2 'not HOST' --relayd ::1 -- true
 	expect_usage 2 'one place' --relayd 127.0.0.1 -o "$WORK/x" -- true
+	# issue 12: refused before anything runs, with a message that says why
+	expect_usage 2 "--events: '' is not a comma-separated list" --events '' -- true
+	expect_usage 2 "--events: 'a,,b' is not" --events 'a,,b' -- true
+	expect_usage 2 "cannot resolve the host 'nosuchhost.invalid'" --relayd nosuchhost.invalid -- true
+	expect_usage 2 "is not a size (or too large" --subbuf 17592186044416m -- true
 	mkdir -p "$WORK/full" && : >"$WORK/full/file"
 	expect_usage 1 'not an empty directory' -o "$WORK/full" -- true
 }
@@ -248,26 +253,36 @@ ns_relayd_hosts() {
 }
 t_relayd-hosts() { ns_run ns_relayd_hosts; }
 
-# Ctrl-C while the command runs: the session is still stopped in order, exit 130, the
-# trace is readable.
-ns_interrupt() {
-	local pid rc
-	rm -rf "$WORK/int"
-	"$BIN" record -q -o "$WORK/int" -- "$WL" pair --quiet --threads 2 --duration 30 \
-		>"$WORK/int.out" 2>"$WORK/int.err" &
+# interrupt_record SIG WANT DIR: record a long workload into DIR, send SIG to record after
+# 1.5 s: the session is still stopped in order, exit WANT (128+N), the status printed and
+# the exit status agree (issue 12), the trace is readable, no daemon is left.
+interrupt_record() {
+	local sig=$1 want=$2 d=$3 pid rc t0
+	rm -rf "$d"
+	"$BIN" record -q -o "$d" -- "$WL" pair --quiet --threads 2 --duration 30 \
+		>"$d.out" 2>"$d.err" &
 	pid=$!
 	sleep 1.5
 	# A background job ignores SIGINT (bash); record gives CMD default handlers back.
-	kill -INT "$pid"
-	local t0=$SECONDS
+	kill -"$sig" "$pid"
+	t0=$SECONDS
 	wait "$pid" && rc=0 || rc=$?
-	cat "$WORK/int.out" "$WORK/int.err"
-	((rc == 130)) || fail "exit $rc after SIGINT, want 130"
+	cat "$d.out" "$d.err"
+	((rc == want)) || fail "exit $rc after SIG$sig, want $want"
 	((SECONDS - t0 < 15)) || fail "it took $((SECONDS - t0)) s to stop"
-	grep -q '(interrupted)' "$WORK/int.out" || fail "no '(interrupted)' in the summary"
-	"$BIN" report -q --no-plots "$WORK/int" -o "$WORK/int-report" >/dev/null ||
+	grep -q "command exited with status $want (interrupted by SIG$sig)" "$d.out" ||
+		fail "no 'status $want (interrupted by SIG$sig)' in the summary"
+	grep -q "interrupted by SIG$sig: the trace is complete up to then; exit status $want" \
+		"$d.err" || fail "no interruption line on stderr"
+	"$BIN" report -q --no-plots "$d" -o "$d-report" >/dev/null ||
 		fail "the interrupted trace cannot be reported"
 	[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
+}
+
+# Ctrl-C (exit 130) and SIGTERM (exit 143) while the command runs.
+ns_interrupt() {
+	interrupt_record INT 130 "$WORK/int"
+	interrupt_record TERM 143 "$WORK/term"
 }
 t_interrupt() { ns_run ns_interrupt; }
 

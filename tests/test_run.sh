@@ -27,7 +27,7 @@ source "$ROOT/tests/lttng-ns.sh"
 # shellcheck source=tests/frontend-tests.sh
 source "$ROOT/tests/frontend-tests.sh"
 
-ALL_TESTS=(help usage run rerun foreign demo)
+ALL_TESTS=(help usage run rerun foreign interrupted demo)
 
 
 # expect STATUS PATTERN ARGS...: magslab run ARGS exits STATUS, stderr matches PATTERN.
@@ -78,7 +78,40 @@ t_usage() {
 	expect 2 'needs an argument' batch -o
 	expect 2 'power of two' batch --subbuf 3k
 	[[ ! -e $WORK/u ]] || fail "an output directory was made for an unknown workload"
+	# issue 12: every option is checked before anything runs (no OUTDIR, no daemon)
+	expect 2 "--bucket: '0' is not a whole number" batch --bucket 0 -o "$WORK/u"
+	expect 2 "--duration: '1e12' is too long" pair --duration 1e12 -o "$WORK/u"
+	expect 2 "refused its options" pair --duration 1e12 -o "$WORK/u"
+	expect 2 "--threads: needs at least 2" prodcons --threads 1 -o "$WORK/u"
+	[[ ! -e $WORK/u ]] || fail "an output directory was made before the options were checked"
 }
+
+# Ctrl-C (SIGINT) and SIGTERM during the workload: the trace of what ran is reported (as
+# magslab live does), the run says it was interrupted, exit 128+N.
+ns_interrupted() {
+	local sig want pid rc d
+	for sig in INT TERM; do
+		[[ $sig == INT ]] && want=130 || want=143
+		d=$WORK/int-$sig
+		rm -rf "$d"
+		"$BIN" run pair --threads 2 --duration 60 -q --no-plots -o "$d" >"$d.out" 2>"$d.err" &
+		pid=$!
+		sleep 2
+		kill -"$sig" "$pid"
+		wait "$pid" && rc=0 || rc=$?
+		cat "$d.out" "$d.err"
+		((rc == want)) || fail "SIG$sig: exit $rc, want $want"
+		grep -q "interrupted by SIG$sig: reporting what was recorded" "$d.err" ||
+			fail "SIG$sig: no 'reporting what was recorded'"
+		grep -q "interrupted by SIG$sig: the report covers the run up to the interruption; exit status $want" \
+			"$d.err" || fail "SIG$sig: no final interruption line"
+		[[ -s $d/summary.json && -s $d/index.html ]] || fail "SIG$sig: no report"
+		(($(jq '[.caches[] | select(.name == "wl-pair")] | length' "$d/summary.json") == 1)) ||
+			fail "SIG$sig: the report lacks wl-pair"
+		[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
+	done
+}
+t_interrupted() { ns_run ns_interrupted; }
 
 ns_run_batch() {
 	"$BIN" run batch --threads 2 --ops 100000 -q -o "$WORK/r1" >"$WORK/r1.out" 2>"$WORK/r1.err" ||
@@ -104,7 +137,7 @@ ns_rerun() {
 	local rc
 	"$BIN" run batch --threads -3 -q -o "$WORK/r3" >/dev/null 2>"$WORK/r3.err" && rc=0 || rc=$?
 	((rc == 2)) || fail "a workload usage error came back as $rc"
-	grep -q 'failed with status 2' "$WORK/r3.err" || fail "no message: $(cat "$WORK/r3.err")"
+	grep -q 'refused its options' "$WORK/r3.err" || fail "no message: $(cat "$WORK/r3.err")"
 }
 t_rerun() { ns_run ns_rerun; }
 

@@ -27,7 +27,7 @@ BIN=$BUILD/bin/magslab-workload
 WORK=$BUILD/test-workloads
 FLAT=$WORK/jsonflat
 
-ALL_TESTS=(build help usage pair batch prodcons phases sizes large arena
+ALL_TESTS=(build help usage alloc_failure pair batch prodcons phases sizes large arena
 	determinism acceptance clang-build)
 SUBCOMMANDS=(pair batch prodcons phases sizes large arena replay)
 COMMON_OPTS=(--threads --duration --ops --objsize --seed --ncpus --pcc-map --policy
@@ -444,6 +444,35 @@ t_usage() {
 	bad large --release sometime
 	bad arena --quantum 16 --qcache-max 24
 	bad arena --mix 1:2
+	# issue 12: durations and counts that overflow are refused, saying so
+	bad pair --duration 1e12
+	grep -q "too long (at most 1e+09 s" "$WORK/bad.err" || fail "--duration 1e12: $(cat "$WORK/bad.err")"
+	bad pair --duration 2e10s
+	bad phases --schedule burst:1e12s
+	bad pair --ops 99999999999999999999999
+	grep -q "is too large (at most 18446744073709551615)" "$WORK/bad.err" ||
+		fail "--ops: $(cat "$WORK/bad.err")"
+	# --check-options: the options are checked and nothing runs (what magslab run uses)
+	"$BIN" pair --duration 100 --check-options >"$WORK/check.out" 2>&1 ||
+		fail "--check-options refused good options: $(cat "$WORK/check.out")"
+	[[ ! -s $WORK/check.out ]] || fail "--check-options ran or printed: $(cat "$WORK/check.out")"
+	bad prodcons --threads 1 --check-options
+}
+
+# An allocation failure names its cause (issue 12: "(FAILED)" said nothing): the address
+# space capped, large objects run out; the summary line, a FAILED line and the JSON say why.
+t_alloc_failure() {
+	local rc=0
+	(ulimit -v 400000; exec "$BIN" large --threads 1 --live 100000 --objsize 64k --duration 2 \
+		--quiet --json "$WORK/fail.json") 2>"$WORK/fail.err" || rc=$?
+	cat "$WORK/fail.err"
+	((rc == 1)) || fail "exit status $rc, want 1"
+	grep -q '(FAILED)$' "$WORK/fail.err" || fail "no (FAILED) on the summary line"
+	grep -q '^magslab-workload large: FAILED: thread 0: kmem_cache_alloc returned NULL: Cannot allocate memory' \
+		"$WORK/fail.err" || fail "the cause is not named"
+	flatten "$WORK/fail.json" "$WORK/fail.flat"
+	grep -q '^.failure	"thread 0: kmem_cache_alloc returned NULL: Cannot allocate memory' \
+		"$WORK/fail.flat" || fail "the JSON has no failure cause"
 }
 
 t_pair() {

@@ -199,7 +199,7 @@ static void arena_thread(struct wl_thread *t)
 	uint64_t freed = 0;
 
 	if (!slots) {
-		wl_fail(t);
+		wl_fail(t, "calloc of the slot array failed");
 		return;
 	}
 	while (!wl_stopping(t)) {
@@ -259,7 +259,7 @@ static void arena_thread(struct wl_thread *t)
 	}
 	wl_count(t, freed);
 	if (n->free_errors)
-		wl_fail(t);
+		wl_fail(t, "arena_free reported errors");
 	free(slots);
 }
 

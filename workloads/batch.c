@@ -86,7 +86,7 @@ static void batch_thread(struct wl_thread *t)
 	void **objs = malloc(c->batch * sizeof(*objs));
 
 	if (!objs) {
-		wl_fail(t);
+		wl_fail(t, "malloc of the batch array failed");
 		return;
 	}
 	while (!wl_stopping(t)) {
@@ -101,7 +101,7 @@ static void batch_thread(struct wl_thread *t)
 			*(volatile unsigned char *)objs[got] = (unsigned char)got;
 		}
 		if (got < k)
-			wl_fail(t);
+			wl_fail(t, "kmem_cache_alloc returned NULL");
 		if (c->order == ORDER_RANDOM) {
 			for (unsigned int a = got; a > 1; a--) {
 				unsigned int b = (unsigned int)wl_rng_below(&t->rng, a);

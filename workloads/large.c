@@ -137,7 +137,7 @@ static void large_thread(struct wl_thread *t)
 	unsigned int ramps = 0;
 
 	if (!objs) {
-		wl_fail(t);
+		wl_fail(t, "malloc of the object array failed");
 		return;
 	}
 	while (!wl_stopping(t) && (!c->ramps || ramps < c->ramps)) {
@@ -146,7 +146,7 @@ static void large_thread(struct wl_thread *t)
 		while (n < c->live && !wl_stopping(t)) {
 			objs[n] = kmem_cache_alloc(c->kc, MEM_WAIT);
 			if (!objs[n]) {
-				wl_fail(t);
+				wl_fail(t, "kmem_cache_alloc returned NULL");
 				break;
 			}
 			*(volatile unsigned char *)objs[n] = (unsigned char)n;

@@ -36,7 +36,7 @@ static void pair_thread(struct wl_thread *t)
 		void *p = kmem_cache_alloc(kc, MEM_WAIT);
 
 		if (!p) {
-			wl_fail(t);
+			wl_fail(t, "kmem_cache_alloc(wl-pair) returned NULL");
 			return;
 		}
 		*(volatile unsigned char *)p = n++;

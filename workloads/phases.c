@@ -230,7 +230,7 @@ static void phases_thread(struct wl_thread *t)
 	uint64_t t0 = wl_now_ns(), done = 0;
 
 	if (!objs) {
-		wl_fail(t);
+		wl_fail(t, "malloc of the batch array failed");
 		return;
 	}
 	while (!wl_stopping(t)) {
@@ -248,7 +248,7 @@ static void phases_thread(struct wl_thread *t)
 			kmem_cache_free(c->kc, objs[a]);
 		wl_count(t, 2 * (uint64_t)got);
 		if (got < k) {
-			wl_fail(t);
+			wl_fail(t, "kmem_cache_alloc returned NULL");
 			break;
 		}
 		done += 2 * (uint64_t)got;

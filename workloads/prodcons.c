@@ -208,7 +208,7 @@ static void pc_producer(struct wl_thread *t, struct pc_cfg *c,
 	uint64_t waits = 0;
 
 	if (!objs) {
-		wl_fail(t);
+		wl_fail(t, "malloc of the burst array failed");
 		return;
 	}
 	while (!wl_stopping(t)) {
@@ -233,7 +233,7 @@ static void pc_producer(struct wl_thread *t, struct pc_cfg *c,
 			}
 		}
 		if (got < c->burst) {
-			wl_fail(t);
+			wl_fail(t, "kmem_cache_alloc returned NULL");
 			break;
 		}
 	}

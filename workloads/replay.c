@@ -34,6 +34,8 @@
  */
 #include "replay.h"
 #include "workload.h"
+#include "tracecheck.h"
+#include "watchdog.h"
 
 #include <magslab/magslab.h>
 
@@ -1098,6 +1100,7 @@ rp_ctf_consume(bt_message_iterator *it, void *data)
 	uint64_t count;
 	int failed = 0;
 
+	wd_tick();
 	switch (bt_message_iterator_next(it, &msgs, &count)) {
 	case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
 		break;
@@ -1149,6 +1152,32 @@ rp_ctf_consume(bt_message_iterator *it, void *data)
 	return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_OK;
 }
 
+/*
+ * The trace directories' files before babeltrace2 reads them (analysis/tracecheck.h): a
+ * metadata file cut inside a packet is refused (babeltrace2 would loop forever on it); a
+ * stream missing or shorter than its index is lost data, said on stderr.  0, or -1.
+ */
+static int rp_check_files(struct rp *r)
+{
+	struct tc_findings f = { NULL, 0 };
+	char path[PATH_MAX + 16], err[1024];
+
+	for (size_t d = 0; d < rp_ndirs; d++) {
+		snprintf(path, sizeof(path), "%s/metadata", rp_dirs[d]);
+		if (tc_check_metadata(path, err, sizeof(err)) != 0) {
+			wl_error(r->o, "%s", err);
+			tc_findings_free(&f);
+			return -1;
+		}
+		tc_check_streams(rp_dirs[d], NULL, &f);
+	}
+	for (size_t k = 0; k < f.n; k++)
+		fprintf(stderr, "%s: WARNING: damaged trace: %s: the replay misses its "
+			"allocations\n", r->o->cmd, f.msg[k]);
+	tc_findings_free(&f);
+	return 0;
+}
+
 /* Reads the CTF trace(s) under r->file; returns 0 or an exit status. */
 static int rp_read_ctf(struct rp *r)
 {
@@ -1176,6 +1205,8 @@ static int rp_read_ctf(struct rp *r)
 	}
 	qsort(rp_dirs, rp_ndirs, sizeof(*rp_dirs), rp_strcmp_p);
 	r->trace_dirs = rp_ndirs;
+	if (rp_check_files(r) != 0)
+		goto out;
 
 	if (bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE,
 			   &ctf) != BT_PLUGIN_FIND_STATUS_OK ||
@@ -1201,6 +1232,8 @@ static int rp_read_ctf(struct rp *r)
 	graph = bt_graph_create(0);
 	if (!graph)
 		goto bt_nomem;
+	/* A decoder that makes no progress ends the program (analysis/watchdog.h). */
+	wd_arm("magslab-workload replay", "babeltrace2, reading the trace,");
 
 	const bt_component_filter *mux;
 	const bt_component_sink *sink;
@@ -1279,6 +1312,7 @@ static int rp_read_ctf(struct rp *r)
 		if (st == BT_GRAPH_RUN_STATUS_OK)
 			break;
 		if (st == BT_GRAPH_RUN_STATUS_AGAIN) {
+			wd_tick();
 			wl_sleep_ns(1000000);
 			continue;
 		}
@@ -1300,6 +1334,7 @@ bt_nomem:
 	wl_error(r->o, "%s: out of memory reading the trace", r->file);
 	ret = RP_EXIT_FAIL;
 out:
+	wd_disarm();
 	bt_value_put_ref(params);
 	bt_graph_put_ref(graph);
 	bt_plugin_put_ref(ctf);
@@ -1410,7 +1445,7 @@ static void rp_worker(struct wl_thread *t)
 			if (!p) {
 				int e = errno ? errno : ENOMEM;
 				atomic_store(&rp->errnum, e);
-				wl_fail(t);     /* stops every thread */
+				wl_fail(t, "an allocation of the trace returned NULL");     /* stops every thread */
 				break;
 			}
 			atomic_store_explicit(&sl->ptr, p,
@@ -1722,6 +1757,8 @@ int wl_replay_main(int argc, char **argv)
 			 "the trace");
 		return RP_EXIT_USAGE;
 	}
+	if (o.check_only)
+		return 0;           /* --check-options: the options are valid */
 	o.duration_s = 0;           /* no deadline: wl_run_threads runs to the end */
 
 	r.o = &o;

@@ -183,7 +183,7 @@ static void sizes_thread(struct wl_thread *t)
 	uint64_t freed = 0;
 
 	if (!slots) {
-		wl_fail(t);
+		wl_fail(t, "calloc of the slot array failed");
 		return;
 	}
 	while (!wl_stopping(t)) {
@@ -196,7 +196,7 @@ static void sizes_thread(struct wl_thread *t)
 			s->cls = pick_class(c, &t->rng);
 			s->obj = kmem_cache_alloc(c->cls[s->cls].kc, MEM_WAIT);
 			if (!s->obj) {
-				wl_fail(t);
+				wl_fail(t, "kmem_cache_alloc returned NULL");
 				break;
 			}
 			*(volatile unsigned char *)s->obj = (unsigned char)s->cls;

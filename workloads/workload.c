@@ -6,6 +6,7 @@
 #include "workload.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <math.h>
 #include <sched.h>
@@ -77,7 +78,10 @@ int wl_parse_u64(const struct wl_opts *o, const char *opt, const char *s,
 				opt, s ? s : "");
 	errno = 0;
 	v = strtoull(s, &end, 0);
-	if (errno || *end)
+	if (errno == ERANGE)
+		return wl_error(o, "%s: %s is too large (at most %llu)", opt, s,
+				ULLONG_MAX);
+	if (errno || *end || end == s)
 		return wl_error(o, "%s: '%s' is not a non-negative integer",
 				opt, s);
 	*out = v;
@@ -162,6 +166,11 @@ int wl_parse_seconds(const struct wl_opts *o, const char *opt, const char *s,
 				"250ms)", opt, s);
 	for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
 		if (strcmp(end, units[k].sfx) == 0) {
+			/* Deadlines are uint64_t ns of CLOCK_MONOTONIC: bounded. */
+			if (v * units[k].mul > WL_SECONDS_MAX)
+				return wl_error(o, "%s: '%s' is too long (at most "
+						"%.0e s, about 31 years)", opt,
+						s, WL_SECONDS_MAX);
 			*out = v * units[k].mul;
 			return 0;
 		}
@@ -212,6 +221,10 @@ int wl_parse_common(int argc, char **argv, int *i, struct wl_opts *o)
 	if (wl_opt_flag(argc, argv, i, "--quiet") ||
 	    wl_opt_flag(argc, argv, i, "-q")) {
 		o->quiet = true;
+		return 1;
+	}
+	if (wl_opt_flag(argc, argv, i, "--check-options")) {
+		o->check_only = true;
 		return 1;
 	}
 #define WL_VALUE(name) ((r = wl_opt_value(o, argc, argv, i, name, &v)) != 0)
@@ -353,6 +366,7 @@ void wl_usage_common(FILE *f)
 "                     0.25s, at most a quarter of --duration)\n"
 "  --json FILE        write the JSON result to FILE instead of stdout\n"
 "  --quiet, -q        no progress lines on stderr\n"
+"  --check-options    check every option, run nothing, exit 0 (or 2)\n"
 "  --help, -h         this help\n"
 "Output: one summary line on stderr, one JSON object on stdout (or FILE).\n"
 "Exit status: 0 ok, 1 the run failed, 2 bad usage.\n", f);
@@ -403,9 +417,35 @@ int wl_pin_thread(unsigned int index)
 	return cpu;
 }
 
+static int wl_apply_settings(const struct wl_opts *o);
+
+void wl_fail(struct wl_thread *t, const char *what)
+{
+	int e = errno, expect = 0;
+	const char *lib = magslab_last_error();
+
+	t->failed = 1;
+	if (atomic_compare_exchange_strong(&t->run->why_set, &expect, 1))
+		snprintf(t->run->why, sizeof(t->run->why), "thread %u: %s: %s%s%s",
+			 t->index, what, e ? strerror(e) : "no errno",
+			 lib && *lib ? "; " : "", lib && *lib ? lib : "");
+	atomic_store_explicit(&t->run->stop, true, memory_order_relaxed);
+}
+
 int wl_apply_opts(const struct wl_opts *o)
 {
+	int r;
+
 	wl_capture_affinity();
+	r = wl_apply_settings(o);
+	if (r == 0 && o->check_only)
+		exit(0); /* --check-options: every option is valid, nothing runs */
+	return r;
+}
+
+/* The process-wide settings of wl_apply_opts (the library checks them). */
+static int wl_apply_settings(const struct wl_opts *o)
+{
 	if (o->ncpus && magslab_set_ncpus(o->ncpus) != 0)
 		return -1;
 	if (o->pcc_map &&
@@ -1173,6 +1213,8 @@ int wl_report(struct wl_run *run, const char *workload,
 	wl_json_kdouble(&j, "mops", mops);
 	wl_json_ku64(&j, "threads_max", run->max_threads);
 	wl_json_kbool(&j, "failed", run->failed != 0);
+	wl_json_kstr(&j, "failure", !run->failed ? NULL : run->why[0] ? run->why
+				      : "a thread could not be created");
 	wl_json_key(&j, "caches");
 	wl_json_arr_begin(&j);
 	for (unsigned int k = 0; k < run->ncaches; k++) {
@@ -1228,5 +1270,8 @@ int wl_report(struct wl_run *run, const char *workload,
 		o->cmd, run->ops, run->seconds, mops, run->max_threads,
 		run->ncaches, magsize, dgets, dcont,
 		run->failed ? " (FAILED)" : "");
+	if (run->failed)
+		fprintf(stderr, "%s: FAILED: %s\n", o->cmd,
+			run->why[0] ? run->why : "a thread could not be created");
 	return ret;
 }

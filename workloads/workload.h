@@ -56,6 +56,7 @@ struct wl_opts {
 	bool timeout_set;
 	bool pin;                 /* --pin: thread i on allowed CPU i mod n */
 	const char *json_path;    /* --json FILE (NULL or "-": stdout) */
+	bool check_only;          /* --check-options: wl_apply_opts() exits 0 */
 	bool quiet;               /* --quiet: no progress lines */
 	bool duration_set;        /* --duration was given */
 	bool objsize_set;         /* --objsize was given */
@@ -90,7 +91,9 @@ int wl_parse_size(const struct wl_opts *o, const char *opt, const char *s,
 		  size_t *out);
 int wl_parse_double(const struct wl_opts *o, const char *opt, const char *s,
 		    double *out);
-/* Duration: seconds, or with a unit suffix ns, us, ms, s, m ("250ms"). */
+/* Duration: seconds, or with a unit suffix ns, us, ms, s, m ("250ms"); at
+ * most WL_SECONDS_MAX (refused beyond: deadlines are uint64_t ns). */
+#define WL_SECONDS_MAX 1e9
 int wl_parse_seconds(const struct wl_opts *o, const char *opt, const char *s,
 		     double *out);
 
@@ -224,6 +227,8 @@ struct wl_run {
 	double seconds;              /* total wall time of them */
 	unsigned int max_threads;    /* the most threads of any run */
 	int failed;                  /* some thread failed */
+	_Atomic int why_set;         /* why[] holds the first failure's cause */
+	char why[256];               /* "thread N: WHAT: strerror(errno)" */
 	const char *label;           /* progress line label (NULL: "running") */
 	/* Each cache's depot magsize as the monitor watches it (every
 	 * WL_WATCH_EVERY_NS while threads run): the resize count
@@ -275,12 +280,10 @@ static inline bool wl_stopping(struct wl_thread *t)
 	return atomic_load_explicit(&t->run->stop, memory_order_relaxed);
 }
 
-/* A thread's failure: marks it and stops every thread of the run. */
-static inline void wl_fail(struct wl_thread *t)
-{
-	t->failed = 1;
-	atomic_store_explicit(&t->run->stop, true, memory_order_relaxed);
-}
+/* A thread's failure: marks it, notes the cause (the first of the run is kept: what
+ * failed, and errno as it is now, e.g. ENOMEM from kmem_cache_alloc), and stops every
+ * thread of the run.  The summary line and the JSON ("failure") say the cause. */
+void wl_fail(struct wl_thread *t, const char *what);
 
 /* Takes the warm-up snapshot of every cache now (wl_run_threads' monitor
  * does it at opts->warmup_s; a caller that runs without it may call this). */

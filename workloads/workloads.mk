@@ -22,6 +22,12 @@ MAGSLAB_WORKLOADS_MK := 1
 
 WL_CFLAGS ?= -O2 -g
 WL_SRCS   := $(sort $(wildcard workloads/*.c))
+# replay.c shares the front end's damaged-trace checks and stall watchdog (no babeltrace2
+# in them): analysis/tracecheck.h, analysis/watchdog.h.
+ifneq ($(wildcard workloads/replay.c),)
+WL_SRCS   += analysis/tracecheck.c analysis/watchdog.c
+WL_HDRS_X := analysis/tracecheck.h analysis/watchdog.h
+endif
 WL_HDRS   := $(sort $(wildcard workloads/*.h))
 WL_BIN    := $(BUILD)/bin/magslab-workload
 ifneq ($(wildcard workloads/replay.c),)
@@ -32,11 +38,11 @@ endif
 .PHONY: workloads
 workloads: $(WL_BIN)
 
-$(WL_BIN): $(WL_SRCS) $(WL_HDRS) $(STATIC_LIB) $(LIB_HDRS) workloads/workloads.mk
+$(WL_BIN): $(WL_SRCS) $(WL_HDRS) $(WL_HDRS_X) $(STATIC_LIB) $(LIB_HDRS) workloads/workloads.mk
 	@mkdir -p $(@D)
 	@echo "  CC+LD   $@"
 	@$(CC) $(filter-out -fPIC,$(STDFLAGS)) $(WFLAGS) $(WL_CFLAGS) \
-		-Ilib/include -Iworkloads $(WL_BT_CFLAGS) -o $@ $(WL_SRCS) \
+		-Ilib/include -Iworkloads -Ianalysis $(WL_BT_CFLAGS) -o $@ $(WL_SRCS) \
 		-Wl,--whole-archive $(STATIC_LIB) -Wl,--no-whole-archive \
 		$(WL_BT_LIBS) $(LIB_LDLIBS) -pthread -lm
 

@@ -706,6 +706,7 @@ static int on_cache_create(struct report *r, struct evclass *ec, const bt_event 
 		c->magsize_known = true;
 		c->magsize = c->magsize_max = c->magsize_min = c->magsize0;
 	}
+	sanity_cache_create(r, c);
 	c = cache_of(r, ec, ev, id, t);
 	if (!c)
 		return -1;
@@ -713,17 +714,26 @@ static int on_cache_create(struct report *r, struct evclass *ec, const bt_event 
 	return 0;
 }
 
+/* The numeric payload fields 1..5 of the event (0 where the kind has none), for sanity.c. */
+static void read_fields(const bt_field *p, const struct evclass *ec, uint64_t *v)
+{
+	for (int f = 0; f < 6; f++)
+		v[f] = f && fields[ec->kind][f] && !(ec->is_string & (1u << f)) ? fu(p, ec, f) : 0;
+}
+
 static int on_cache_event(struct report *r, struct evclass *ec, const bt_event *ev,
 			  const bt_field *p, uint64_t t)
 {
 	struct cache *c = cache_of(r, ec, ev, (uint32_t)fu(p, ec, 0), t);
 	struct bucket_acc *a;
-	uint64_t x, y, side;
+	uint64_t x, y, side, v[6];
 
 	if (!c)
 		return -1;
 	a = &c->acc;
 	c->n[ec->kind]++;
+	read_fields(p, ec, v);
+	sanity_cache_event(r, c, ec->kind, v, t);
 	switch (ec->kind) {
 	case K_CACHE_DESTROY:
 		c->destroyed = true;
@@ -804,6 +814,7 @@ static int on_cache_event(struct report *r, struct evclass *ec, const bt_event *
 	case K_SLAB_GROW:
 		c->slab_grows++;
 		c->bytes_grown += fu(p, ec, 1);
+		c->mag_objects += fu(p, ec, 2);
 		break;
 	case K_SLAB_RELEASE:
 		c->slab_releases++;
@@ -847,6 +858,7 @@ static int on_hash_resize(struct report *r, struct evclass *ec, const bt_event *
 	uint64_t items = fu(p, ec, 4), dur = fu(p, ec, 5), ok = fu(p, ec, 6) != 0;
 	uint32_t idx;
 
+	sanity_hash(r, kind, fu(p, ec, 6), id);
 	if (kind == HASH_KIND_CACHE) {
 		struct cache *c = cache_of(r, ec, ev, id, t);
 
@@ -885,6 +897,7 @@ static int on_arena_event(struct report *r, const struct evclass *ec, const bt_e
 		a->quantum = fu(p, ec, 2);
 		a->qcache_max = fu(p, ec, 3);
 		a->source = (uint32_t)fu(p, ec, 4);
+		sanity_arena_create(r, a);
 		break;
 	case K_ARENA_DESTROY:
 		a->destroyed = true;
@@ -1091,6 +1104,7 @@ int events_end(struct report *r)
 {
 	if (flush_buckets(r) || close_window(r))
 		return -1;
+	sanity_end(r);
 	if (fflush(r->rows_f) || fflush(r->ev_f) || fflush(r->phase_f) || fflush(r->win_f)) {
 		report_error(r, "cannot write a temporary file (disk full?)");
 		return -1;

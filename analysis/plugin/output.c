@@ -1812,6 +1812,21 @@ static int json_discarded(struct json *j, struct report *r)
 	return 0;
 }
 
+/* summary.json `damage`: whether the trace is damaged, and why (sanity.c). */
+static void json_damage(struct json *j, const struct report *r)
+{
+	uint32_t i;
+
+	j_open(j, "damage", '{', false);
+	j_bool(j, "damaged", r->damage_total > 0);
+	j_u64(j, "findings_total", r->damage_total);
+	j_open(j, "findings", '[', false);
+	for (i = 0; i < r->nr_damage; i++)
+		j_str(j, NULL, r->damage[i]);
+	j_close(j, ']');
+	j_close(j, '}');
+}
+
 static void json_phases(struct json *j, const struct report *r)
 {
 	uint32_t i;
@@ -1958,6 +1973,7 @@ static int write_json(struct out *o)
 		fclose(f);
 		return -1;
 	}
+	json_damage(j, r);
 	json_phases(j, r);
 	json_run(j, o);
 	json_layers(j, o);
@@ -1971,7 +1987,20 @@ static int write_json(struct out *o)
 
 /* ---- summary.txt and index.html ---------------------------------------------------------------- */
 
-/* The first line of summary.txt (and of index.html). */
+/*
+ * The first line of summary.txt (and of index.html) when the trace is damaged (then the
+ * discarded-events line is the second).  False when it is not.
+ */
+static bool damage_line(const struct report *r, char *buf, size_t n)
+{
+	if (!r->damage_total)
+		return false;
+	snprintf(buf, n, "DAMAGED TRACE: %s%s; the figures below are not reliable",
+		 r->damage[0], r->damage_total > 1 ? " (and more: summary.json \"damage\")" : "");
+	return true;
+}
+
+/* The first line of summary.txt (and of index.html) of a trace that is not damaged. */
 static void discarded_line(struct out *o, char *buf, size_t n)
 {
 	struct report *r = o->r;
@@ -2143,6 +2172,8 @@ static int write_txt(struct out *o)
 
 	if (!f)
 		return -1;
+	if (damage_line(r, line, sizeof(line)))
+		fprintf(f, "%s\n", line);
 	discarded_line(o, line, sizeof(line));
 	fprintf(f, "%s\n", line);
 	trace_line(o, line, sizeof(line));
@@ -2220,7 +2251,13 @@ static int write_html(struct out *o)
 		"img { max-width: 100%%; border: 1px solid #eee; }\n"
 		"</style>\n</head>\n<body>\n<h1>");
 	html_str(f, o->title1);
-	fprintf(f, "</h1>\n<p class=\"%s\">", warn ? "warn" : "ok");
+	fprintf(f, "</h1>\n");
+	if (damage_line(o->r, line, sizeof(line))) {
+		fprintf(f, "<p class=\"warn\">");
+		html_str(f, line);
+		fprintf(f, "</p>\n");
+	}
+	fprintf(f, "<p class=\"%s\">", warn ? "warn" : "ok");
 	discarded_line(o, line, sizeof(line));
 	html_str(f, line);
 	fprintf(f, "</p>\n<p>");
@@ -2328,9 +2365,11 @@ int output_write(struct report *r)
 		goto out;
 	if (r->snapshot_ns && (write_live_scripts(&o) || write_stamp(&o, true)))
 		goto out;
-	if (r->disc_event_msgs || r->disc_packet_msgs) {
-		char line[512];
+	if (r->disc_event_msgs || r->disc_packet_msgs || r->damage_total) {
+		char line[1024];
 
+		if (damage_line(r, line, sizeof(line)))
+			fprintf(stderr, "sink.magslab.report: %s\n", line);
 		discarded_line(&o, line, sizeof(line));
 		fprintf(stderr, "sink.magslab.report: %s\n", line);
 	}

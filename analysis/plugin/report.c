@@ -57,6 +57,16 @@ void report_error(struct report *r, const char *fmt, ...)
 	BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(r->self_comp, "%s", buf);
 }
 
+/* msg kept in list (the first 32 of *n) for summary.json, and logged as "LABEL: msg". */
+static void keep(const struct report *r, char **list, uint32_t *n, const char *label,
+		 const char *msg)
+{
+	if (*n < 32)
+		list[(*n)++] = ms_strdup(msg);
+	if (r->log_level <= BT_LOGGING_LEVEL_WARNING)
+		fprintf(stderr, "sink.magslab.report: %s: %s\n", label, msg);
+}
+
 /* A warning kept for summary.json (the first 32) and logged. */
 void report_warn(struct report *r, const char *fmt, ...)
 {
@@ -66,10 +76,14 @@ void report_warn(struct report *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (r->nr_warnings < sizeof(r->warnings) / sizeof(r->warnings[0]))
-		r->warnings[r->nr_warnings++] = ms_strdup(buf);
-	if (r->log_level <= BT_LOGGING_LEVEL_WARNING)
-		fprintf(stderr, "sink.magslab.report: warning: %s\n", buf);
+	keep(r, r->warnings, &r->nr_warnings, "warning", buf);
+}
+
+/* A reason why the trace is damaged (sanity.c, parameter damage): kept, counted, logged. */
+void report_damage(struct report *r, const char *msg)
+{
+	r->damage_total++;
+	keep(r, r->damage, &r->nr_damage, "damaged trace", msg);
 }
 
 /* mkdir -p */
@@ -116,7 +130,7 @@ static bt_value_map_foreach_entry_const_func_status check_param(const char *key,
 	(void)value;
 	if (strcmp(key, "output-dir") != 0 && strcmp(key, "bucket-ms") != 0 &&
 	    strcmp(key, "title") != 0 && strcmp(key, "max-caches") != 0 &&
-	    strcmp(key, "snapshot-ms") != 0) {
+	    strcmp(key, "snapshot-ms") != 0 && strcmp(key, "damage") != 0) {
 		snprintf(pc->bad, sizeof(pc->bad), "%s", key);
 		return BT_VALUE_MAP_FOREACH_ENTRY_CONST_FUNC_STATUS_INTERRUPT;
 	}
@@ -156,6 +170,34 @@ static int int_param(struct report *r, const bt_value *params, const char *key,
 	return 0;
 }
 
+/*
+ * `damage`: an array of strings, what the front end found wrong with the trace's files
+ * (streams shorter than their index...): each is a damage finding of the report.
+ */
+static int damage_param(struct report *r, const bt_value *params)
+{
+	const bt_value *v = bt_value_map_borrow_entry_value_const(params, "damage");
+	uint64_t i, n;
+
+	if (!v)
+		return 0;
+	if (!bt_value_is_array(v)) {
+		report_error(r, "parameter 'damage' must be an array of strings");
+		return -1;
+	}
+	n = bt_value_array_get_length(v);
+	for (i = 0; i < n; i++) {
+		const bt_value *e = bt_value_array_borrow_element_by_index_const(v, i);
+
+		if (!bt_value_is_string(e)) {
+			report_error(r, "parameter 'damage' must be an array of strings");
+			return -1;
+		}
+		report_damage(r, bt_value_string_get(e));
+	}
+	return 0;
+}
+
 static int parse_params(struct report *r, const bt_value *params)
 {
 	struct param_check pc = { "" };
@@ -166,7 +208,7 @@ static int parse_params(struct report *r, const bt_value *params)
 		bt_value_map_foreach_entry_const(params, check_param, &pc);
 		if (pc.bad[0]) {
 			report_error(r, "unknown parameter '%s' (have: output-dir, bucket-ms, "
-				     "max-caches, title, snapshot-ms)", pc.bad);
+				     "max-caches, title, snapshot-ms, damage)", pc.bad);
 			return -1;
 		}
 	}
@@ -186,7 +228,8 @@ static int parse_params(struct report *r, const bt_value *params)
 	}
 	if (int_param(r, params, "bucket-ms", 1, 3600000, &bucket_ms) ||
 	    int_param(r, params, "max-caches", 1, 32, &max_caches) ||
-	    int_param(r, params, "snapshot-ms", 0, 3600000, &snapshot_ms))
+	    int_param(r, params, "snapshot-ms", 0, 3600000, &snapshot_ms) ||
+	    damage_param(r, params))
 		return -1;
 	r->bucket_ns = bucket_ms * 1000000u;
 	r->max_caches = (uint32_t)max_caches;
@@ -232,6 +275,7 @@ static void report_destroy(struct report *r)
 		return;
 	bt_message_iterator_put_ref(r->iter);
 	events_free(r);
+	sanity_free(r);
 	free(r->out_dir);
 	free(r->title);
 	free(r);

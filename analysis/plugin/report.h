@@ -118,6 +118,9 @@ static inline uint64_t ms_hist_upper(unsigned int i)
 	return (((uint64_t)(4u + sub + 1u)) << (e - 2u)) - 1u;
 }
 
+/* Bitmaps of small values per cache (sanity.c): rounds and magsizes below this. */
+#define MS_SET_BITS 1024
+
 /* Accumulators of one cache for the time bucket in progress. */
 struct bucket_acc {
 	uint64_t contended, counted, wait_sum, wait_max;
@@ -197,6 +200,13 @@ struct cache {
 	uint64_t slab_grows, slab_releases, bytes_grown, bytes_released;
 	uint64_t reaps, reap_slabs, reap_mags, reap_bytes;
 	uint64_t allocs[NR_LAYERS], frees[NR_LAYERS];
+
+	/* sanity.c: the magsizes the cache had, the rounds of full magazines seen (bitmaps
+	 * of values below MS_SET_BITS), the depot's peak occupancy, and for kmem_magazine
+	 * the objects of its slabs (slab_grow) */
+	uint64_t magsizes[MS_SET_BITS / 64], full_rounds[MS_SET_BITS / 64];
+	uint64_t full_rounds_max, magsize_seen_max;
+	uint64_t mags_peak, mag_objects;
 
 	uint64_t hist[MS_HIST_N];	/* all wait_ns of depot contentions */
 	struct bucket_acc acc;		/* the bucket in progress */
@@ -343,6 +353,11 @@ struct report {
 	char *warnings[32];
 	uint32_t nr_warnings;
 
+	/* why the trace is damaged (sanity.c; parameter `damage`): the first 32, and how many */
+	char *damage[32];
+	uint32_t nr_damage;
+	uint64_t damage_total;
+
 	bool failed;		/* the stream failed: leave no outputs */
 	bool written;
 
@@ -369,6 +384,18 @@ int events_end(struct report *r);
 void events_free(struct report *r);
 uint32_t idmap_get(const struct idmap *m, uint64_t key);
 int idmap_put(struct idmap *m, uint64_t key, uint32_t val);
+
+/* report.c (kept for summary.json `damage`, counted) */
+void report_damage(struct report *r, const char *msg);
+
+/* sanity.c */
+void sanity_cache_event(struct report *r, struct cache *c, int kind, const uint64_t *v,
+			uint64_t t);
+void sanity_cache_create(struct report *r, struct cache *c);
+void sanity_arena_create(struct report *r, const struct arena *a);
+void sanity_hash(struct report *r, uint64_t kind, uint64_t ok, uint32_t id);
+void sanity_end(struct report *r);
+void sanity_free(struct report *r);
 
 /* output.c */
 int output_write(struct report *r);
