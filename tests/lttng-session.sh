@@ -543,7 +543,7 @@ t_lifecycle() {
 	expect_exact 1 arena_create arena="$src" name=tr_src quantum=4096 source=0
 	expect_exact 1 arena_create arena="$imp" name=tr_imp quantum=4096 source="$src"
 	expect_events 1 arena_import arena="$imp" source="$src" size\>=8192
-	expect_events 1 arena_release arena="$imp" source="$src" size\>=8192
+	expect_events 1 arena_release arena="$imp" source="$src" size\>=8192 how=span
 	expect_exact 1 arena_fail arena="$src" size="$(expect_value fail_size)"
 	expect_exact 1 arena_destroy arena="$imp" name=tr_imp
 	expect_exact 1 arena_destroy arena="$src" name=tr_src
@@ -552,6 +552,9 @@ t_lifecycle() {
 	# The process-wide arenas: base imports from the OS (source 0).
 	expect_events 1 arena_create name=base source=0
 	expect_events 1 arena_import source=0
+	# Destroying tr_life reaps kpages and base: free pages of base go back
+	# to the OS (madvise), each traced as a release of pages.
+	expect_events 1 arena_release source=0 how=pages
 }
 
 t_magazines() {
@@ -801,7 +804,7 @@ t_coverage() {
 	done
 	for label in side:alloc side:free outcome:to_slab outcome:new_magazine \
 		outcome:no_magazine reason:threshold reason:reap reason:user policy:akaros \
-		kind:cache kind:arena; do
+		kind:cache kind:arena how:span how:pages; do
 		# shellcheck disable=SC2086
 		LC_ALL=C grep -qF " ${label%%:*} = ( \"${label#*:}\" :" $texts || missing+=" label:$label"
 	done

@@ -463,6 +463,49 @@ static inline void st_watchdog_off(void)
 	alarm(0);
 }
 
+/* The process's mapped size and resident set (RSS), in bytes, from
+ * /proc/self/statm; false if it cannot be read. */
+static inline bool st_statm(size_t *mapped, size_t *resident)
+{
+	unsigned long size = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	bool ok = f && fscanf(f, "%lu %lu", &size, &res) == 2;
+
+	if (f)
+		fclose(f);
+	*mapped = size * st_page();
+	*resident = res * st_page();
+	return ok;
+}
+
+static inline size_t st_rss_bytes(void)
+{
+	size_t mapped, resident;
+
+	if (!st_statm(&mapped, &resident))
+		abort();
+	return resident;
+}
+
+/* Per-test setup and teardown of the threaded suites: default settings, no
+ * errors so far, and a watchdog (a hung test fails instead of stalling). */
+static inline int st_mt_setup(void **state)
+{
+	(void)state;
+	st_reset_settings();
+	st_reset_errors();
+	st_watchdog(ST_TSAN ? 240 : 120);
+	return 0;
+}
+
+static inline int st_mt_teardown(void **state)
+{
+	(void)state;
+	st_watchdog_off();
+	st_reset_settings();
+	return 0;
+}
+
 /* Sorts addresses and checks that no two [a, a + size) overlap. */
 static inline int st_cmp_uptr(const void *a, const void *b)
 {

@@ -46,6 +46,18 @@ static void insert_growing(struct hash_table *ht, struct obj *o, uintptr_t key)
 		assert_int_equal(hash_grow(ht), 0);
 }
 
+/* A fresh table grown by n inserts; returns the n items (free them). */
+static struct obj *grown_table(struct hash_table *ht, size_t n)
+{
+	struct obj *objs = calloc(n, sizeof(*objs));
+
+	assert_non_null(objs);
+	hash_init(ht);
+	for (size_t i = 0; i < n; i++)
+		insert_growing(ht, &objs[i], page_key(i));
+	return objs;
+}
+
 static bool is_pow2(size_t x)
 {
 	return x != 0 && (x & (x - 1)) == 0;
@@ -287,6 +299,46 @@ static void test_grow_doubles(void **state)
 	hash_fini(&ht);
 }
 
+/* After a spike, shrink gives the grown array back: down to the smallest
+ * table that holds what is left at half the grow load, the embedded one
+ * when few items remain; every item is still found, and a table that is
+ * small already is left alone. */
+static void test_shrink(void **state)
+{
+	enum { N = 5000, KEEP = 300 };
+	struct hash_table ht;
+	struct obj *objs = grown_table(&ht, N);
+
+	(void)state;
+	assert_int_equal(ht.nr_lists, 8192);
+	for (size_t i = KEEP; i < N; i++)
+		assert_non_null(hash_remove(&ht, page_key(i)));
+	assert_int_equal(hash_shrink(&ht), 0);
+	/* 300 items at <= 13/40 load: 1024 lists. */
+	assert_int_equal(ht.nr_lists, 1024);
+	assert_int_equal(ht.bits, 10);
+	assert_false(hash_needs_grow(&ht));
+	for (size_t i = 0; i < KEEP; i++)
+		assert_ptr_equal(hash_find(&ht, page_key(i)), &objs[i].link);
+	for (size_t i = 10; i < KEEP; i++)
+		assert_non_null(hash_remove(&ht, page_key(i)));
+	assert_int_equal(hash_shrink(&ht), 0);
+	assert_ptr_equal(ht.lists, ht.embedded);
+	assert_int_equal(ht.nr_lists, HASH_INIT_LISTS);
+	assert_int_equal(ht.nr_items, 10);
+	for (size_t i = 0; i < 10; i++)
+		assert_ptr_equal(hash_find(&ht, page_key(i)), &objs[i].link);
+	assert_int_equal(hash_shrink(&ht), 0);
+	assert_int_equal(ht.nr_lists, HASH_INIT_LISTS);
+	/* It grows again as before. */
+	for (size_t i = 10; i < N; i++)
+		insert_growing(&ht, &objs[i], page_key(i));
+	for (size_t i = 0; i < N; i++)
+		assert_ptr_equal(hash_find(&ht, page_key(i)), &objs[i].link);
+	hash_fini(&ht);
+	free(objs);
+}
+
 static void test_grow_100k(void **state)
 {
 	struct hash_table ht;
@@ -410,13 +462,9 @@ static void test_fini_after_growth(void **state)
 {
 	enum { N = 3000 };
 	struct hash_table ht;
-	struct obj *objs = calloc(N, sizeof(*objs));
+	struct obj *objs = grown_table(&ht, N);
 
 	(void)state;
-	assert_non_null(objs);
-	hash_init(&ht);
-	for (size_t i = 0; i < N; i++)
-		insert_growing(&ht, &objs[i], page_key(i));
 	assert_true(ht.nr_lists > HASH_INIT_LISTS);
 	for (size_t i = 0; i < N; i++)
 		assert_non_null(hash_remove(&ht, page_key(i)));
@@ -553,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_remove_missing),
 		cmocka_unit_test(test_needs_grow_boundary),
 		cmocka_unit_test(test_grow_doubles),
+		cmocka_unit_test(test_shrink),
 		cmocka_unit_test(test_grow_100k),
 		cmocka_unit_test(test_max_bits),
 		cmocka_unit_test(test_for_each),

@@ -604,6 +604,47 @@ static void test_erase_leaf(void **state)
 	}
 }
 
+/* rb_replace moves every node (root, inner, leaf; both colours) to other
+ * memory: the tree stays valid, in order, and the old nodes are unused. */
+static void test_replace(void **state)
+{
+	enum { N = 2000 };
+	struct item *a = calloc(N, sizeof(*a)), *b = calloc(N, sizeof(*b));
+	uint64_t *keys = malloc(N * sizeof(*keys)), *sorted;
+	struct rb_root root = RB_ROOT_INIT;
+
+	(void)state;
+	assert_true(a && b && keys);
+	seed_case(11);
+	for (size_t i = 0; i < N; i++)
+		keys[i] = i * 3 + 1;
+	shuffle(keys, N);
+	insert_all_and_check(&root, a, keys, N);
+	for (size_t i = 0; i < N; i++) {
+		size_t j = (i * 7919) % N;      /* an order unrelated to keys */
+
+		b[j].key = a[j].key;
+		rb_replace(&root, &a[j].node, &b[j].node);
+		memset(&a[j], 0xa5, sizeof(a[j]));  /* nothing may use it */
+		if ((i + 1) % 500 == 0)
+			check_tree(&root, N, "while replacing");
+	}
+	sorted = malloc(N * sizeof(*sorted));
+	assert_non_null(sorted);
+	memcpy(sorted, keys, N * sizeof(*sorted));
+	qsort(sorted, N, sizeof(*sorted), cmp_u64);
+	check_order(&root, sorted, N);
+	for (size_t i = 0; i < N; i++)
+		CHECK(item_find(&root, keys[i]) != NULL &&
+		      item_find(&root, keys[i]) >= b &&
+		      item_find(&root, keys[i]) < b + N,
+		      "key %" PRIu64 " not found in the new nodes", keys[i]);
+	free(sorted);
+	free(keys);
+	free(a);
+	free(b);
+}
+
 /* rb_check must catch each kind of damage, with a reason. */
 static void test_check_detects(void **state)
 {
@@ -679,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_erase_root),
 		cmocka_unit_test(test_erase_two_children),
 		cmocka_unit_test(test_erase_leaf),
+		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_check_detects),
 	};
 

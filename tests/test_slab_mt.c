@@ -44,23 +44,6 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	st_reset_settings();
-	st_reset_errors();
-	st_watchdog(ST_TSAN ? 240 : 120);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	st_watchdog_off();
-	st_reset_settings();
-	return 0;
-}
-
 /* ---- MEM_WAIT ----------------------------------------------------------------- */
 
 struct waker {
@@ -962,7 +945,7 @@ static void test_qcache_arena_threads(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, st_mt_setup, st_mt_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_memwait_nomag),
 		T(test_memwait_magazines),

@@ -435,8 +435,9 @@ static void test_json_valid(void **state)
 	X(quantum) X(total) X(allocated) X(free) X(imported) X(nr_spans)      \
 	X(nr_segments) X(nr_alloc_segments) X(nr_free_segments)               \
 	X(hash_lists) X(hash_items) X(hash_resizes) X(nr_allocs_ever)         \
-	X(nr_frees_ever) X(nr_imports) X(nr_releases) X(nr_failures)          \
-	X(nr_importers) X(nr_tags)
+	X(nr_frees_ever) X(nr_imports) X(nr_releases) X(bytes_released)       \
+	X(nr_page_releases) X(page_bytes_released) X(free_dirty)              \
+	X(nr_failures) X(nr_importers) X(nr_tags)
 
 static void check_arena_json(const struct out *o, struct arena *a,
 			     const char *jname, const char *jsource)

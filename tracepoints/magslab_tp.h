@@ -156,6 +156,13 @@ LTTNG_UST_TRACEPOINT_ENUM(magslab, layer,
 	)
 )
 
+LTTNG_UST_TRACEPOINT_ENUM(magslab, release_how,
+	LTTNG_UST_TP_ENUM_VALUES(
+		lttng_ust_field_enum_value("span", 0)
+		lttng_ust_field_enum_value("pages", 1)
+	)
+)
+
 /* ---- caches ---- */
 
 /*
@@ -478,7 +485,8 @@ LTTNG_UST_TRACEPOINT_EVENT(magslab, arena_destroy,
 )
 LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, arena_destroy, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 
-/* arena_import and arena_release: a span between an arena and its source. */
+/* arena_import: a span from an arena's source (base: mapped from the OS).
+ * (A class of one: arena_release, which once shared it, has a field more.) */
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(magslab, arena_span_class,
 	LTTNG_UST_TP_ARGS(
 		uint32_t, arena,
@@ -504,12 +512,22 @@ LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(magslab, arena_span_class, magslab, arena_im
 )
 LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, arena_import, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 
-LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(magslab, arena_span_class, magslab, arena_release,
+/* arena_release: memory given back -- a whole span to the source (base:
+ * unmapped), or the pages of a free range inside a mapped base chunk. */
+LTTNG_UST_TRACEPOINT_EVENT(magslab, arena_release,
 	LTTNG_UST_TP_ARGS(
 		uint32_t, arena,
 		uint32_t, source,
 		uint64_t, addr,
-		uint64_t, size
+		uint64_t, size,
+		int, how
+	),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, arena, arena)
+		lttng_ust_field_integer(uint32_t, source, source)
+		lttng_ust_field_integer_hex(uint64_t, addr, addr)
+		lttng_ust_field_integer(uint64_t, size, size)
+		lttng_ust_field_enum(magslab, release_how, int, how, how)
 	)
 )
 LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, arena_release, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)

@@ -7,6 +7,9 @@
  * never holds its lock while calling its source's afunc/ffunc, so importing
  * chains (kpages -> base, user -> kpages -> base) nest no locks.
  * arena_list_lock (the list of all arenas) is taken with no arena lock held.
+ * arena_handles' lock (handle.c) is a leaf.  arena_reap takes no lock
+ * around its calls into the quantum caches, and frees pages of tags to
+ * base after dropping the arena's lock.
  *
  * Big picture (after Bonwick & Adams's vmem and Akaros's arena.c):
  *
@@ -28,7 +31,25 @@
  * tags from the base arena; base carves pages out of its own free segments,
  * and its very first tags from the first page of its first mapping.  Before
  * any operation that can split segments, TAGS_PER_OP tags are made sure of,
- * so an operation never fails half-way for lack of a tag.
+ * so an operation never fails half-way for lack of a tag.  A page of tags
+ * is an allocated segment of base, so a chunk that holds live tags is never
+ * entirely free, and never unmapped under them.  Spare tags are kept; at
+ * reap, the tags in use are packed into the fullest pages (compact_tags)
+ * and the pages emptied go back to base.
+ *
+ * Memory back to the OS (base only; the policy is stated in arena.h): an
+ * entirely free chunk is unmapped at once; a free segment of base is
+ * "dirty" while its pages may be resident (it was allocated since it was
+ * last released); dirty segments are released with madvise(MADV_DONTNEED)
+ * at every reap and whenever more than BASE_DIRTY_MAX bytes are dirty.
+ * dirty_bytes is the sum of the dirty free segments; a merge of a dirty and
+ * a clean segment is dirty as a whole (an overestimate: re-releasing pages
+ * that are not resident costs a little time, no memory).
+ *
+ * Handles: every arena is registered in arena_handles (handle.h).  The
+ * entry points other than alloc/xalloc/free/xfree check the pointer there;
+ * destroy claims it; bury() keeps the struct dead in quarantine with its
+ * lock intact, and the allocation entry points refuse it under that lock.
  *
  * Quantum caches: an arena with qcache_max > 0 fronts every size up to it
  * with a NOTOUCH slab cache of that many quanta (arena_alloc/arena_free
@@ -53,7 +74,10 @@
  */
 #include <magslab/arena.h>
 
+#include "arena_impl.h"
+#include "config.h"
 #include "error.h"
+#include "handle.h"
 #include "hash.h"
 #include "rbtree.h"
 #include "slab_impl.h"
@@ -72,8 +96,11 @@
 #define TAGS_PER_OP     4       /* most tags one locked step can consume */
 #define TAGS_LOW        8       /* refill below this many spare tags */
 #define BASE_CHUNK      (16ul << 20)  /* base maps at least this much */
+/* Base releases its free pages once more than this may be resident. */
+#define BASE_DIRTY_MAX  (4 * BASE_CHUNK)
 #define KPAGES_QCACHE_PAGES 8
 #define MAX_QCACHES     1024    /* qcache_max / quantum at most */
+#define ARENA_QUARANTINE 16     /* destroyed arenas kept dead (handle.h) */
 
 enum btag_status { BTAG_FREE = 1, BTAG_ALLOC, BTAG_SPAN };
 enum span_origin { SPAN_ADDED = 1, SPAN_IMPORTED, SPAN_MAPPED };
@@ -95,14 +122,20 @@ struct btag {
 	size_t size;
 	uint8_t status;
 	uint8_t origin;                 /* BTAG_SPAN only */
+	uint8_t dirty;                  /* BTAG_FREE: pages may be resident */
 };
 
 /* The first tag slot of every page of tags links the pages together. */
 struct tag_page {
 	struct tag_page *next;
+	size_t used;                    /* compaction: tags in the tree */
+	bool keep;                      /* compaction: stays, takes moved tags */
 };
+_Static_assert(sizeof(struct tag_page) <= sizeof(struct btag),
+	       "a tag page's header must fit in its first tag slot");
 
 struct arena {
+	struct handle handle;           /* arena_handles: live or quarantined */
 	pthread_mutex_t lock;
 	pthread_cond_t freed;           /* MEM_WAIT sleepers on bounded arenas */
 	unsigned int nr_waiters;
@@ -116,6 +149,7 @@ struct arena {
 	bool is_base;
 	bool is_builtin;                /* base and kpages live forever */
 	bool dying;                     /* destroy in progress: no new importers */
+	bool dead;                      /* destroyed (quarantined): refuse all */
 	arena_afunc_t afunc;
 	arena_ffunc_t ffunc;
 	struct arena *source;
@@ -145,7 +179,13 @@ struct arena {
 	uint64_t nr_frees_ever;
 	uint64_t nr_imports;
 	uint64_t nr_releases;
+	uint64_t bytes_released;
 	uint64_t nr_failures;
+	/* Base only: free pages given back to the OS inside mapped chunks.
+	 * dirty_bytes is the size of the free segments marked dirty. */
+	size_t dirty_bytes;
+	uint64_t nr_page_releases;
+	uint64_t page_bytes_released;
 
 	struct arena *list_next;        /* all arenas, under arena_list_lock */
 	struct arena *list_prev;
@@ -182,6 +222,10 @@ static size_t page_size;
 static pthread_mutex_t arena_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint next_arena_id = 1;
 static struct arena *arena_list_head, *arena_list_tail;
+
+/* Live and destroyed arenas (handle.h). */
+static struct handle_set arena_handles =
+	HANDLE_SET_INIT(arena_handles, ARENA_QUARANTINE);
 
 /* ---------------------------------------------------------------------- */
 /* Small arithmetic helpers                                                */
@@ -361,6 +405,8 @@ static void free_list_insert(struct arena *a, struct btag *bt)
 	a->free_mask |= 1ull << i;
 	a->nr_free_segs++;
 	a->free_bytes += bt->size;
+	if (bt->dirty)
+		a->dirty_bytes += bt->size;
 }
 
 static void free_list_remove(struct arena *a, struct btag *bt)
@@ -377,6 +423,8 @@ static void free_list_remove(struct arena *a, struct btag *bt)
 		a->free_mask &= ~(1ull << i);
 	a->nr_free_segs--;
 	a->free_bytes -= bt->size;
+	if (bt->dirty)
+		a->dirty_bytes -= bt->size;
 }
 
 static void track_alloc(struct arena *a, struct btag *bt)
@@ -550,6 +598,7 @@ static void release_if_span_free(struct arena *a, struct btag *seg,
 	a->imported -= span->size;
 	a->nr_spans--;
 	a->nr_releases++;
+	a->bytes_released += span->u.imp.size;
 	rel->origin = span->origin;
 	rel->addr = span->u.imp.addr;
 	rel->size = span->u.imp.size;
@@ -559,12 +608,36 @@ static void release_if_span_free(struct arena *a, struct btag *seg,
 static void give_back(struct arena *a, const struct release *rel)
 {
 	if (rel->origin)
-		ms_trace(arena_release, a->id, arena_id(a->source),
-			 (uint64_t)rel->addr, (uint64_t)rel->size);
+		ms_trace(arena_release, a->id, a->source ? a->source->id : 0,
+			 (uint64_t)rel->addr, (uint64_t)rel->size,
+			 MS_RELEASE_SPAN);
 	if (rel->origin == SPAN_MAPPED)
 		munmap((void *)rel->addr, rel->size);
 	else if (rel->origin == SPAN_IMPORTED)
 		a->ffunc(a->source, (void *)rel->addr, rel->size);
+}
+
+/* Base only (lock held): gives the pages of every dirty free segment back to
+ * the OS.  MADV_DONTNEED rather than MADV_FREE: the pages leave the
+ * process's RSS now, not under memory pressure some time later, which is
+ * what a caller of reap asks for (and what can be measured).  Done under
+ * the lock: a segment released after unlocking could have been handed out
+ * again meanwhile, and its new owner's data would be thrown away. */
+static void base_release_pages(struct arena *a)
+{
+	for (unsigned int i = 0; i < NR_FREE_LISTS && a->dirty_bytes; i++) {
+		for (struct btag *bt = a->free_lists[i]; bt; bt = bt->u.fl.next) {
+			if (!bt->dirty ||
+			    madvise((void *)bt->start, bt->size, MADV_DONTNEED))
+				continue;
+			bt->dirty = 0;
+			a->dirty_bytes -= bt->size;
+			a->nr_page_releases++;
+			a->page_bytes_released += bt->size;
+			ms_trace(arena_release, a->id, 0, (uint64_t)bt->start,
+				 (uint64_t)bt->size, MS_RELEASE_PAGES);
+		}
+	}
 }
 
 /* Base only: maps a new chunk from the OS big enough for size bytes.  The
@@ -801,6 +874,7 @@ static void carve_segment(struct arena *a, struct btag *bt, uintptr_t addr,
 
 		front->start = bt->start;
 		front->size = addr - bt->start;
+		front->dirty = bt->dirty;
 		bt->start = addr;
 		bt->size -= front->size;
 		tree_insert_before(a, bt, front);
@@ -811,6 +885,7 @@ static void carve_segment(struct arena *a, struct btag *bt, uintptr_t addr,
 
 		back->start = addr + size;
 		back->size = bt->size - size;
+		back->dirty = bt->dirty;
 		bt->size = size;
 		tree_insert_after(a, bt, back);
 		free_list_insert(a, back);
@@ -1046,6 +1121,12 @@ static void *alloc_request(struct arena *a, struct request *r, int flags)
 
 	r->fit = fit_of(a, flags);
 	pthread_mutex_lock(&a->lock);
+	if (a->dead) {
+		pthread_mutex_unlock(&a->lock);
+		ms_error(EINVAL, "arena '%s': arena_alloc: use of a destroyed arena",
+			 a->name);
+		return NULL;
+	}
 	addr = alloc_locked(a, r, flags);
 	if (!addr)
 		a->nr_failures++;
@@ -1057,11 +1138,63 @@ static void *alloc_request(struct arena *a, struct request *r, int flags)
 	return (void *)addr;
 }
 
+/* For the allocation entry points: only NULL is checked here; a destroyed
+ * arena still in quarantine is caught under its lock (a->dead), which costs
+ * nothing, where a look-up in the handle set would cost a global lock. */
 static bool check_arena(struct arena *a, const char *fn, struct ms_err *e)
 {
 	if (!a)
 		ms_err_set(e, EINVAL, "%s: NULL arena", fn);
 	return a != NULL;
+}
+
+static bool handle_error(const struct arena *a, enum handle_state st,
+			 const char *fn, struct ms_err *e);
+
+/* For every other entry point: a must be a live arena.  A destroyed one is
+ * named if it is still in quarantine; its memory is not read otherwise. */
+static bool check_handle(const struct arena *a, const char *fn,
+			 struct ms_err *e)
+{
+	enum handle_state st;
+
+	if (!a) {
+		ms_err_set(e, EINVAL, "%s: NULL arena", fn);
+		return false;
+	}
+	st = handle_lookup(&arena_handles, a);
+	/* Being destroyed: still whole until destroy takes it off the arena
+	 * list, which is what keeps arena_for_each's callbacks (the stats
+	 * printers) safe.  Only a second destroy is refused (the claim). */
+	return handle_error(a, st == HANDLE_DYING ? HANDLE_LIVE : st, fn, e);
+}
+
+/* Says what a is, unless it is live (then returns true). */
+static bool handle_error(const struct arena *a, enum handle_state st,
+			 const char *fn, struct ms_err *e)
+{
+	switch (st) {
+	case HANDLE_LIVE:
+		return true;
+	case HANDLE_DYING:
+		ms_err_set(e, EINVAL, "arena '%s': %s: the arena is being destroyed",
+			   a->name, fn);
+		return false;
+	case HANDLE_DEAD:
+		ms_err_set(e, EINVAL, "arena '%s': %s: the arena was destroyed",
+			   a->name, fn);
+		return false;
+	default:
+		ms_err_set(e, EINVAL, "%s(%p): not an arena (destroyed, or never created)",
+			   fn, (const void *)a);
+		return false;
+	}
+}
+
+bool arena_handle_check(const struct arena *a, const char *fn,
+			struct ms_err *e)
+{
+	return check_handle(a, fn, e);
 }
 
 void *arena_alloc(struct arena *a, size_t size, int flags)
@@ -1113,12 +1246,14 @@ static struct btag *coalesce(struct arena *a, struct btag *bt)
 	if (next && next->status == BTAG_FREE) {
 		free_list_remove(a, next);
 		bt->size += next->size;
+		bt->dirty |= next->dirty;
 		tree_remove(a, next);
 		put_tag(a, next);
 	}
 	if (prev && prev->status == BTAG_FREE) {
 		free_list_remove(a, prev);
 		prev->size += bt->size;
+		prev->dirty |= bt->dirty;
 		tree_remove(a, bt);
 		put_tag(a, bt);
 		bt = prev;
@@ -1139,8 +1274,10 @@ static int free_common(struct arena *a, void *ptr, size_t size,
 		return -1;
 	}
 	pthread_mutex_lock(&a->lock);
-	bt = find_alloc(a, addr);
-	if (!bt) {
+	if (a->dead) {
+		ms_err_set(&e, EINVAL, "arena '%s': %s: use of a destroyed arena",
+			   a->name, fn);
+	} else if (!(bt = find_alloc(a, addr))) {
 		ms_err_set(&e, EINVAL, "arena '%s': %s(%#lx, %zu): address not allocated (double free or foreign pointer)",
 			   a->name, fn, (unsigned long)addr, size);
 	} else if (!size || !round_up(size, a->quantum, &want) ||
@@ -1149,9 +1286,12 @@ static int free_common(struct arena *a, void *ptr, size_t size,
 			   a->name, fn, (unsigned long)addr, size, bt->size);
 	} else {
 		untrack_alloc(a, bt);
+		bt->dirty = a->is_base; /* base: its pages may be resident */
 		bt = coalesce(a, bt);
 		free_list_insert(a, bt);
 		release_if_span_free(a, bt, &rel);
+		if (a->is_base && a->dirty_bytes > BASE_DIRTY_MAX)
+			base_release_pages(a);
 		if (a->nr_waiters)
 			pthread_cond_broadcast(&a->freed);
 	}
@@ -1196,7 +1336,7 @@ void *arena_add(struct arena *a, void *base, size_t size, int flags)
 	struct ms_err e = { 0 };
 
 	(void)flags;
-	if (!check_arena(a, "arena_add", &e))
+	if (!check_handle(a, "arena_add", &e))
 		goto out;
 	if (a->source || a->is_base)
 		ms_err_set(&e, EINVAL, "arena '%s': arena_add: the arena imports its memory", a->name);
@@ -1406,7 +1546,8 @@ struct arena *arena_create(const char *name, void *base, size_t size,
 	struct arena *a;
 
 	if (!check_create_args(name, base, quantum, source, qcache_max, flags,
-			       &e)) {
+			       &e) ||
+	    (source && !check_handle(source, "arena_create: source", &e))) {
 		ms_err_report(&e);
 		return NULL;
 	}
@@ -1419,9 +1560,10 @@ struct arena *arena_create(const char *name, void *base, size_t size,
 		ms_err_report(&e);
 		return NULL;
 	}
+	handle_register(&arena_handles, &a->handle, a);
 	list_add(a);
 	ms_trace(arena_create, a->id, a->name, (uint64_t)a->quantum,
-		 (uint64_t)a->qcache_max, arena_id(source));
+		 (uint64_t)a->qcache_max, source ? source->id : 0);
 	if (qcaches_create(a)) {
 		arena_destroy(a);
 		errno = ENOMEM;
@@ -1448,37 +1590,83 @@ static void free_tag_pages(struct arena *a)
 	}
 }
 
+static void free_arena_struct(struct arena *a)
+{
+	pthread_cond_destroy(&a->freed);
+	pthread_mutex_destroy(&a->lock);
+	arena_free(arena_base(), a, arena_struct_size());
+}
+
+/* a is destroyed: from now on every call through it is refused.  Its struct
+ * stays allocated, dead, in quarantine (handle.h), so that a stale pointer
+ * finds it dead rather than finding a new arena at the same address; with
+ * MAGSLAB_DEBUG=1 it stays there for good.  Its lock stays valid: the
+ * allocation calls check `dead` under it. */
+static void bury(struct arena *a)
+{
+	struct magslab_config cfg;
+	struct handle *old;
+
+	pthread_mutex_lock(&a->lock);
+	a->dead = true;
+	a->all_tags.node = NULL;
+	memset(a->free_lists, 0, sizeof(a->free_lists));
+	a->free_mask = 0;
+	a->spare_tags = NULL;
+	a->nr_spare_tags = 0;
+	a->tag_pages = NULL;
+	pthread_mutex_unlock(&a->lock);
+	magslab_config_get(&cfg);
+	handle_kill(&arena_handles, &a->handle, cfg.debug != 0, &old);
+	if (old)
+		free_arena_struct(handle_owner(old, struct arena, handle));
+}
+
+/* Why destroy must refuse, if it must (a->lock held). */
+static void check_destroy_locked(struct arena *a, uint64_t qc_live,
+				 uint64_t qc_slabs, struct ms_err *e)
+{
+	if (a->is_builtin)
+		ms_err_set(e, EBUSY, "arena '%s': arena_destroy: the built-in arenas live as long as the process",
+			   a->name);
+	else if (qc_live)
+		ms_err_set(e, EBUSY, "arena '%s': arena_destroy: %llu objects from its quantum caches still allocated",
+			   a->name, (unsigned long long)qc_live);
+	else if (a->nr_alloc_segs > qc_slabs)
+		ms_err_set(e, EBUSY, "arena '%s': arena_destroy: %zu segments still allocated",
+			   a->name, a->nr_alloc_segs - (size_t)qc_slabs);
+	else if (a->nr_importers)
+		ms_err_set(e, EBUSY, "arena '%s': arena_destroy: %zu arenas still import from it",
+			   a->name, a->nr_importers);
+	else if (a->nr_waiters)
+		ms_err_set(e, EBUSY, "arena '%s': arena_destroy: threads are waiting in it",
+			   a->name);
+}
+
 int arena_destroy(struct arena *a)
 {
 	struct ms_err e = { 0 };
 	uint64_t qc_live = 0, qc_slabs = 0;
 
-	if (!check_arena(a, "arena_destroy", &e)) {
+	/* The claim makes one of two racing destroys the destroyer. */
+	if (!a)
+		ms_err_set(&e, EINVAL, "arena_destroy: NULL arena");
+	else
+		handle_error(a, handle_claim(&arena_handles, a),
+			     "arena_destroy", &e);
+	if (e.err) {
 		ms_err_report(&e);
 		return -1;
 	}
 	if (!a->is_builtin)
 		qcache_usage(a, &qc_live, &qc_slabs);
 	pthread_mutex_lock(&a->lock);
-	if (a->is_builtin)
-		ms_err_set(&e, EBUSY, "arena '%s': arena_destroy: the built-in arenas live as long as the process",
-			   a->name);
-	else if (qc_live)
-		ms_err_set(&e, EBUSY, "arena '%s': arena_destroy: %llu objects from its quantum caches still allocated",
-			   a->name, (unsigned long long)qc_live);
-	else if (a->nr_alloc_segs > qc_slabs)
-		ms_err_set(&e, EBUSY, "arena '%s': arena_destroy: %zu segments still allocated",
-			   a->name, a->nr_alloc_segs - (size_t)qc_slabs);
-	else if (a->nr_importers)
-		ms_err_set(&e, EBUSY, "arena '%s': arena_destroy: %zu arenas still import from it",
-			   a->name, a->nr_importers);
-	else if (a->nr_waiters)
-		ms_err_set(&e, EBUSY, "arena '%s': arena_destroy: threads are waiting in it",
-			   a->name);
-	else
+	check_destroy_locked(a, qc_live, qc_slabs, &e);
+	if (!e.err)
 		a->dying = true;
 	pthread_mutex_unlock(&a->lock);
 	if (e.err) {
+		handle_unclaim(&arena_handles, &a->handle);
 		ms_err_report(&e);
 		return -1;
 	}
@@ -1489,10 +1677,202 @@ int arena_destroy(struct arena *a)
 	detach_from_source(a);
 	hash_fini(&a->alloc_hash);
 	free_tag_pages(a);
-	pthread_cond_destroy(&a->freed);
-	pthread_mutex_destroy(&a->lock);
-	arena_free(arena_base(), a, arena_struct_size());
+	bury(a);
 	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Giving memory back                                                      */
+
+/* Tags per page of tags (the first slot is the page's header). */
+static size_t tags_per_page(void)
+{
+	return page_size / sizeof(struct btag) - 1;
+}
+
+static struct btag *page_tags(struct tag_page *tp)
+{
+	return (struct btag *)(void *)tp + 1;
+}
+
+static struct tag_page *tag_page_of(struct btag *bt)
+{
+	return (struct tag_page *)((uintptr_t)bt & ~(uintptr_t)(page_size - 1));
+}
+
+/* Counts each page's tags in use (spare tags have status 0); returns the
+ * total. */
+static size_t count_used_tags(struct arena *a)
+{
+	size_t n = tags_per_page(), total = 0;
+
+	for (struct tag_page *tp = a->tag_pages; tp; tp = tp->next) {
+		struct btag *t = page_tags(tp);
+
+		tp->used = 0;
+		for (size_t i = 0; i < n; i++)
+			tp->used += t[i].status != 0;
+		total += tp->used;
+	}
+	return total;
+}
+
+/* Marks the pages to keep: the fullest, as few as hold every tag in use
+ * plus TAGS_LOW spare (base must keep enough to split a segment for its
+ * next page of tags).  One pass per fill level: a reap-time cost. */
+static void pick_kept_pages(struct arena *a, size_t used)
+{
+	size_t n = tags_per_page(), slots = 0, need = used + TAGS_LOW;
+	size_t level = n + 1;
+	struct tag_page *tp;
+
+	for (tp = a->tag_pages; tp; tp = tp->next)
+		tp->keep = false;
+	while (slots < need && level-- > 0) {
+		for (tp = a->tag_pages; tp && slots < need; tp = tp->next) {
+			if (tp->used == level) {
+				tp->keep = true;
+				slots += n;
+			}
+		}
+	}
+}
+
+/* Moves tag from into the spare tag to: the tree, its free list or the
+ * hash now point at to. */
+static void move_tag(struct arena *a, struct btag *from, struct btag *to)
+{
+	*to = *from;
+	rb_replace(&a->all_tags, &from->all_link, &to->all_link);
+	if (to->status == BTAG_FREE) {
+		if (to->u.fl.prev)
+			to->u.fl.prev->u.fl.next = to;
+		else
+			a->free_lists[floor_log2(to->size)] = to;
+		if (to->u.fl.next)
+			to->u.fl.next->u.fl.prev = to;
+	} else if (to->status == BTAG_ALLOC) {
+		hash_remove(&a->alloc_hash, from->start);
+		hash_insert(&a->alloc_hash, &to->u.hl, to->start);
+	}
+	from->status = 0;
+}
+
+/* Packs the tags in use into the fullest pages of tags (a->lock held) and
+ * unlinks the pages left with none; returns those, linked.  After a spike
+ * the tags still in use are spread thinly over every page the spike made,
+ * which no page-by-page release could free: moving them is what gives the
+ * pages back. */
+static struct tag_page *compact_tags(struct arena *a)
+{
+	size_t n = tags_per_page();
+	struct tag_page **pp = &a->tag_pages, *tp, *out = NULL;
+	struct btag **bp;
+
+	pick_kept_pages(a, count_used_tags(a));
+	for (bp = &a->spare_tags; *bp;) {
+		if (tag_page_of(*bp)->keep) {
+			bp = &(*bp)->u.spare_next;
+		} else {
+			*bp = (*bp)->u.spare_next;
+			a->nr_spare_tags--;
+		}
+	}
+	while ((tp = *pp)) {
+		struct btag *t = page_tags(tp);
+
+		if (tp->keep) {
+			pp = &tp->next;
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (t[i].status)
+				move_tag(a, &t[i], get_tag(a));
+		*pp = tp->next;
+		tp->next = out;
+		out = tp;
+		a->nr_tags -= n;
+	}
+	return out;
+}
+
+/* Compacts a's tags and gives the pages emptied back to base; returns how
+ * many.  They are freed after a->lock is dropped (for base itself: they
+ * are allocated segments of base, freed through the ordinary path). */
+static size_t release_tag_pages(struct arena *a)
+{
+	struct tag_page *tp, *next;
+	size_t n = 0;
+
+	pthread_mutex_lock(&a->lock);
+	tp = compact_tags(a);
+	pthread_mutex_unlock(&a->lock);
+	for (; tp; tp = next, n++) {
+		next = tp->next;
+		arena_free(arena_base(), tp, page_size);
+	}
+	return n;
+}
+
+static void shrink_alloc_hash(struct arena *a)
+{
+	pthread_mutex_lock(&a->lock);
+	(void)hash_shrink(&a->alloc_hash);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Base's turn at the end of every reap: the internal caches' empty slabs,
+ * base's spare tag pages (freeing one can leave another all spare, since
+ * freeing coalesces tags away: repeat while pages go), then the pages of
+ * every free segment back to the OS. */
+static void reap_base(struct arena *b)
+{
+	kmem_internal_reap();
+	for (int round = 0; round < 8 && release_tag_pages(b); round++)
+		;
+	shrink_alloc_hash(b);
+	pthread_mutex_lock(&b->lock);
+	base_release_pages(b);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static uint64_t base_bytes_to_os(void)
+{
+	struct arena *b = arena_base();
+	uint64_t n;
+
+	pthread_mutex_lock(&b->lock);
+	n = b->bytes_released + b->page_bytes_released;
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
+
+size_t arena_reap_chain(struct arena *a)
+{
+	uint64_t before = base_bytes_to_os();
+
+	/* Importer before source: what a gives back reaches its source
+	 * before the source is reaped. */
+	for (; a && !a->is_base; a = a->source) {
+		if (a->qcaches)
+			for (size_t i = 0; i < a->nr_qcaches; i++)
+				kmem_qcache_purge(a->qcaches[i]);
+		shrink_alloc_hash(a);
+		release_tag_pages(a);
+	}
+	reap_base(arena_base());
+	return (size_t)(base_bytes_to_os() - before);
+}
+
+size_t arena_reap(struct arena *a)
+{
+	struct ms_err e = { 0 };
+
+	if (!check_handle(a, "arena_reap", &e)) {
+		ms_err_report(&e);
+		return 0;
+	}
+	return arena_reap_chain(a);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1505,6 +1885,7 @@ static void builtin_init(void)
 	arena_init(base_arena, "base", page_size, NULL, NULL, NULL, 0, 0);
 	base_arena->is_base = true;
 	base_arena->is_builtin = true;
+	handle_register(&arena_handles, &base_arena->handle, base_arena);
 	list_add(base_arena);
 	atomic_store_explicit(&base_ready, base_arena, memory_order_release);
 	kpages_arena = &kpages_arena_store;
@@ -1512,6 +1893,7 @@ static void builtin_init(void)
 		   base_arena, KPAGES_QCACHE_PAGES * page_size, 0);
 	kpages_arena->is_builtin = true;
 	base_arena->nr_importers = 1;
+	handle_register(&arena_handles, &kpages_arena->handle, kpages_arena);
 	list_add(kpages_arena);
 	ms_trace(arena_create, base_arena->id, base_arena->name,
 		 (uint64_t)page_size, (uint64_t)0, (uint32_t)0);
@@ -1546,7 +1928,7 @@ int arena_stats(struct arena *a, struct arena_stats *st)
 {
 	struct ms_err e = { 0 };
 
-	if (!check_arena(a, "arena_stats", &e) || !st) {
+	if (!check_handle(a, "arena_stats", &e) || !st) {
 		if (!e.err)
 			ms_err_set(&e, EINVAL, "arena_stats: NULL stats");
 		ms_err_report(&e);
@@ -1570,6 +1952,10 @@ int arena_stats(struct arena *a, struct arena_stats *st)
 		.nr_frees_ever = a->nr_frees_ever,
 		.nr_imports = a->nr_imports,
 		.nr_releases = a->nr_releases,
+		.bytes_released = a->bytes_released,
+		.nr_page_releases = a->nr_page_releases,
+		.page_bytes_released = a->page_bytes_released,
+		.free_dirty = a->dirty_bytes,
 		.nr_failures = a->nr_failures,
 		.nr_importers = a->nr_importers,
 		.nr_tags = a->nr_tags,
@@ -1719,7 +2105,7 @@ int arena_check(struct arena *a)
 	struct ms_err e = { 0 };
 	const char *why = NULL;
 
-	if (!check_arena(a, "arena_check", &e)) {
+	if (!check_handle(a, "arena_check", &e)) {
 		ms_err_report(&e);
 		return -1;
 	}
@@ -1737,24 +2123,40 @@ int arena_check(struct arena *a)
 	return 0;
 }
 
+/* Accessors: NULL is no error (it reads as "no arena"); a pointer that is
+ * not a live arena is reported. */
+static bool accessor_ok(const struct arena *a, const char *fn)
+{
+	struct ms_err e = { 0 };
+
+	if (!a)
+		return false;
+	if (check_handle(a, fn, &e))
+		return true;
+	ms_err_report(&e);
+	return false;
+}
+
 uint32_t arena_id(const struct arena *a)
 {
-	return a ? a->id : 0;
+	return accessor_ok(a, "arena_id") ? a->id : 0;
 }
 
 const char *arena_name(const struct arena *a)
 {
-	return a ? a->name : "(null)";
+	if (!a)
+		return "(null)";
+	return accessor_ok(a, "arena_name") ? a->name : "(destroyed)";
 }
 
 size_t arena_quantum(const struct arena *a)
 {
-	return a ? a->quantum : 0;
+	return accessor_ok(a, "arena_quantum") ? a->quantum : 0;
 }
 
 struct arena *arena_source(const struct arena *a)
 {
-	return a ? a->source : NULL;
+	return accessor_ok(a, "arena_source") ? a->source : NULL;
 }
 
 void arena_for_each(void (*fn)(struct arena *a, void *arg), void *arg)

@@ -1,8 +1,8 @@
 /*
  * hash.c — the dynamic chained hash table (see hash.h for the contract).
  *
- * Owns: grown bucket arrays (mapped with mmap, unmapped on the next grow or
- * at hash_fini).  The first table, 64 lists, is embedded in struct hash_table
+ * Owns: grown bucket arrays (mapped with mmap, unmapped on the next grow,
+ * shrink or at hash_fini).  The first table, 64 lists, is embedded in struct hash_table
  * so that a new arena or cache needs no allocation for it.
  *
  * Locking: none here; the owner's lock covers every call.
@@ -112,6 +112,18 @@ static void rehash_into(struct hash_table *ht, struct hash_link **new_lists,
 	}
 }
 
+/* Moves every item into new_lists (2^new_bits lists, all empty), which
+ * then replace the current ones. */
+static void switch_lists(struct hash_table *ht, struct hash_link **new_lists,
+			 unsigned int new_bits)
+{
+	rehash_into(ht, new_lists, new_bits);
+	free_lists(ht);
+	ht->lists = new_lists;
+	ht->bits = new_bits;
+	ht->nr_lists = (size_t)1 << new_bits;
+}
+
 int hash_grow(struct hash_table *ht)
 {
 	unsigned int new_bits = ht->bits + 1;
@@ -127,13 +139,43 @@ int hash_grow(struct hash_table *ht)
 			 -1, 0);
 	if (new_lists == MAP_FAILED)
 		return -1;
-	rehash_into(ht, new_lists, new_bits);
-	free_lists(ht);
-	ht->lists = new_lists;
-	ht->bits = new_bits;
-	ht->nr_lists = new_nr;
+	switch_lists(ht, new_lists, new_bits);
 	ht->nr_resizes++;
 	ht->last_resize_ns = now_ns() - t0;
+	return 0;
+}
+
+/* The fewest bits whose table holds nr items at half the grow load, so
+ * that a table just shrunk does not grow again at the next insert. */
+static unsigned int bits_for(size_t nr)
+{
+	unsigned int bits = HASH_INIT_BITS;
+
+	while (bits < HASH_MAX_BITS &&
+	       nr * HASH_LOAD_DEN * 2 > ((size_t)1 << bits) * HASH_LOAD_NUM)
+		bits++;
+	return bits;
+}
+
+int hash_shrink(struct hash_table *ht)
+{
+	unsigned int new_bits = bits_for(ht->nr_items);
+	size_t new_nr = (size_t)1 << new_bits;
+	struct hash_link **new_lists;
+
+	if (new_bits >= ht->bits)
+		return 0;
+	if (new_bits == HASH_INIT_BITS) {
+		new_lists = ht->embedded;
+		memset(ht->embedded, 0, sizeof(ht->embedded));
+	} else {
+		new_lists = mmap(NULL, new_nr * sizeof(*new_lists),
+				 PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (new_lists == MAP_FAILED)
+			return -1;
+	}
+	switch_lists(ht, new_lists, new_bits);
 	return 0;
 }
 

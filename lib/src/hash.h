@@ -10,7 +10,8 @@
  * Invariants: nr_lists == 1 << bits, 64 <= nr_lists <= 2^31; nr_items is the
  * number of linked items (kept on insert *and* remove: Akaros forgot the
  * decrement, so its tables sized themselves by allocations ever made).
- * The table wants to grow when nr_items > 13/20 of nr_lists.
+ * The table wants to grow when nr_items > 13/20 of nr_lists; it shrinks
+ * only when asked (hash_shrink), to a load of at most 13/40.
  *
  * Locking: none; the owner's lock protects the table.  hash_grow() maps
  * memory with mmap, never through an arena, so it is safe to call while
@@ -77,6 +78,12 @@ bool hash_needs_grow(const struct hash_table *ht);
 /* Doubles the table and rehashes.  Returns 0, or -1 if memory could not be
  * mapped (the table is unchanged and still correct, only slower). */
 int hash_grow(struct hash_table *ht);
+
+/* Halves the table as far as its items allow (down to the embedded 64
+ * lists), so that a table grown by a spike gives its memory back.  Returns
+ * 0 (also when there was nothing to do), or -1 if the smaller array could
+ * not be mapped (the table is unchanged).  Not a resize for nr_resizes. */
+int hash_shrink(struct hash_table *ht);
 
 /* Calls fn on every item (fn must not insert or remove). */
 void hash_for_each(const struct hash_table *ht,

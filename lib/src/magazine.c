@@ -728,6 +728,7 @@ void magazine_layer_drain(struct kmem_cache *kc)
 
 void magazine_layer_fini(struct kmem_cache *kc)
 {
+	kc->rseq_fast = false;          /* the pccs are about to go */
 	if (kc->pccs)
 		pccs_free(kc);
 }
@@ -835,10 +836,8 @@ void magazine_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 unsigned int kmem_cache_pcc_magsizes(struct kmem_cache *kc, unsigned int *out,
 				     unsigned int n)
 {
-	if (!kc) {
-		ms_error(EINVAL, "kmem_cache_pcc_magsizes: NULL cache");
+	if (!kmem_cache_check(kc, "kmem_cache_pcc_magsizes"))
 		return 0;
-	}
 	for (unsigned int i = 0; i < kc->nr_pcc && i < n; i++) {
 		pcc_hold(kc, &kc->pccs[i]);
 		out[i] = kc->pccs[i].magsize;
@@ -852,10 +851,8 @@ static int depot_setter(struct kmem_cache *kc, const char *fn, bool ok,
 			const char *why, void (*set)(struct depot *, uint64_t),
 			uint64_t arg)
 {
-	if (!kc) {
-		ms_error(EINVAL, "%s: NULL cache", fn);
+	if (!kmem_cache_check(kc, fn))
 		return -1;
-	}
 	if (!ok) {
 		ms_error(EINVAL, "cache '%s': %s: %s", kc->name, fn, why);
 		return -1;
@@ -904,10 +901,8 @@ int kmem_cache_set_policy(struct kmem_cache *kc, const char *name)
 {
 	const struct resize_policy *p = name ? policy_by_name(name) : NULL;
 
-	if (!kc) {
-		ms_error(EINVAL, "kmem_cache_set_policy: NULL cache");
+	if (!kmem_cache_check(kc, "kmem_cache_set_policy"))
 		return -1;
-	}
 	if (!p) {
 		ms_error(EINVAL, "cache '%s': kmem_cache_set_policy: unknown policy '%s' (known: %s)",
 			 kc->name, name ? name : "(null)", policy_names());

@@ -296,6 +296,17 @@ void rb_erase(struct rb_root *root, struct rb_node *node)
 	node->red = false;
 }
 
+void rb_replace(struct rb_root *root, struct rb_node *old,
+		struct rb_node *new)
+{
+	*new = *old;
+	replace_child(root, old->parent, old, new);
+	if (new->left)
+		new->left->parent = new;
+	if (new->right)
+		new->right->parent = new;
+}
+
 struct rb_node *rb_first(const struct rb_root *root)
 {
 	return root->node != NULL ? subtree_min(root->node) : NULL;

@@ -52,6 +52,11 @@ void rb_insert_fixup(struct rb_root *root, struct rb_node *node);
 /* Removes node from the tree. */
 void rb_erase(struct rb_root *root, struct rb_node *node);
 
+/* Puts new in old's place (same parent, children and colour): for moving
+ * a node to other memory.  old is then no longer in the tree. */
+void rb_replace(struct rb_root *root, struct rb_node *old,
+		struct rb_node *new);
+
 /* In-order navigation; NULL at the ends.  rb_next/rb_prev are O(1)
  * amortised, O(log n) worst case. */
 struct rb_node *rb_first(const struct rb_root *root);

@@ -9,8 +9,10 @@
  * hold the lock that the frees it waits for need.  cache_list_lock comes
  * first of all: kmem_cache_for_each's callbacks (the stats printers) take
  * pcc, depot and slab locks under it, so nothing may take cache_list_lock
- * while holding any of those (the debug owner lookup runs before the pcc
- * lock for that reason).
+ * while holding any of those.  debug_pages_lock (debug small slabs: owner
+ * and live bits) and cache_handles' lock (handle.c) are leaves.  Reap and
+ * destroy end with arena_reap_chain() on the source, called with no lock
+ * held; it purges quantum caches (pcc -> depot -> slab -> arena again).
  *
  * Big picture (after Bonwick 1994 and Akaros's slab.c):
  *
@@ -23,6 +25,15 @@
  *       round_up_pow2(3 * qcache_max)) from the source; the header and one
  *       bufctl per object come from internal caches; kc->hash maps each
  *       object handed out of the slab to its bufctl.
+ *   debug small slab: as small, with a trailer before the header: the
+ *       page's entry in debug_pages and one live bit per object.
+ *
+ * Handles: every cache, internal ones included, is registered in
+ * cache_handles (handle.h).  The entry points off the fast path check the
+ * pointer there (kmem_cache_check); destroy claims it (so one of two racing
+ * destroys wins), and bury() keeps the struct dead in quarantine, with
+ * no_mags set and ctor/dtor cleared, so that alloc/free through it fall
+ * into slab_alloc_obj/slab_free_obj/debug_on_free, which refuse it.
  *
  * Invariants (kc->lock): a slab is on exactly one of slabs[EMPTY/PARTIAL/
  * FULL] according to nr_busy (0, between, nr_total); objs_out is the sum of
@@ -38,20 +49,26 @@
  *   a free), and without a magazine layer they cannot recurse into one.  They
  *   take their pages from the base arena, which has no quantum caches, so a
  *   bufctl allocation can never need a bufctl.
- * - Why is debug mode's double-free check a set of live objects rather than
- *   a poison pattern?  A poison pattern cannot tell a double free in a cache
- *   with a ctor (whose free objects keep constructed state) or a NOTOUCH
- *   cache (whose objects may not even be memory); a set of what the user
- *   holds can, for every cache.  Poison is still used, where the memory is
- *   ours to write, to catch writes after free.
+ * - Why is debug mode's double-free check a record of what the user holds
+ *   rather than a poison pattern?  A poison pattern cannot tell a double
+ *   free in a cache with a ctor (whose free objects keep constructed state)
+ *   or a NOTOUCH cache (whose objects may not even be memory); the record
+ *   can, for every cache.  Poison is still used, where the memory is ours
+ *   to write, to catch writes after free.
+ * - Why is that record a bit in the slab or the bufctl, not a set of its
+ *   own?  A set needs memory per object; when that ran out, the object went
+ *   unrecorded and its correct free was refused as a double free (638 of
+ *   1000 under RLIMIT_AS).  Bits that come with the slab cannot run out.
  * - Why does reap keep reap_keep empty slabs?  A cache that just shrank is
  *   likely to grow again; giving back every slab makes it thrash against its
  *   source (the paper's section 3.4 argument).
  */
 #include "slab_impl.h"
 
+#include "arena_impl.h"
 #include "config.h"
 #include "error.h"
+#include "handle.h"
 #include "trace.h"
 
 #include <errno.h>
@@ -62,6 +79,7 @@
 #define SMALL_OBJ_MAX     512
 #define BUFCTL_SLAB_OBJS  8
 #define DEBUG_POISON      0x6b
+#define CACHE_QUARANTINE  16    /* destroyed caches kept dead (handle.h) */
 
 static pthread_once_t slab_once = PTHREAD_ONCE_INIT;
 static size_t page_size;
@@ -75,9 +93,14 @@ struct kmem_cache *kmem_magazine_cache;
 static pthread_mutex_t cache_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct kmem_cache *cache_list_head, *cache_list_tail;
 
-/* Debug caches' small-slab pages (page -> its slab), so that a free can be
- * traced to the cache that owns it without reading memory that may not be
- * ours.  debug_pages_lock is a leaf. */
+/* Live and destroyed caches (handle.h), internal ones included. */
+static struct handle_set cache_handles =
+	HANDLE_SET_INIT(cache_handles, CACHE_QUARANTINE);
+
+/* Debug caches' small-slab pages (page -> the debug trailer in that page),
+ * so that a free can be traced to the cache that owns it without reading
+ * memory that may not be ours.  debug_pages_lock is a leaf; it also covers
+ * the live bits of every trailer. */
 static pthread_mutex_t debug_pages_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hash_table debug_pages = {
 	.lists = debug_pages.embedded,
@@ -132,9 +155,20 @@ static size_t slab_link_bytes(const struct kmem_cache *kc)
 	return kc->uses_bufctl ? 0 : sizeof(void *);
 }
 
+/* Bytes poisoned at the start of each free object: all of it, up to a
+ * page.  Writing poison makes memory resident; a cache of big objects
+ * whose users touch a few fields would otherwise get its whole slab paged
+ * in at every grow and every free (a 1 GiB object: 1 GiB per free).  A
+ * stray write after free lands most often in the first fields, which stay
+ * covered. */
+static size_t poison_len(const struct kmem_cache *kc)
+{
+	return kc->obj_size < page_size ? kc->obj_size : page_size;
+}
+
 static void poison(const struct kmem_cache *kc, void *obj)
 {
-	memset(obj, DEBUG_POISON, kc->obj_size);
+	memset(obj, DEBUG_POISON, poison_len(kc));
 }
 
 /* Offset of the first byte that lost its poison, or -1. */
@@ -143,7 +177,7 @@ static long poison_broken_at(const struct kmem_cache *kc, const void *obj,
 {
 	const unsigned char *p = obj;
 
-	for (size_t i = skip; i < kc->obj_size; i++)
+	for (size_t i = skip; i < poison_len(kc); i++)
 		if (p[i] != DEBUG_POISON)
 			return (long)i;
 	return -1;
@@ -204,15 +238,9 @@ static void slab_relist(struct kmem_cache *kc, struct kmem_slab *s)
 /* ---------------------------------------------------------------------- */
 /* Growing and releasing slabs (kc->lock not held)                         */
 
-/* Whether slab memory must come from xalloc to honour the alignment. */
-static bool needs_xalloc(const struct kmem_cache *kc)
-{
-	return kc->align > 1 && arena_quantum(kc->source) % kc->align != 0;
-}
-
 static void *slab_mem_alloc(struct kmem_cache *kc, int flags)
 {
-	if (needs_xalloc(kc))
+	if (kc->slab_xalloc)
 		return arena_xalloc(kc->source, kc->slab_size, kc->align, 0, 0,
 				    NULL, NULL, flags);
 	return arena_alloc(kc->source, kc->slab_size, flags);
@@ -220,22 +248,43 @@ static void *slab_mem_alloc(struct kmem_cache *kc, int flags)
 
 static void slab_mem_free(struct kmem_cache *kc, void *mem)
 {
-	if (needs_xalloc(kc))
+	if (kc->slab_xalloc)
 		arena_xfree(kc->source, mem, kc->slab_size);
 	else
 		arena_free(kc->source, mem, kc->slab_size);
 }
 
-static void debug_page_add(struct kmem_slab *s, void *page)
-{
-	struct kmem_bufctl *bc = kmem_cache_alloc(kmem_bufctl_cache,
-						  MEM_ATOMIC);
+/* A debug cache's small slab keeps, between its objects and its header,
+ * its entry in debug_pages and one live bit per object.  Nothing is
+ * allocated to track objects, so tracking cannot fail for lack of memory
+ * (it used to: an object that went untracked had its correct free refused
+ * as a double free). */
+struct debug_trailer {
+	struct hash_link page_link;     /* debug_pages: page -> this trailer */
+	uint64_t live[];                /* bit i: object i is held by the user */
+};
 
-	if (!bc)
-		return;         /* objects of this page then read as foreign */
-	bc->slab = s;
+/* Room for one bit per object of a page of pointer-sized objects. */
+static size_t trailer_size(void)
+{
+	return sizeof(struct debug_trailer) + page_size / sizeof(void *) / 8;
+}
+
+static struct debug_trailer *trailer_of(void *page)
+{
+	return (struct debug_trailer *)((char *)page + page_size -
+					sizeof(struct kmem_slab) -
+					trailer_size());
+}
+
+static void debug_page_add(void *page)
+{
+	struct debug_trailer *t = trailer_of(page);
+
+	memset(t, 0, trailer_size());
 	pthread_mutex_lock(&debug_pages_lock);
-	hash_insert(&debug_pages, &bc->hl, (uintptr_t)page);
+	hash_insert(&debug_pages, &t->page_link, (uintptr_t)page);
+	/* A table that cannot grow is still correct, only slower. */
 	if (hash_needs_grow(&debug_pages))
 		(void)hash_grow(&debug_pages);
 	pthread_mutex_unlock(&debug_pages_lock);
@@ -243,13 +292,9 @@ static void debug_page_add(struct kmem_slab *s, void *page)
 
 static void debug_page_del(void *page)
 {
-	struct hash_link *hl;
-
 	pthread_mutex_lock(&debug_pages_lock);
-	hl = hash_remove(&debug_pages, (uintptr_t)page);
+	hash_remove(&debug_pages, (uintptr_t)page);
 	pthread_mutex_unlock(&debug_pages_lock);
-	if (hl)
-		kmem_cache_free(kmem_bufctl_cache, hl);
 }
 
 static struct kmem_slab *small_slab_grow(struct kmem_cache *kc, int flags)
@@ -273,7 +318,7 @@ static struct kmem_slab *small_slab_grow(struct kmem_cache *kc, int flags)
 		s->free_small = obj;
 	}
 	if (kc->debug)
-		debug_page_add(s, mem);
+		debug_page_add(mem);
 	return s;
 }
 
@@ -414,11 +459,24 @@ static struct kmem_slab *slab_put(struct kmem_cache *kc, void *obj)
 	return s;
 }
 
+/* A destroyed cache in quarantine has no_mags set, so kmem_cache_alloc and
+ * kmem_cache_free through it come here (or to debug_on_free) and are
+ * refused: the check costs the fast path nothing. */
+static void report_dead(const struct kmem_cache *kc, const char *fn)
+{
+	ms_error(EINVAL, "cache '%s': %s: use of a destroyed cache", kc->name,
+		 fn);
+}
+
 void *slab_alloc_obj(struct kmem_cache *kc, int flags)
 {
 	struct kmem_slab *s;
 	void *obj;
 
+	if (kc->dead) {
+		report_dead(kc, "kmem_cache_alloc");
+		return NULL;
+	}
 	pthread_mutex_lock(&kc->lock);
 	while (!(s = kc->slabs[SLAB_PARTIAL] ? kc->slabs[SLAB_PARTIAL]
 					     : kc->slabs[SLAB_EMPTY])) {
@@ -458,6 +516,10 @@ void slab_free_obj(struct kmem_cache *kc, void *obj)
 {
 	struct kmem_slab *s;
 
+	if (kc->dead) {
+		report_dead(kc, "kmem_cache_free");
+		return;
+	}
 	pthread_mutex_lock(&kc->lock);
 	s = slab_put(kc, obj);
 	if (!s)
@@ -478,72 +540,113 @@ void slab_destruct_and_free(struct kmem_cache *kc, void *obj)
 /* ---------------------------------------------------------------------- */
 /* Debug checks                                                            */
 
-/* The debug cache whose small slab holds obj, if any; never reads obj's
- * page (a foreign pointer's page is not ours to read). */
-static struct kmem_cache *small_owner(void *obj)
-{
-	struct kmem_cache *owner = NULL;
-	struct kmem_bufctl *bc;
+/* Where the user's free of obj stands (a debug check's verdict). */
+enum debug_verdict {
+	DEBUG_OK,               /* obj was held: now it is not */
+	DEBUG_DOUBLE,           /* one of ours, not held: double free */
+	DEBUG_FOREIGN,          /* not an object of this cache */
+	DEBUG_WRONG,            /* an object of another debug cache */
+};
 
-	pthread_mutex_lock(&debug_pages_lock);
-	bc = (struct kmem_bufctl *)hash_find(&debug_pages,
-					     (uintptr_t)page_of(obj));
-	if (bc)
-		owner = bc->slab->cache;
-	pthread_mutex_unlock(&debug_pages_lock);
-	return owner;
+/* The live bit of obj, if obj starts an object of a debug small slab
+ * (debug_pages_lock held).  *owner: the cache of the slab holding obj. */
+static uint64_t *small_live_word(void *obj, struct kmem_cache **owner,
+				 uint64_t *bit)
+{
+	void *page = page_of(obj);
+	struct kmem_cache *kc;
+	size_t off = (size_t)((char *)obj - (char *)page), i;
+
+	*owner = NULL;
+	if (!hash_find(&debug_pages, (uintptr_t)page))
+		return NULL;    /* never read a page that is not ours */
+	kc = small_slab_of(obj)->cache;
+	*owner = kc;
+	if (off % kc->stride || off / kc->stride >= kc->objs_per_slab)
+		return NULL;
+	i = off / kc->stride;
+	*bit = 1ull << (i % 64);
+	return &trailer_of(page)->live[i / 64];
 }
 
-static void debug_report(struct kmem_cache *kc, const char *fmt, void *obj,
-			 const char *other)
+/* Clears obj's live bit; owner_name gets the owning cache's name for
+ * DEBUG_WRONG. */
+static enum debug_verdict small_untrack(struct kmem_cache *kc, void *obj,
+					char *owner_name)
 {
-	char msg[MS_ERR_LEN];
+	enum debug_verdict v = DEBUG_FOREIGN;
+	struct kmem_cache *owner;
+	uint64_t bit = 0, *w;
 
+	pthread_mutex_lock(&debug_pages_lock);
+	w = small_live_word(obj, &owner, &bit);
+	if (owner && owner != kc) {
+		v = DEBUG_WRONG;
+		snprintf(owner_name, KMC_NAME_LEN, "%s", owner->name);
+	} else if (w) {
+		v = (*w & bit) ? DEBUG_OK : DEBUG_DOUBLE;
+		*w &= ~bit;
+	}
+	pthread_mutex_unlock(&debug_pages_lock);
+	return v;
+}
+
+static enum debug_verdict bufctl_untrack(struct kmem_cache *kc, void *obj)
+{
+	enum debug_verdict v = DEBUG_FOREIGN;
+	struct kmem_bufctl *bc;
+
+	pthread_mutex_lock(&kc->lock);
+	bc = (struct kmem_bufctl *)hash_find(&kc->hash, (uintptr_t)obj);
+	if (bc) {
+		v = bc->live ? DEBUG_OK : DEBUG_DOUBLE;
+		bc->live = false;
+	}
+	pthread_mutex_unlock(&kc->lock);
+	return v;
+}
+
+static void debug_report(struct kmem_cache *kc, void *obj,
+			 enum debug_verdict v, const char *owner_name)
+{
 	pthread_mutex_lock(&kc->lock);
 	kc->debug_errors++;
 	pthread_mutex_unlock(&kc->lock);
-	snprintf(msg, sizeof(msg), fmt, other);
-	ms_error(EINVAL, "cache '%s': free of %p: %s", kc->name, obj, msg);
+	if (v == DEBUG_WRONG)
+		ms_error(EINVAL, "cache '%s': free of %p: wrong cache: it belongs to cache '%s'",
+			 kc->name, obj, owner_name);
+	else
+		ms_error(EINVAL, "cache '%s': free of %p: %s", kc->name, obj,
+			 v == DEBUG_DOUBLE ? "double free"
+					   : "foreign pointer (not from this cache)");
 }
 
-/* Removes obj from the live set; false (reported) if it is not there. */
+/* Marks obj no longer held; false (reported) if it was not held. */
 bool debug_on_free(struct kmem_cache *kc, void *obj)
 {
-	struct hash_link *hl;
-	bool ours;
+	char owner_name[KMC_NAME_LEN] = "";
+	enum debug_verdict v;
 
-	pthread_mutex_lock(&kc->lock);
-	hl = hash_remove(&kc->live, (uintptr_t)obj);
-	ours = kc->uses_bufctl ? hash_find(&kc->hash, (uintptr_t)obj) != NULL
-			       : false;
-	pthread_mutex_unlock(&kc->lock);
-	if (hl) {
-		kmem_cache_free(kmem_bufctl_cache, hl);
-		if (poisons(kc))
-			poison(kc, obj);
-		return true;
+	if (kc->dead) {
+		report_dead(kc, "kmem_cache_free");
+		return false;
 	}
-	if (!kc->uses_bufctl) {
-		struct kmem_cache *owner = small_owner(obj);
-
-		ours = owner == kc;
-		if (owner && !ours) {
-			debug_report(kc, "wrong cache: it belongs to cache '%s'",
-				     obj, owner->name);
-			return false;
-		}
+	v = kc->uses_bufctl ? bufctl_untrack(kc, obj)
+			    : small_untrack(kc, obj, owner_name);
+	if (v != DEBUG_OK) {
+		debug_report(kc, obj, v, owner_name);
+		return false;
 	}
-	debug_report(kc, ours ? "double free%s"
-			      : "foreign pointer (not from this cache)%s",
-		     obj, "");
-	return false;
+	if (poisons(kc))
+		poison(kc, obj);
+	return true;
 }
 
-/* Adds obj to the live set; checks the poison of one leaving a magazine. */
+/* Marks obj held; checks the poison of one leaving a magazine. */
 void debug_on_alloc(struct kmem_cache *kc, void *obj, bool from_mag)
 {
-	struct kmem_bufctl *bc = kmem_cache_alloc(kmem_bufctl_cache,
-						  MEM_ATOMIC);
+	struct kmem_cache *owner;
+	uint64_t bit = 0, *w;
 
 	if (from_mag && poisons(kc)) {
 		long at = poison_broken_at(kc, obj, 0);
@@ -551,13 +654,21 @@ void debug_on_alloc(struct kmem_cache *kc, void *obj, bool from_mag)
 		if (at >= 0)
 			report_use_after_free(kc, obj, at);
 	}
-	if (!bc)
-		return;         /* out of memory: this object goes unchecked */
-	pthread_mutex_lock(&kc->lock);
-	hash_insert(&kc->live, &bc->hl, (uintptr_t)obj);
-	if (hash_needs_grow(&kc->live))
-		(void)hash_grow(&kc->live);
-	pthread_mutex_unlock(&kc->lock);
+	if (kc->uses_bufctl) {
+		struct kmem_bufctl *bc;
+
+		pthread_mutex_lock(&kc->lock);
+		bc = (struct kmem_bufctl *)hash_find(&kc->hash, (uintptr_t)obj);
+		if (bc)
+			bc->live = true;
+		pthread_mutex_unlock(&kc->lock);
+		return;
+	}
+	pthread_mutex_lock(&debug_pages_lock);
+	w = small_live_word(obj, &owner, &bit);
+	if (w)
+		*w |= bit;
+	pthread_mutex_unlock(&debug_pages_lock);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -573,11 +684,14 @@ static void cache_geometry(struct kmem_cache *kc, size_t qcache_max)
 			  kc->obj_size > SMALL_OBJ_MAX ||
 			  kc->obj_size < sizeof(void *) ||
 			  kc->align > page_size || src_q % page_size != 0;
+	kc->slab_xalloc = kc->align > 1 && src_q % kc->align != 0;
 	if (!kc->uses_bufctl) {
+		size_t room = page_size - sizeof(struct kmem_slab) -
+			      (kc->debug ? trailer_size() : 0);
+
 		kc->stride = round_up_sz(kc->stride, sizeof(void *));
 		kc->slab_size = page_size;
-		kc->objs_per_slab = (page_size - sizeof(struct kmem_slab)) /
-				    kc->stride;
+		kc->objs_per_slab = room / kc->stride;
 		return;
 	}
 	if (kc->flags & KMC_QCACHE)
@@ -590,10 +704,11 @@ static void cache_geometry(struct kmem_cache *kc, size_t qcache_max)
 }
 
 static void cache_init(struct kmem_cache *kc, const char *name,
-		       size_t obj_size, size_t align, int flags,
+		       size_t obj_size, size_t align, int flags, bool debug,
 		       struct arena *source, size_t qcache_max)
 {
 	memset(kc, 0, sizeof(*kc));
+	kc->debug = debug;
 	snprintf(kc->name, sizeof(kc->name), "%s", name ? name : "(null)");
 	kc->id = atomic_fetch_add(&next_cache_id, 1);
 	kc->obj_size = obj_size;
@@ -605,7 +720,6 @@ static void cache_init(struct kmem_cache *kc, const char *name,
 	kc->reap_keep = 1;
 	pthread_mutex_init(&kc->lock, NULL);
 	hash_init(&kc->hash);
-	hash_init(&kc->live);
 	cache_geometry(kc, qcache_max);
 }
 
@@ -627,7 +741,9 @@ static void trace_cache_create(struct kmem_cache *kc)
 static void cache_init_internal(struct kmem_cache *kc, const char *name,
 				size_t obj_size, struct arena *base)
 {
-	cache_init(kc, name, obj_size, sizeof(void *), KMC_NOMAG, base, 0);
+	cache_init(kc, name, obj_size, sizeof(void *), KMC_NOMAG, false, base,
+		   0);
+	handle_register(&cache_handles, &kc->handle, kc);
 	trace_cache_create(kc);
 }
 
@@ -685,7 +801,7 @@ static size_t cache_struct_size(void)
 }
 
 static bool check_create(const char *name, size_t obj_size, size_t align,
-			 int flags, struct ms_err *e)
+			 int flags, struct arena *source, struct ms_err *e)
 {
 	const char *n = name ? name : "(null)";
 
@@ -695,8 +811,15 @@ static bool check_create(const char *name, size_t obj_size, size_t align,
 		ms_err_set(e, EINVAL, "cache '%s': kmem_cache_create: align %zu is not a power of two", n, align);
 	else if (flags & ~(KMC_NOTOUCH | KMC_DEBUG | KMC_NOMAG))
 		ms_err_set(e, EINVAL, "cache '%s': kmem_cache_create: unknown flags 0x%x", n, flags);
-	else if (obj_size > ((size_t)1 << 40))
-		ms_err_set(e, EINVAL, "cache '%s': kmem_cache_create: object size %zu too large", n, obj_size);
+	else if (obj_size > KMC_MAX_OBJ_SIZE)
+		ms_err_set(e, EINVAL, "cache '%s': kmem_cache_create: object size %zu is more than KMC_MAX_OBJ_SIZE (%zu)",
+			   n, obj_size, (size_t)KMC_MAX_OBJ_SIZE);
+	if (!e->err && source) {
+		char fn[KMC_NAME_LEN + 32];
+
+		snprintf(fn, sizeof(fn), "kmem_cache_create(%s): source", n);
+		arena_handle_check(source, fn, e);
+	}
 	return !e->err;
 }
 
@@ -715,16 +838,17 @@ static struct kmem_cache *cache_create(const char *name, size_t obj_size,
 	if (!kc)
 		return NULL;
 	magslab_config_get(&cfg);
-	cache_init(kc, name, obj_size, align, flags, source, qcache_max);
+	cache_init(kc, name, obj_size, align, flags,
+		   (flags & KMC_DEBUG) || cfg.debug, source, qcache_max);
 	kc->ctor = ctor;
 	kc->dtor = dtor;
 	kc->priv = priv;
-	kc->debug = (flags & KMC_DEBUG) || cfg.debug;
 	kc->pcc_map = cfg.pcc_map;
 	if (magazine_layer_init(kc, kc->no_mags ? 1 : cfg.ncpus)) {
 		arena_free(arena_base(), kc, cache_struct_size());
 		return NULL;
 	}
+	handle_register(&cache_handles, &kc->handle, kc);
 	cache_list_add(kc);
 	trace_cache_create(kc);
 	return kc;
@@ -737,7 +861,7 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t obj_size,
 {
 	struct ms_err e = { 0 };
 
-	if (!check_create(name, obj_size, align, flags, &e)) {
+	if (!check_create(name, obj_size, align, flags, source, &e)) {
 		ms_err_report(&e);
 		return NULL;
 	}
@@ -829,44 +953,123 @@ static size_t release_slabs(struct kmem_cache *kc, struct kmem_slab *s)
 	return bytes;
 }
 
-int kmem_cache_destroy(struct kmem_cache *kc)
+/* Says what kc is, unless it is live (then returns true). */
+static bool handle_error(const struct kmem_cache *kc, enum handle_state st,
+			 const char *fn)
+{
+	switch (st) {
+	case HANDLE_LIVE:
+		return true;
+	case HANDLE_DYING:
+		ms_error(EINVAL, "cache '%s': %s: the cache is being destroyed",
+			 kc->name, fn);
+		return false;
+	case HANDLE_DEAD:       /* in quarantine: its name is still there */
+		ms_error(EINVAL, "cache '%s': %s: the cache was destroyed",
+			 kc->name, fn);
+		return false;
+	default:
+		ms_error(EINVAL, "%s(%p): not a cache (destroyed, or never created)",
+			 fn, (const void *)kc);
+		return false;
+	}
+}
+
+bool kmem_cache_check(const struct kmem_cache *kc, const char *fn)
+{
+	enum handle_state st;
+
+	if (!kc) {
+		ms_error(EINVAL, "%s: NULL cache", fn);
+		return false;
+	}
+	st = handle_lookup(&cache_handles, kc);
+	/* Being destroyed: still whole until destroy takes it off the cache
+	 * list, which is what keeps kmem_cache_for_each's callbacks (the
+	 * stats printers) safe.  Only a second destroy is refused (the
+	 * claim). */
+	return handle_error(kc, st == HANDLE_DYING ? HANDLE_LIVE : st, fn);
+}
+
+static void cache_stats(struct kmem_cache *kc, struct kmem_cache_stats *st);
+
+/* Claims kc for destroy; false (reported) if kc is not a live cache,
+ * another destroy got there first, or objects are still allocated.  The
+ * claim makes one of two racing destroys the destroyer. */
+static bool claim_for_destroy(struct kmem_cache *kc)
 {
 	struct kmem_cache_stats st;
 
 	if (!kc) {
 		ms_error(EINVAL, "kmem_cache_destroy: NULL cache");
-		return -1;
+		return false;
 	}
-	kmem_cache_stats(kc, &st);
-	if (st.live_objs) {
-		ms_error(EBUSY, "cache '%s': kmem_cache_destroy: %llu objects still allocated",
-			 kc->name, (unsigned long long)st.live_objs);
+	if (!handle_error(kc, handle_claim(&cache_handles, kc),
+			  "kmem_cache_destroy"))
+		return false;
+	cache_stats(kc, &st);
+	if (!st.live_objs)
+		return true;
+	handle_unclaim(&cache_handles, &kc->handle);
+	ms_error(EBUSY, "cache '%s': kmem_cache_destroy: %llu objects still allocated",
+		 kc->name, (unsigned long long)st.live_objs);
+	return false;
+}
+
+/* kc is destroyed: its struct stays allocated, dead, in quarantine
+ * (handle.h), so that a stale pointer finds it dead rather than finding a
+ * new cache at the same address; a debug cache's stays for good.  Set up
+ * so that kmem_cache_alloc/free through it leave the fast path at once
+ * (rseq_fast off, no_mags) for slab_alloc_obj/slab_free_obj/debug_on_free, which refuse
+ * it (no dtor runs first). */
+static void bury(struct kmem_cache *kc)
+{
+	struct handle *old;
+
+	kc->rseq_fast = false;          /* magazine_layer_fini cleared it too */
+	kc->no_mags = true;
+	kc->ctor = NULL;
+	kc->dtor = NULL;
+	kc->dead = true;
+	handle_kill(&cache_handles, &kc->handle, kc->debug, &old);
+	if (old)
+		arena_free(arena_base(), handle_owner(old, struct kmem_cache,
+						      handle),
+			   cache_struct_size());
+}
+
+int kmem_cache_destroy(struct kmem_cache *kc)
+{
+	struct arena *source;
+	bool qcache;
+
+	if (!claim_for_destroy(kc))
 		return -1;
-	}
+	source = kc->source;
+	qcache = kc->flags & KMC_QCACHE;
 	cache_list_del(kc);
 	ms_trace(cache_destroy, kc->id, kc->name);
 	magazine_layer_drain(kc);
 	release_slabs(kc, take_empty_slabs(kc, 0));
 	magazine_layer_fini(kc);
 	hash_fini(&kc->hash);
-	hash_fini(&kc->live);
 	pthread_mutex_destroy(&kc->lock);
-	arena_free(arena_base(), kc, cache_struct_size());
+	bury(kc);
+	/* A quantum cache goes with its arena, which is being destroyed. */
+	if (!qcache)
+		arena_reap_chain(source);
 	return 0;
 }
 
-size_t kmem_cache_reap(struct kmem_cache *kc)
+/* Frees the magazines the policy picks and the empty slabs beyond keep;
+ * emits the reap event.  Returns bytes given back. */
+static size_t reap_cache(struct kmem_cache *kc, size_t keep)
 {
-	size_t mag_bytes, slab_bytes, keep;
+	size_t mag_bytes, slab_bytes;
 
-	if (!kc) {
-		ms_error(EINVAL, "kmem_cache_reap: NULL cache");
-		return 0;
-	}
 	mag_bytes = magazine_layer_reap(kc);
 	pthread_mutex_lock(&kc->lock);
 	kc->reaps++;
-	keep = kc->reap_keep;
 	pthread_mutex_unlock(&kc->lock);
 	slab_bytes = release_slabs(kc, take_empty_slabs(kc, keep));
 	ms_trace(reap, kc->id, (uint64_t)(slab_bytes / kc->slab_size),
@@ -875,31 +1078,82 @@ size_t kmem_cache_reap(struct kmem_cache *kc)
 	return mag_bytes + slab_bytes;
 }
 
+size_t kmem_cache_reap(struct kmem_cache *kc)
+{
+	size_t keep, bytes;
+
+	if (!kmem_cache_check(kc, "kmem_cache_reap"))
+		return 0;
+	pthread_mutex_lock(&kc->lock);
+	keep = kc->reap_keep;
+	pthread_mutex_unlock(&kc->lock);
+	bytes = reap_cache(kc, keep);
+	arena_reap_chain(kc->source);
+	return bytes;
+}
+
+void kmem_qcache_purge(struct kmem_cache *kc)
+{
+	uint64_t mags = atomic_load(&kc->mags_allocated);
+	size_t slab_bytes;
+
+	/* Every round back to its slab, every depot magazine freed (the pcc
+	 * magazines stay, empty). */
+	magazine_layer_drain(kc);
+	mags -= atomic_load(&kc->mags_allocated);
+	pthread_mutex_lock(&kc->lock);
+	kc->reaps++;
+	pthread_mutex_unlock(&kc->lock);
+	slab_bytes = release_slabs(kc, take_empty_slabs(kc, 0));
+	pthread_mutex_lock(&kc->lock);
+	(void)hash_shrink(&kc->hash);
+	pthread_mutex_unlock(&kc->lock);
+	ms_trace(reap, kc->id, (uint64_t)(slab_bytes / kc->slab_size), mags,
+		 (uint64_t)(slab_bytes + mags * sizeof(struct magazine)));
+}
+
+void kmem_internal_reap(void)
+{
+	struct kmem_cache *internal[] = {
+		kmem_magazine_cache, kmem_slab_header_cache, kmem_bufctl_cache,
+	};
+
+	/* All three have small slabs: releasing one frees nothing into
+	 * another, so the order does not matter. */
+	slab_init_once();
+	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
+		release_slabs(internal[i], take_empty_slabs(internal[i], 0));
+}
+
 int kmem_cache_set_reap_keep(struct kmem_cache *kc, size_t nr_slabs)
 {
-	if (!kc) {
-		ms_error(EINVAL, "kmem_cache_set_reap_keep: NULL cache");
+	if (!kmem_cache_check(kc, "kmem_cache_set_reap_keep"))
 		return -1;
-	}
 	pthread_mutex_lock(&kc->lock);
 	kc->reap_keep = nr_slabs;
 	pthread_mutex_unlock(&kc->lock);
 	return 0;
 }
 
+/* Accessors: NULL is no error (it reads as "no cache"); a pointer that is
+ * not a live cache is reported. */
 uint32_t kmem_cache_id(const struct kmem_cache *kc)
 {
-	return kc ? kc->id : 0;
+	return kc && kmem_cache_check(kc, "kmem_cache_id") ? kc->id : 0;
 }
 
 const char *kmem_cache_name(const struct kmem_cache *kc)
 {
-	return kc->name;
+	if (!kc)
+		return "(null)";
+	return kmem_cache_check(kc, "kmem_cache_name") ? kc->name
+						       : "(destroyed)";
 }
 
 size_t kmem_cache_obj_size(const struct kmem_cache *kc)
 {
-	return kc->obj_size;
+	return kc && kmem_cache_check(kc, "kmem_cache_obj_size") ?
+	       kc->obj_size : 0;
 }
 
 void kmem_cache_for_each(void (*fn)(struct kmem_cache *kc, void *arg),
@@ -939,16 +1193,24 @@ static void slab_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 	st->uses_bufctl = kc->uses_bufctl;
 }
 
-int kmem_cache_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
+static void cache_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 {
-	if (!kc || !st) {
-		ms_error(EINVAL, "kmem_cache_stats: NULL %s", kc ? "stats" : "cache");
-		return -1;
-	}
 	memset(st, 0, sizeof(*st));
 	/* Magazines first (pcc -> depot), then the slab lock: lock order. */
 	magazine_layer_stats(kc, st);
 	slab_layer_stats(kc, st);
 	st->live_objs = st->objs_in_slabs - st->objs_in_mags;
+}
+
+int kmem_cache_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
+{
+	if (!kmem_cache_check(kc, "kmem_cache_stats"))
+		return -1;
+	if (!st) {
+		ms_error(EINVAL, "cache '%s': kmem_cache_stats: NULL stats",
+			 kc->name);
+		return -1;
+	}
+	cache_stats(kc, st);
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include <magslab/slab.h>
 
+#include "handle.h"
 #include "hash.h"
 #include "pcc.h"
 #include "policy.h"
@@ -47,12 +48,13 @@ struct kmem_slab {
 	int list;                       /* enum slab_list */
 };
 
-/* One object of a bufctl slab (and, in debug mode, one live object). */
+/* One object of a bufctl slab. */
 struct kmem_bufctl {
 	struct hash_link hl;            /* key: the object's address */
 	struct kmem_bufctl *next_free;
 	struct kmem_slab *slab;
 	bool held;                      /* qcaches: out to an arena caller */
+	bool live;                      /* debug: held by the user */
 };
 
 struct kmem_cache {
@@ -61,10 +63,13 @@ struct kmem_cache {
 	unsigned int nr_pcc;
 	enum pcc_mode pcc_mode;         /* fixed at creation (pcc.h) */
 	enum magslab_pcc_map pcc_map;
-	bool rseq_fast;                 /* rseq mode, no debug, magazines */
+	bool rseq_fast;                 /* rseq mode, no debug, magazines;
+					 * false on a destroyed cache */
 	bool debug;
-	bool no_mags;
+	bool no_mags;                   /* also set on a destroyed cache: see slab.c */
+	bool dead;                      /* destroyed, kept in quarantine */
 
+	struct handle handle;           /* cache_handles: live or quarantined */
 	char name[KMC_NAME_LEN];
 	uint32_t id;
 	size_t obj_size;
@@ -76,6 +81,7 @@ struct kmem_cache {
 	kmem_dtor_t dtor;
 	void *priv;
 	bool uses_bufctl;
+	bool slab_xalloc;               /* slabs need arena_xalloc (alignment) */
 	size_t slab_size;               /* bytes imported per slab */
 	size_t objs_per_slab;
 
@@ -84,7 +90,6 @@ struct kmem_cache {
 	struct kmem_slab *slabs[NR_SLAB_LISTS];
 	size_t nr_slabs[NR_SLAB_LISTS];
 	struct hash_table hash;         /* bufctl caches: object -> bufctl */
-	struct hash_table live;         /* debug: objects the user holds */
 	size_t reap_keep;
 	uint64_t objs_out;              /* allocated out of slabs */
 	uint64_t slab_grows;
@@ -125,6 +130,11 @@ struct magazine *magazine_alloc(void);
 void magazine_free(struct magazine *m);
 extern struct kmem_cache *kmem_magazine_cache;
 
+/* The kmem_cache_* entry points off the fast path (slab.c): true if kc is
+ * a live cache; otherwise reports "fn: NULL cache", or names the destroyed
+ * cache, and returns false. */
+bool kmem_cache_check(const struct kmem_cache *kc, const char *fn);
+
 /* debug checks (slab.c), under no lock. */
 bool debug_on_free(struct kmem_cache *kc, void *obj);
 void debug_on_alloc(struct kmem_cache *kc, void *obj, bool from_mag);
@@ -140,5 +150,10 @@ void kmem_qcache_claim(struct kmem_cache *kc, void *obj);
 bool kmem_qcache_release(struct kmem_cache *kc, void *obj);
 /* Objects out of kc's slabs (held by users or in magazines). */
 uint64_t kmem_cache_objs_out(struct kmem_cache *kc);
+/* Gives every object in kc's magazines and every empty slab back to kc's
+ * arena (arena_reap: a quantum cache keeps nothing after a reap). */
+void kmem_qcache_purge(struct kmem_cache *kc);
+/* Gives every empty slab of the internal caches back to base. */
+void kmem_internal_reap(void);
 
 #endif /* MAGSLAB_SLAB_IMPL_H */

@@ -518,8 +518,9 @@ static void json_pair(FILE *f, const char *key, const uint64_t v[2])
 	X(quantum) X(total) X(allocated) X(free) X(imported) X(nr_spans)      \
 	X(nr_segments) X(nr_alloc_segments) X(nr_free_segments)               \
 	X(hash_lists) X(hash_items) X(hash_resizes) X(nr_allocs_ever)         \
-	X(nr_frees_ever) X(nr_imports) X(nr_releases) X(nr_failures)          \
-	X(nr_importers) X(nr_tags)
+	X(nr_frees_ever) X(nr_imports) X(nr_releases) X(bytes_released)       \
+	X(nr_page_releases) X(page_bytes_released) X(free_dirty)              \
+	X(nr_failures) X(nr_importers) X(nr_tags)
 
 /* Every scalar field of struct kmem_cache_stats; the [2] arrays and the
  * policy string are written separately, in their place. */

@@ -31,6 +31,7 @@ enum ms_trace_outcome { MS_OUTCOME_TO_SLAB = 0, MS_OUTCOME_NEW_MAGAZINE = 1,
 			MS_OUTCOME_NO_MAGAZINE = 2 };
 enum ms_trace_hash_kind { MS_HASH_CACHE = 0, MS_HASH_ARENA = 1 };
 enum ms_trace_layer { MS_LAYER_PCC = 0, MS_LAYER_DEPOT = 1, MS_LAYER_SLAB = 2 };
+enum ms_trace_release_how { MS_RELEASE_SPAN = 0, MS_RELEASE_PAGES = 1 };
 
 #if MAGSLAB_TRACE
 #include "magslab_tp.h"

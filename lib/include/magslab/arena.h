@@ -26,6 +26,32 @@
  * A phase that no quantum-aligned address can satisfy (phase % gcd(align,
  * quantum) != 0) is bad input (EINVAL).
  *
+ * Memory back to the OS.  Only the base arena holds memory from the OS, in
+ * chunks of at least 16 MiB.  Its policy:
+ *   - a chunk that becomes entirely free is unmapped at once;
+ *   - the pages of free ranges inside chunks still in use are released with
+ *     madvise(MADV_DONTNEED) (the range stays in the arena, its pages read
+ *     back as zeros), (1) by every arena_reap(), hence by every
+ *     kmem_cache_reap() and kmem_cache_destroy(), and (2) as soon as more
+ *     than 64 MiB of base's free ranges may still be resident (free_dirty);
+ *   - boundary tags live in pages of base (base's own are carved from its
+ *     chunks), which are allocated segments: a chunk holding live tags is
+ *     never entirely free, so it is never unmapped under them.  At
+ *     arena_reap() each reaped arena packs its tags into as few pages as
+ *     they need and gives the rest back.
+ * Both kinds of release are counted in arena_stats() and traced as
+ * magslab:arena_release (how = span or pages).
+ *
+ * Handles.  A destroyed arena's pointer is recognised as long as the
+ * destroyed struct is in quarantine (never reused): the 16 most recently
+ * destroyed arenas, or all of them with MAGSLAB_DEBUG=1 (the setting when
+ * it is destroyed).  Meanwhile arena_destroy() again, and every other call
+ * through it, allocations included, fail with EINVAL and a message naming
+ * the arena.  Past the quarantine the memory may be reused, by a new arena
+ * too: every call but alloc/xalloc/free/xfree refuses a pointer that is no
+ * arena; those four may crash (a check there would cost every call a
+ * global lock).
+ *
  * Thread safety: every call may be made from any thread.  Each arena has one
  * mutex; an arena never holds its own lock while calling into its source.
  */
@@ -126,7 +152,15 @@ struct arena_stats {
 	uint64_t nr_allocs_ever;
 	uint64_t nr_frees_ever;
 	uint64_t nr_imports;       /* spans imported from the source */
-	uint64_t nr_releases;      /* spans given back to the source */
+	uint64_t nr_releases;      /* spans given back to the source (base:
+				      chunks unmapped) */
+	uint64_t bytes_released;   /*   and their bytes */
+	uint64_t nr_page_releases; /* base: free ranges whose pages went back
+				      to the OS (madvise) */
+	uint64_t page_bytes_released; /* and their bytes (address space: pages
+				      that were not resident count too) */
+	size_t free_dirty;         /* base: free bytes whose pages may still be
+				      resident (not released since last used) */
 	uint64_t nr_failures;      /* allocations that returned NULL */
 	size_t nr_importers;       /* arenas importing from this one */
 	size_t nr_tags;            /* boundary tags owned (in use + spare) */
@@ -141,8 +175,19 @@ int arena_stats(struct arena *arena, struct arena_stats *st);
  * error handler. */
 int arena_check(struct arena *arena);
 
-/* Accessors; NULL gives "(null)", 0 and NULL.  arena_id() is the id trace
- * events carry (1, 2, ... in creation order; 0 for NULL). */
+/* Gives back what the arena holds without using it: every object in its
+ * quantum caches' magazines and every empty quantum-cache slab go back to
+ * it (and spans that become entirely free to its source), then the same for
+ * its source, and so on; finally the base arena releases its spare tag
+ * pages and the pages of its free ranges to the OS (see "Memory back to the
+ * OS" above).  Returns the bytes the base arena gave back to the OS during
+ * the call.  kmem_cache_reap() and kmem_cache_destroy() call it on the
+ * cache's source. */
+size_t arena_reap(struct arena *arena);
+
+/* Accessors; NULL gives "(null)", 0 and NULL (no error); a destroyed arena
+ * is reported and gives "(destroyed)", 0 and NULL.  arena_id() is the id
+ * trace events carry (1, 2, ... in creation order; 0 for NULL). */
 uint32_t arena_id(const struct arena *arena);
 const char *arena_name(const struct arena *arena);
 size_t arena_quantum(const struct arena *arena);

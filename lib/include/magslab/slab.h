@@ -40,6 +40,23 @@
  *
  * Errors follow magslab/error.h: bad input is reported and refused; running
  * out of memory returns NULL with errno ENOMEM and reports nothing.
+ *
+ * Handles.  A destroyed cache's pointer is recognised as long as the
+ * destroyed struct is in quarantine (never reused): in a normal build the
+ * 16 most recently destroyed caches, a debug cache (KMC_DEBUG or
+ * MAGSLAB_DEBUG=1) for good.  Meanwhile a second kmem_cache_destroy() and
+ * every other call through it (stats, reap, setters, accessors, and also
+ * kmem_cache_alloc/free: the dead struct sends them off the fast path at
+ * once, where they are refused) fail with EINVAL and a message naming the
+ * cache, in every build.  Past the quarantine the memory may be reused, by
+ * a new cache too: the calls off the fast path refuse a pointer that is no
+ * cache; alloc/free through it may crash (a check there would cost every
+ * allocation).
+ *
+ * Giving memory back.  kmem_cache_reap() and kmem_cache_destroy() end with
+ * arena_reap() of the cache's source: the source's quantum caches give all
+ * they hold back, and the base arena returns free pages to the OS (policy:
+ * magslab/arena.h, "Memory back to the OS").
  */
 #ifndef MAGSLAB_SLAB_H
 #define MAGSLAB_SLAB_H
@@ -65,14 +82,34 @@ struct kmem_cache;
 #define MAG_MIN_ROUNDS  8
 #define MAG_MAX_ROUNDS  62        /* 62 rounds + header = 512 bytes */
 
+/* The largest object a cache takes: 16 MiB, the base arena's chunk.  Why
+ * not more: a bufctl slab holds 8 objects, so such a cache already takes
+ * memory 128 MiB at a time, and one full magazine keeps up to 62 x 16 MiB
+ * (almost 1 GiB) that no one uses out of reach of every other user.  An
+ * object cache pays off by saving construction and allocator work on
+ * objects that come and go often; objects this large are better
+ * allocated from an arena (arena_alloc on arena_kpages()) and given back at
+ * once.  (Up to 1 TiB used to be accepted; with MAGSLAB_DEBUG=1 a slab of
+ * such objects was poisoned in full, gigabytes of RSS per grow.) */
+#define KMC_MAX_OBJ_SIZE ((size_t)16 << 20)
+
 /* ctor returns 0, or non-zero to fail the allocation (the object goes back
  * to its slab).  flags are the allocation's MEM_* flags. */
 typedef int (*kmem_ctor_t)(void *obj, void *priv, int flags);
 typedef void (*kmem_dtor_t)(void *obj, void *priv);
 
-/* Creates a cache of obj_size-byte objects aligned to align (0: the natural
- * alignment, a power of two otherwise).  source: where slabs come from (NULL:
- * the page arena).  Returns NULL on bad input (reported) or no memory. */
+/* Creates a cache of obj_size-byte objects (1..KMC_MAX_OBJ_SIZE) aligned to
+ * align (0: the natural alignment, a power of two otherwise).  source: where
+ * slabs come from (NULL: the page arena).  Returns NULL on bad input
+ * (reported) or no memory.
+ *
+ * Debug caches (KMC_DEBUG, MAGSLAB_DEBUG=1) refuse double frees, frees of
+ * foreign pointers and of another debug cache's objects, and report writes
+ * after free.  They track what the user holds without allocating (a bit
+ * per object in its slab or bufctl), so tracking never fails for lack of
+ * memory; they poison the first min(obj_size, page) bytes of every free
+ * object (of caches with no ctor whose memory may be touched), not the
+ * whole object. */
 struct kmem_cache *kmem_cache_create(const char *name, size_t obj_size,
 				     size_t align, int flags,
 				     struct arena *source, kmem_ctor_t ctor,
@@ -92,7 +129,9 @@ void kmem_cache_free(struct kmem_cache *kc, void *obj);
 
 /* Gives empty slabs back to the source, keeping reap_keep of them (default
  * 1: a cache that is about to grow again should not thrash), and lets the
- * policy shrink or free idle depot magazines.  Returns bytes given back. */
+ * policy shrink or free idle depot magazines; then reaps the source arena
+ * (arena_reap).  Returns the bytes this cache gave back (magazines and
+ * slabs). */
 size_t kmem_cache_reap(struct kmem_cache *kc);
 
 /* Tunables.  Process defaults come from the environment when the first
@@ -131,14 +170,16 @@ int magslab_set_policy(const char *name);
 int magslab_set_resize_threshold(uint64_t threshold);
 int magslab_set_resize_timeout_ns(uint64_t ns);
 
-/* The id trace events carry (1, 2, ... in creation order). */
+/* Accessors.  The id trace events carry (1, 2, ... in creation order).
+ * NULL gives 0, "(null)" and 0 (no error); a destroyed cache is reported
+ * and gives 0, "(destroyed)" and 0. */
 uint32_t kmem_cache_id(const struct kmem_cache *kc);
 const char *kmem_cache_name(const struct kmem_cache *kc);
+size_t kmem_cache_obj_size(const struct kmem_cache *kc);
 
 /* Emits magslab:workload_phase (name, index): a marker workloads and users
  * put in the trace at phase changes.  A no-op without a session. */
 void magslab_trace_phase(const char *name, unsigned int index);
-size_t kmem_cache_obj_size(const struct kmem_cache *kc);
 
 enum kmem_side { KMEM_ALLOC_SIDE = 0, KMEM_FREE_SIDE = 1 };
 
