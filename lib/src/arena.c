@@ -77,6 +77,7 @@
 #include "arena_impl.h"
 #include "config.h"
 #include "error.h"
+#include "fork.h"
 #include "handle.h"
 #include "hash.h"
 #include "rbtree.h"
@@ -1880,6 +1881,8 @@ size_t arena_reap(struct arena *a)
 
 static void builtin_init(void)
 {
+	/* Every use of magslab starts here: from now on fork() is safe. */
+	magslab_fork_register();
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
 	base_arena = &base_arena_store;
 	arena_init(base_arena, "base", page_size, NULL, NULL, NULL, 0, 0);
@@ -2157,6 +2160,42 @@ size_t arena_quantum(const struct arena *a)
 struct arena *arena_source(const struct arena *a)
 {
 	return accessor_ok(a, "arena_source") ? a->source : NULL;
+}
+
+/* ---- fork (fork.c runs these in its order) ---- */
+
+void arena_fork_lock(void)
+{
+	pthread_mutex_lock(&arena_list_lock);
+	for (struct arena *a = arena_list_head; a; a = a->list_next)
+		if (!a->is_base)
+			pthread_mutex_lock(&a->lock);
+	/* Last: an arena takes base's lock under its own (tags). */
+	if (base_arena)
+		pthread_mutex_lock(&base_arena->lock);
+}
+
+void arena_fork_lock_leaves(void)
+{
+	handle_fork_lock(&arena_handles);
+}
+
+/* The child has no MEM_WAIT sleepers: their condition variables start
+ * afresh, as if made now. */
+void arena_fork_unlock(bool child)
+{
+	handle_fork_unlock(&arena_handles);
+	if (base_arena)
+		pthread_mutex_unlock(&base_arena->lock);
+	for (struct arena *a = arena_list_head; a; a = a->list_next) {
+		if (child) {
+			a->nr_waiters = 0;
+			pthread_cond_init(&a->freed, NULL);
+		}
+		if (!a->is_base)
+			pthread_mutex_unlock(&a->lock);
+	}
+	pthread_mutex_unlock(&arena_list_lock);
 }
 
 void arena_for_each(void (*fn)(struct arena *a, void *arg), void *arg)

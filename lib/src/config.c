@@ -18,6 +18,7 @@
 
 #include "cpu.h"
 #include "error.h"
+#include "fork.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -240,6 +241,16 @@ void magslab_config_get(struct magslab_config *out)
 	config_ensure();
 	pthread_mutex_lock(&config_lock);
 	*out = the_config;
+	pthread_mutex_unlock(&config_lock);
+}
+
+void config_fork_lock(void)
+{
+	pthread_mutex_lock(&config_lock);
+}
+
+void config_fork_unlock(void)
+{
 	pthread_mutex_unlock(&config_lock);
 }
 

@@ -9,6 +9,7 @@
  * Locking: handler_lock is a leaf; it is never held while the handler runs.
  */
 #include "error.h"
+#include "fork.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -25,6 +26,16 @@ static void default_handler(const char *msg, void *arg)
 {
 	(void)arg;
 	fprintf(stderr, "magslab: %s\n", msg);
+}
+
+void error_fork_lock(void)
+{
+	pthread_mutex_lock(&handler_lock);
+}
+
+void error_fork_unlock(void)
+{
+	pthread_mutex_unlock(&handler_lock);
 }
 
 void magslab_set_error_handler(magslab_error_fn fn, void *arg)

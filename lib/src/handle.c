@@ -26,6 +26,16 @@ static void table_insert(struct hash_table *t, struct handle *h,
 		(void)hash_grow(t);
 }
 
+void handle_fork_lock(struct handle_set *s)
+{
+	pthread_mutex_lock(&s->lock);
+}
+
+void handle_fork_unlock(struct handle_set *s)
+{
+	pthread_mutex_unlock(&s->lock);
+}
+
 void handle_register(struct handle_set *s, struct handle *h, const void *obj)
 {
 	pthread_mutex_lock(&s->lock);

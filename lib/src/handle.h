@@ -75,6 +75,10 @@ struct handle_set {
 #define handle_owner(h, type, member) \
 	((type *)(void *)((char *)(h) - offsetof(type, member)))
 
+/* fork.c: the set's lock, taken and given back around fork(). */
+void handle_fork_lock(struct handle_set *s);
+void handle_fork_unlock(struct handle_set *s);
+
 /* Registers obj (whose struct handle is h) as live. */
 void handle_register(struct handle_set *s, struct handle *h, const void *obj);
 

@@ -726,6 +726,35 @@ void magazine_layer_drain(struct kmem_cache *kc)
 	ms_unlock(&d->lock);
 }
 
+/* ---- fork (fork.c holds the order: every pcc, then every depot) ---- */
+
+void magazine_layer_fork_hold_pccs(struct kmem_cache *kc)
+{
+	for (unsigned int i = 0; i < kc->nr_pcc; i++)
+		pcc_hold(kc, &kc->pccs[i]);
+}
+
+void magazine_layer_fork_lock_depot(struct kmem_cache *kc)
+{
+	depot_hold(&kc->depot);
+}
+
+/* In the child only the forking thread exists: a `want` raised by a
+ * waiter of the parent would make every later trylock defer forever. */
+void magazine_layer_fork_release(struct kmem_cache *kc, bool child)
+{
+	if (child)
+		atomic_store(&kc->depot.lock.want, 0);
+	ms_unlock(&kc->depot.lock);
+	for (unsigned int i = 0; i < kc->nr_pcc; i++) {
+		struct pcc *p = &kc->pccs[i];
+
+		if (child && kc->pcc_mode == PCC_MODE_LOCKED)
+			atomic_store(&p->lock.want, 0);
+		pcc_leave(kc, p);
+	}
+}
+
 void magazine_layer_fini(struct kmem_cache *kc)
 {
 	kc->rseq_fast = false;          /* the pccs are about to go */

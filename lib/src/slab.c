@@ -68,6 +68,7 @@
 #include "arena_impl.h"
 #include "config.h"
 #include "error.h"
+#include "fork.h"
 #include "handle.h"
 #include "trace.h"
 
@@ -1162,6 +1163,56 @@ void kmem_cache_for_each(void (*fn)(struct kmem_cache *kc, void *arg),
 	pthread_mutex_lock(&cache_list_lock);
 	for (struct kmem_cache *c = cache_list_head; c; c = c->list_next)
 		fn(c, arg);
+	pthread_mutex_unlock(&cache_list_lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* fork (fork.c runs these in its order)                                   */
+
+static struct kmem_cache *const *internal_caches(void)
+{
+	static struct kmem_cache *const all[] = {
+		&slab_header_cache_store, &bufctl_cache_store,
+		&magazine_cache_store,
+	};
+
+	return all;
+}
+#define NR_INTERNAL_CACHES 3
+
+void slab_fork_lock(void)
+{
+	struct kmem_cache *c;
+
+	pthread_mutex_lock(&cache_list_lock);
+	for (c = cache_list_head; c; c = c->list_next)
+		magazine_layer_fork_hold_pccs(c);
+	for (c = cache_list_head; c; c = c->list_next)
+		magazine_layer_fork_lock_depot(c);
+	for (c = cache_list_head; c; c = c->list_next)
+		pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < NR_INTERNAL_CACHES; i++)
+		pthread_mutex_lock(&internal_caches()[i]->lock);
+}
+
+void slab_fork_lock_leaves(void)
+{
+	pthread_mutex_lock(&debug_pages_lock);
+	handle_fork_lock(&cache_handles);
+}
+
+void slab_fork_unlock(bool child)
+{
+	struct kmem_cache *c;
+
+	handle_fork_unlock(&cache_handles);
+	pthread_mutex_unlock(&debug_pages_lock);
+	for (int i = NR_INTERNAL_CACHES - 1; i >= 0; i--)
+		pthread_mutex_unlock(&internal_caches()[i]->lock);
+	for (c = cache_list_head; c; c = c->list_next) {
+		pthread_mutex_unlock(&c->lock);
+		magazine_layer_fork_release(c, child);
+	}
 	pthread_mutex_unlock(&cache_list_lock);
 }
 

@@ -124,6 +124,11 @@ void magazine_layer_drain(struct kmem_cache *kc);
 void magazine_layer_fini(struct kmem_cache *kc);
 /* Frees the idle depot magazines the policy picks; returns bytes freed. */
 size_t magazine_layer_reap(struct kmem_cache *kc);
+/* fork safety (fork.c): hold every pcc of kc; lock its depot; give both
+ * back (child: also forget the waiters that do not exist there). */
+void magazine_layer_fork_hold_pccs(struct kmem_cache *kc);
+void magazine_layer_fork_lock_depot(struct kmem_cache *kc);
+void magazine_layer_fork_release(struct kmem_cache *kc, bool child);
 /* Magazine-layer counters into st (takes pcc and depot locks in order). */
 void magazine_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st);
 struct magazine *magazine_alloc(void);
