@@ -81,7 +81,7 @@
 #include "handle.h"
 #include "hash.h"
 #include "rbtree.h"
-#include "slab_impl.h"
+#include "qcache.h"
 #include "trace.h"
 
 #include <errno.h>
@@ -94,7 +94,11 @@
 #include <unistd.h>
 
 #define NR_FREE_LISTS   64
-#define TAGS_PER_OP     4       /* most tags one locked step can consume */
+/* The most tags one locked step can consume: an import adds a span tag and
+ * its free segment (add_span: 2), and carving the request out of that
+ * segment can leave a free piece before it (alignment, phase) and one
+ * after it (carve_segment: 2).  Frees only merge, which takes no tag. */
+#define TAGS_PER_OP     4
 #define TAGS_LOW        8       /* refill below this many spare tags */
 #define BASE_CHUNK      (16ul << 20)  /* base maps at least this much */
 /* Base releases its free pages once more than this may be resident. */

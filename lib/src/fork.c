@@ -16,7 +16,7 @@
  * The order is the lock order of the whole library, outermost first, so
  * that prepare can never deadlock with a thread that is still working:
  *
- *   1. cache_list_lock                (slab.c: taken with nothing held)
+ *   1. cache_list_lock                (cache.c: taken with nothing held)
  *   2. every pcc of every cache       (a held pcc is a lock: pcc.h; taken
  *                                      with nothing held but the list)
  *   3. every depot lock               (taken under a pcc)
@@ -54,9 +54,10 @@
 
 static void fork_prepare(void)
 {
-	slab_fork_lock();
+	cache_fork_lock();
 	arena_fork_lock();
 	slab_fork_lock_leaves();
+	cache_fork_lock_leaves();
 	arena_fork_lock_leaves();
 	config_fork_lock();
 	error_fork_lock();
@@ -67,7 +68,8 @@ static void fork_release(bool child)
 	error_fork_unlock();
 	config_fork_unlock();
 	arena_fork_unlock(child);
-	slab_fork_unlock(child);
+	slab_fork_unlock_leaves();
+	cache_fork_unlock(child);
 }
 
 static void fork_parent(void)

@@ -12,12 +12,16 @@
 
 #include <stdbool.h>
 
-/* slab.c: cache_list_lock, then every cache's pccs, then every depot, then
- * every slab lock (user caches, then the internal ones). */
-void slab_fork_lock(void);
-/* slab.c's leaves: debug_pages_lock, cache_handles. */
+/* cache.c: cache_list_lock, then every cache's pccs, then every depot,
+ * then every slab lock (user caches, then the internal ones); its leaf,
+ * cache_handles. */
+void cache_fork_lock(void);
+void cache_fork_lock_leaves(void);
+void cache_fork_unlock(bool child);
+
+/* slab.c's leaf: debug_pages_lock. */
 void slab_fork_lock_leaves(void);
-void slab_fork_unlock(bool child);
+void slab_fork_unlock_leaves(void);
 
 /* arena.c: arena_list_lock, every arena but base, base; then its leaf,
  * arena_handles. */

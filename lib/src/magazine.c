@@ -1,6 +1,12 @@
 /*
- * magazine.c — the magazine layer: per-CPU caches (pcc), magazines, the
- * depot, and the kmem_cache_alloc/free entry points.
+ * magazine.c — the magazine layer: the per-CPU caches (pcc) and the
+ * kmem_cache_alloc/free entry points; the depot they exchange magazines with
+ * is depot.c's, how a pcc is held is pcc.c's.
+ *
+ * Owns: every cache's array of pccs (their loaded and prev magazines, their
+ * magsize and counters: pcc.h), and the paths an object takes through them.
+ * Calls go down only: to depot.c, and to the slab layer (slab.c) for what
+ * the magazines cannot serve.
  *
  * Lock order: pcc -> depot -> slab -> arena.  A held pcc (either mode:
  * pcc.h) is held across a depot visit; neither is held while a new magazine
@@ -30,9 +36,7 @@
  *
  * Invariants: a pcc's loaded and prev are never NULL (magazine caches
  * excepted: no_mags caches have no pccs at all); a magazine is in exactly one
- * place (a pcc, a depot list, or being freed); depot.nr_not_empty and
- * nr_empty are the list lengths; every depot magazine on not_empty has at
- * least one round, every one on empty has none.
+ * place (a pcc, a depot list, or being freed).
  *
  * FAQ:
  * - Where does the loaded magazine's round count live?  In rseq mode, in the
@@ -42,8 +46,8 @@
  *   round count and count itself in one store, and one 64-bit word can hold
  *   both only if it is the pcc's (a magazine word would have to carry a
  *   pcc's hit count with it as it moves between pccs and the depot).  It
- *   also keeps every field a hit reads — owner, hot, loaded, magsize — in
- *   the pcc's first 32 bytes, one cache line that only its CPU writes.  The
+ *   also keeps every field a hit reads — hot, loaded, magsize — in the
+ *   pcc's first cache line, which only its CPU writes.  The
  *   magazine's own count stays true whenever the magazine is not loaded on
  *   an unheld pcc, so the depot, stats and drain never see a difference.
  * - The swap rule.  The free path swaps to prev when prev has *room* below
@@ -63,7 +67,8 @@
  *   magazines keep their rounds; a magazine at or above magsize is simply
  *   full.  Nothing is freed to make it fit.
  * - Why does the free path re-check loaded after adopting the depot's
- *   magsize?  A grow may have made room: the free then needs no exchange.
+ *   magsize (depot_get_empty)?  A grow may have made room: the free then
+ *   needs no exchange.
  */
 #include "slab_impl.h"
 
@@ -73,6 +78,7 @@
 #include "error.h"
 #include "pcc.h"
 #include "pcc_rseq.h"
+#include "depot.h"
 #include "trace.h"
 
 #include <errno.h>
@@ -113,277 +119,6 @@ static inline void pcc_leave(struct kmem_cache *kc, struct pcc *p)
 		pcc_rseq_leave(p, p->loaded->nr_rounds);
 	else
 		pcc_unlock(p);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Magazines                                                               */
-
-struct magazine *magazine_alloc(void)
-{
-	struct magazine *m = kmem_cache_alloc(kmem_magazine_cache, MEM_ATOMIC);
-
-	if (m) {
-		m->next = NULL;
-		m->nr_rounds = 0;
-	}
-	return m;
-}
-
-void magazine_free(struct magazine *m)
-{
-	kmem_cache_free(kmem_magazine_cache, m);
-}
-
-/* Gives every round back to the slab layer (dtor first). */
-static void magazine_empty_rounds(struct kmem_cache *kc, struct magazine *m)
-{
-	while (m->nr_rounds)
-		slab_destruct_and_free(kc, m->rounds[--m->nr_rounds]);
-}
-
-/* Empties and frees a list of magazines; returns how many. */
-static size_t magazine_free_list(struct kmem_cache *kc, struct magazine *m)
-{
-	size_t n = 0;
-
-	while (m) {
-		struct magazine *next = m->next;
-
-		magazine_empty_rounds(kc, m);
-		magazine_free(m);
-		atomic_fetch_sub(&kc->mags_allocated, 1);
-		n++;
-		m = next;
-	}
-	return n;
-}
-
-static struct magazine *mag_pop(struct magazine **list)
-{
-	struct magazine *m = *list;
-
-	*list = m->next;
-	m->next = NULL;
-	return m;
-}
-
-static void mag_push(struct magazine **list, struct magazine *m)
-{
-	m->next = *list;
-	*list = m;
-}
-
-/* ---------------------------------------------------------------------- */
-/* The depot                                                               */
-
-/* One depot visit: what happened under the depot lock, kept so that its
- * events are emitted after the lock is dropped.  Recording an event costs
- * far more than the few pointer moves the lock protects; emitting inside
- * would stretch the most contended critical section there is.  Every
- * counter is still bumped under the lock, and every bump gets exactly one
- * event, so counts and events still agree. */
-struct depot_visit {
-	/* Set by visit_init; the flags say which of the rest are set. */
-	uint32_t slot;
-	int side;
-	uint64_t now;                   /* acquisition time (0: not read) */
-	bool contended, counted, exchanged, missed, adopted;
-	/* contended */
-	uint64_t wait_ns, busy_count, window_ns;
-	/* exchanged */
-	uint32_t rounds_got, rounds_put;
-	uint64_t nr_not_empty, nr_empty;
-	/* adopted */
-	unsigned int old_magsize, new_magsize;
-};
-
-/* Field by field, not `= { ... }`: zeroing the whole struct compiles to a
- * `rep stos` that cost a third of a depot visit (perf, batch pattern). */
-static inline void visit_init(struct depot_visit *v, uint32_t slot, int side)
-{
-	v->slot = slot;
-	v->side = side;
-	v->now = 0;
-	v->contended = v->counted = v->exchanged = v->missed = false;
-	v->adopted = false;
-}
-
-/* The depot lock without the contention bookkeeping: for readers and
- * setters, whose waits are not what the policy measures. */
-static void depot_hold(struct depot *d)
-{
-	if (!ms_trylock(&d->lock))
-		ms_lock_wait(&d->lock);
-}
-
-/* Trylock, then lock; on contention, time the wait and tell the policy. */
-static void depot_lock(struct depot *d, struct depot_visit *v)
-{
-	uint64_t t0;
-
-	if (ms_trylock(&d->lock)) {
-		/* A clock read is not free: only interval policies need it. */
-		v->now = d->policy->uses_intervals ? magslab_now_ns() : 0;
-		return;
-	}
-	t0 = magslab_now_ns();
-	ms_lock_wait(&d->lock);
-	v->now = magslab_now_ns();
-	v->contended = true;
-	v->wait_ns = v->now - t0;
-	d->contended++;
-	d->wait_ns += v->wait_ns;
-	if (v->wait_ns > d->wait_max_ns)
-		d->wait_max_ns = v->wait_ns;
-	v->counted = d->policy->contended(d, v->now);
-	if (v->counted)
-		d->contended_counted++;
-	v->busy_count = d->busy_count;
-	v->window_ns = v->now - d->busy_start;
-}
-
-static void depot_visit_emit(struct kmem_cache *kc, const struct depot_visit *v)
-{
-	if (v->contended)
-		ms_trace(depot_contention, kc->id, v->slot, v->wait_ns,
-			 v->busy_count, (uint8_t)v->counted, v->window_ns);
-	if (v->adopted)
-		ms_trace(pcc_magsize, kc->id, v->slot, v->old_magsize,
-			 v->new_magsize);
-	if (v->exchanged) {
-		ms_trace(depot_get, kc->id, v->slot, v->side, v->rounds_got,
-			 v->nr_not_empty, v->nr_empty);
-		ms_trace(depot_put, kc->id, v->slot, v->side, v->rounds_put,
-			 v->nr_not_empty, v->nr_empty);
-	}
-	if (v->missed && v->side == KMEM_ALLOC_SIDE)
-		ms_trace(depot_miss, kc->id, v->slot, KMEM_ALLOC_SIDE,
-			 MS_OUTCOME_TO_SLAB);
-	/* A free-side miss is emitted once its outcome is known. */
-}
-
-/* Lets the policy see the depot after this visit's change, unlocks, then
- * emits the visit's events. */
-static void depot_unlock(struct kmem_cache *kc, struct depot *d,
-			 const struct depot_visit *v)
-{
-	if (d->policy->uses_intervals)
-		d->policy->acquired(d, v->now);
-	if (d->purge_pending) {
-		/* illumos: empty the depot; pccs notice purge_gen. */
-		d->purge_pending = false;
-		d->purge_gen++;
-		magazine_free_list(kc, d->not_empty);
-		magazine_free_list(kc, d->empty);
-		d->not_empty = d->empty = NULL;
-		d->nr_not_empty = d->nr_empty = 0;
-	}
-	ms_unlock(&d->lock);
-	depot_visit_emit(kc, v);
-}
-
-/* A pcc that missed a purge gives its rounds back (depot lock held). */
-static void pcc_catch_up_purge(struct kmem_cache *kc, struct pcc *p,
-			       struct depot *d)
-{
-	if (p->purge_gen == d->purge_gen)
-		return;
-	p->purge_gen = d->purge_gen;
-	magazine_empty_rounds(kc, p->loaded);
-	magazine_empty_rounds(kc, p->prev);
-}
-
-/* Moves mag into the depot list and takes the head of the other one as
- * the pcc's new loaded; prev becomes what loaded was (depot lock held). */
-static void depot_exchange(struct depot *d, struct pcc *p,
-			   struct depot_visit *v, struct magazine **from,
-			   size_t *nr_from, struct magazine **to, size_t *nr_to)
-{
-	struct magazine *got = mag_pop(from);
-
-	(*nr_from)--;
-	mag_push(to, p->prev);
-	(*nr_to)++;
-	d->gets[v->side]++;
-	d->puts[v->side]++;
-	v->exchanged = true;
-	v->rounds_got = got->nr_rounds;
-	v->rounds_put = p->prev->nr_rounds;
-	v->nr_not_empty = d->nr_not_empty;
-	v->nr_empty = d->nr_empty;
-	p->prev = p->loaded;
-	p->loaded = got;
-}
-
-/* Alloc side: trade prev (empty) for a not-empty depot magazine.  Both
- * pcc magazines are empty on entry.  Returns true if loaded now has rounds. */
-static bool depot_get_full(struct kmem_cache *kc, struct pcc *p)
-{
-	struct depot_visit v;
-	struct depot *d = &kc->depot;
-	bool got;
-
-	visit_init(&v, p->slot, KMEM_ALLOC_SIDE);
-	depot_lock(d, &v);
-	pcc_catch_up_purge(kc, p, d);
-	got = d->not_empty != NULL;
-	if (got) {
-		depot_exchange(d, p, &v, &d->not_empty, &d->nr_not_empty,
-			       &d->empty, &d->nr_empty);
-	} else {
-		d->misses[KMEM_ALLOC_SIDE]++;
-		v.missed = true;
-	}
-	depot_unlock(kc, d, &v);
-	return got;
-}
-
-enum free_exchange { FREE_RETRY, FREE_MISS };
-
-/* Free side: adopt the depot's magsize, then trade prev (full) for an empty
- * depot magazine.  Returns FREE_RETRY if loaded may now take the object. */
-static enum free_exchange depot_get_empty(struct kmem_cache *kc, struct pcc *p)
-{
-	struct depot_visit v;
-	struct depot *d = &kc->depot;
-	enum free_exchange r = FREE_RETRY;
-
-	visit_init(&v, p->slot, KMEM_FREE_SIDE);
-	depot_lock(d, &v);
-	pcc_catch_up_purge(kc, p, d);
-	if (p->magsize != d->magsize) {
-		v.adopted = true;
-		v.old_magsize = p->magsize;
-		v.new_magsize = d->magsize;
-		p->magsize = d->magsize;
-	}
-	if (p->loaded->nr_rounds < p->magsize ||
-	    p->prev->nr_rounds < p->magsize) {
-		/* A grow (or a purge) made room: no exchange needed. */
-	} else if (d->empty) {
-		depot_exchange(d, p, &v, &d->empty, &d->nr_empty,
-			       &d->not_empty, &d->nr_not_empty);
-	} else {
-		d->misses[KMEM_FREE_SIDE]++;
-		v.missed = true;
-		r = FREE_MISS;
-	}
-	depot_unlock(kc, d, &v);
-	return r;
-}
-
-/* A freshly allocated magazine joins the depot's empty list. */
-static void depot_add_empty(struct kmem_cache *kc, struct magazine *m,
-			    uint32_t slot)
-{
-	struct depot_visit v;
-	struct depot *d = &kc->depot;
-
-	visit_init(&v, slot, KMEM_FREE_SIDE);
-	depot_lock(d, &v);
-	mag_push(&d->empty, m);
-	d->nr_empty++;
-	depot_unlock(kc, d, &v);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -651,17 +386,6 @@ static void pccs_free(struct kmem_cache *kc)
 	kc->nr_pcc = 0;
 }
 
-static void depot_init(struct kmem_cache *kc, const struct magslab_config *cfg)
-{
-	const struct resize_policy *pol = policy_by_name(cfg->policy);
-
-	ms_lock_init(&kc->depot.lock);
-	kc->depot.cache_id = kc->id;
-	depot_policy_init(&kc->depot, pol ? pol : policy_default(),
-			  cfg->resize_threshold, cfg->resize_timeout_ns,
-			  MAG_MIN_ROUNDS, magslab_now_ns());
-}
-
 static int pcc_init(struct kmem_cache *kc, struct pcc *p, unsigned int slot)
 {
 	p->cache_id = kc->id;
@@ -708,8 +432,6 @@ int magazine_layer_init(struct kmem_cache *kc, unsigned int nr_pcc)
 
 void magazine_layer_drain(struct kmem_cache *kc)
 {
-	struct depot *d = &kc->depot;
-
 	for (unsigned int i = 0; i < kc->nr_pcc; i++) {
 		struct pcc *p = &kc->pccs[i];
 
@@ -718,12 +440,7 @@ void magazine_layer_drain(struct kmem_cache *kc)
 		magazine_empty_rounds(kc, p->prev);
 		pcc_leave(kc, p);
 	}
-	depot_hold(d);
-	magazine_free_list(kc, d->not_empty);
-	magazine_free_list(kc, d->empty);
-	d->not_empty = d->empty = NULL;
-	d->nr_not_empty = d->nr_empty = 0;
-	ms_unlock(&d->lock);
+	depot_drain(kc);
 }
 
 /* ---- fork (fork.c holds the order: every pcc, then every depot) ---- */
@@ -736,16 +453,14 @@ void magazine_layer_fork_hold_pccs(struct kmem_cache *kc)
 
 void magazine_layer_fork_lock_depot(struct kmem_cache *kc)
 {
-	depot_hold(&kc->depot);
+	depot_fork_lock(kc);
 }
 
 /* In the child only the forking thread exists: a `want` raised by a
  * waiter of the parent would make every later trylock defer forever. */
 void magazine_layer_fork_release(struct kmem_cache *kc, bool child)
 {
-	if (child)
-		atomic_store(&kc->depot.lock.want, 0);
-	ms_unlock(&kc->depot.lock);
+	depot_fork_unlock(kc, child);
 	for (unsigned int i = 0; i < kc->nr_pcc; i++) {
 		struct pcc *p = &kc->pccs[i];
 
@@ -760,34 +475,6 @@ void magazine_layer_fini(struct kmem_cache *kc)
 	kc->rseq_fast = false;          /* the pccs are about to go */
 	if (kc->pccs)
 		pccs_free(kc);
-}
-
-/* Takes up to n magazines off a depot list into *out. */
-static size_t take_mags(struct magazine **list, size_t n,
-			struct magazine **out)
-{
-	size_t taken = 0;
-
-	for (; taken < n && *list; taken++)
-		mag_push(out, mag_pop(list));
-	return taken;
-}
-
-size_t magazine_layer_reap(struct kmem_cache *kc)
-{
-	struct depot *d = &kc->depot;
-	struct magazine *doomed = NULL;
-	size_t full = 0, empty = 0, n;
-
-	if (kc->no_mags)
-		return 0;
-	depot_hold(d);
-	d->policy->reap(d, magslab_now_ns(), &full, &empty);
-	d->nr_not_empty -= take_mags(&d->not_empty, full, &doomed);
-	d->nr_empty -= take_mags(&d->empty, empty, &doomed);
-	ms_unlock(&d->lock);
-	n = magazine_free_list(kc, doomed);
-	return n * sizeof(struct magazine);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -819,31 +506,9 @@ static void pcc_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 		st->pcc_magsize_min = 0;
 }
 
-static void depot_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
+size_t magazine_layer_reap(struct kmem_cache *kc)
 {
-	struct depot *d = &kc->depot;
-
-	depot_hold(d);
-	for (int s = 0; s < 2; s++) {
-		st->depot_gets[s] = d->gets[s];
-		st->depot_puts[s] = d->puts[s];
-		st->depot_misses[s] = d->misses[s];
-	}
-	st->depot_contended = d->contended;
-	st->depot_contended_counted = d->contended_counted;
-	st->contention_wait_ns = d->wait_ns;
-	st->contention_wait_max_ns = d->wait_max_ns;
-	st->magsize_up = d->magsize_up;
-	st->magsize_down = d->magsize_down;
-	st->magsize = d->magsize;
-	st->depot_full = d->nr_not_empty;
-	st->depot_empty = d->nr_empty;
-	for (struct magazine *m = d->not_empty; m; m = m->next)
-		st->objs_in_mags += m->nr_rounds;
-	st->resize_threshold = d->threshold;
-	st->resize_timeout_ns = d->timeout_ns;
-	snprintf(st->policy, sizeof(st->policy), "%s", d->policy->name);
-	ms_unlock(&d->lock);
+	return kc->no_mags ? 0 : depot_reap(kc);
 }
 
 void magazine_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
@@ -875,70 +540,3 @@ unsigned int kmem_cache_pcc_magsizes(struct kmem_cache *kc, unsigned int *out,
 	return kc->nr_pcc;
 }
 
-/* Runs set(d, arg) under the depot lock after the common checks. */
-static int depot_setter(struct kmem_cache *kc, const char *fn, bool ok,
-			const char *why, void (*set)(struct depot *, uint64_t),
-			uint64_t arg)
-{
-	if (!kmem_cache_check(kc, fn))
-		return -1;
-	if (!ok) {
-		ms_error(EINVAL, "cache '%s': %s: %s", kc->name, fn, why);
-		return -1;
-	}
-	depot_hold(&kc->depot);
-	set(&kc->depot, arg);
-	ms_unlock(&kc->depot.lock);
-	return 0;
-}
-
-static void set_threshold(struct depot *d, uint64_t t)
-{
-	d->threshold = t;
-}
-
-static void set_timeout(struct depot *d, uint64_t ns)
-{
-	d->timeout_ns = ns;
-}
-
-static void set_magsize(struct depot *d, uint64_t rounds)
-{
-	depot_set_magsize(d, (unsigned int)rounds, RESIZE_USER);
-}
-
-int kmem_cache_set_resize_threshold(struct kmem_cache *kc, uint64_t t)
-{
-	return depot_setter(kc, "kmem_cache_set_resize_threshold", true, "",
-			    set_threshold, t);
-}
-
-int kmem_cache_set_resize_timeout_ns(struct kmem_cache *kc, uint64_t ns)
-{
-	return depot_setter(kc, "kmem_cache_set_resize_timeout_ns", ns > 0,
-			    "timeout 0 ns (use 1 or more)", set_timeout, ns);
-}
-
-int kmem_cache_set_magsize(struct kmem_cache *kc, unsigned int rounds)
-{
-	return depot_setter(kc, "kmem_cache_set_magsize",
-			    rounds >= MAG_MIN_ROUNDS && rounds <= MAG_MAX_ROUNDS,
-			    "magsize outside [8, 62]", set_magsize, rounds);
-}
-
-int kmem_cache_set_policy(struct kmem_cache *kc, const char *name)
-{
-	const struct resize_policy *p = name ? policy_by_name(name) : NULL;
-
-	if (!kmem_cache_check(kc, "kmem_cache_set_policy"))
-		return -1;
-	if (!p) {
-		ms_error(EINVAL, "cache '%s': kmem_cache_set_policy: unknown policy '%s' (known: %s)",
-			 kc->name, name ? name : "(null)", policy_names());
-		return -1;
-	}
-	depot_hold(&kc->depot);
-	depot_policy_switch(&kc->depot, p, magslab_now_ns());
-	ms_unlock(&kc->depot.lock);
-	return 0;
-}

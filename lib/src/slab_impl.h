@@ -1,8 +1,10 @@
 /*
- * slab_impl.h — the object cache's internal structures, shared by slab.c
- * (slab layer, cache life cycle, stats) and magazine.c (per-CPU caches,
- * magazines, depot, the alloc/free entry points).  struct pcc and how it is
- * held are pcc.h's.
+ * slab_impl.h — the object cache's internal structures and the calls
+ * between its files: cache.c (life cycle, list, handles, stats) calls down
+ * into magazine.c (per-CPU caches, magazines, depot, the alloc/free entry
+ * points), which calls down into slab.c (the slab layer); qcache.c (an
+ * arena's quantum caches) uses all three.  struct pcc and how it is held
+ * are pcc.h's.
  *
  * Lock order: pcc -> depot -> slab (kc->lock) -> arena.  The internal
  * caches (slab headers, bufctls, magazines) have slab locks too; they are
@@ -109,12 +111,19 @@ struct kmem_cache {
 	struct kmem_cache *list_prev;
 };
 
-/* slab.c: the slab layer.  slab_alloc_obj returns a constructed object
- * (ctor ran) or NULL; slab_free_obj takes a destructed one. */
-void *slab_alloc_obj(struct kmem_cache *kc, int flags);
-void slab_free_obj(struct kmem_cache *kc, void *obj);
-/* dtor, then slab_free_obj. */
-void slab_destruct_and_free(struct kmem_cache *kc, void *obj);
+/* cache.c: creates and registers a cache (public and quantum caches). */
+struct kmem_cache *cache_create(const char *name, size_t obj_size,
+				size_t align, int flags, struct arena *source,
+				size_t qcache_max, kmem_ctor_t ctor,
+				kmem_dtor_t dtor, void *priv);
+/* The entry points off the fast path (cache.c): true if kc is a live
+ * cache; otherwise reports "fn: NULL cache", or names the destroyed cache,
+ * and returns false. */
+bool kmem_cache_check(const struct kmem_cache *kc, const char *fn);
+/* The internal caches the slab and magazine layers take their metadata
+ * from (cache.c makes them; no magazine layer). */
+extern struct kmem_cache *kmem_slab_header_cache, *kmem_bufctl_cache;
+extern struct kmem_cache *kmem_magazine_cache;
 
 /* magazine.c */
 int magazine_layer_init(struct kmem_cache *kc, unsigned int nr_pcc);
@@ -133,32 +142,25 @@ void magazine_layer_fork_release(struct kmem_cache *kc, bool child);
 void magazine_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st);
 struct magazine *magazine_alloc(void);
 void magazine_free(struct magazine *m);
-extern struct kmem_cache *kmem_magazine_cache;
 
-/* The kmem_cache_* entry points off the fast path (slab.c): true if kc is
- * a live cache; otherwise reports "fn: NULL cache", or names the destroyed
- * cache, and returns false. */
-bool kmem_cache_check(const struct kmem_cache *kc, const char *fn);
+/* slab.c: the slab layer.  slab_layer_init picks kc's slab geometry and
+ * sets up its lock and lists (kc's obj_size, align, flags, source, debug
+ * are set).  slab_alloc_obj returns a constructed object (ctor ran) or
+ * NULL; slab_free_obj takes a destructed one. */
+void slab_layer_init(struct kmem_cache *kc, size_t qcache_max);
+void *slab_alloc_obj(struct kmem_cache *kc, int flags);
+void slab_free_obj(struct kmem_cache *kc, void *obj);
+/* dtor, then slab_free_obj. */
+void slab_destruct_and_free(struct kmem_cache *kc, void *obj);
+/* Gives kc's empty slabs beyond keep back to its source; returns bytes. */
+size_t slab_release_empty(struct kmem_cache *kc, size_t keep);
+/* Slab-layer counters and geometry into st (takes kc->lock). */
+void slab_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st);
+/* Objects out of kc's slabs (held by users or in magazines). */
+uint64_t kmem_cache_objs_out(struct kmem_cache *kc);
 
 /* debug checks (slab.c), under no lock. */
 bool debug_on_free(struct kmem_cache *kc, void *obj);
 void debug_on_alloc(struct kmem_cache *kc, void *obj, bool from_mag);
-
-/* Quantum caches for arenas (slab.c). */
-struct kmem_cache *kmem_qcache_create(struct arena *a, size_t obj_size,
-				      size_t qcache_max);
-/* Quantum caches track which of their objects arena callers hold, so that
- * arena_free() can refuse a wrong size, a foreign address or a double free
- * (a qcache would otherwise take any pointer into its magazines).
- * claim: obj was just handed out.  release: false if obj is not held. */
-void kmem_qcache_claim(struct kmem_cache *kc, void *obj);
-bool kmem_qcache_release(struct kmem_cache *kc, void *obj);
-/* Objects out of kc's slabs (held by users or in magazines). */
-uint64_t kmem_cache_objs_out(struct kmem_cache *kc);
-/* Gives every object in kc's magazines and every empty slab back to kc's
- * arena (arena_reap: a quantum cache keeps nothing after a reap). */
-void kmem_qcache_purge(struct kmem_cache *kc);
-/* Gives every empty slab of the internal caches back to base. */
-void kmem_internal_reap(void);
 
 #endif /* MAGSLAB_SLAB_IMPL_H */
