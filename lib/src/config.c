@@ -113,16 +113,15 @@ static void bad_value(struct ms_err *errs, int *nr, const char *var,
 		   why, dflt);
 }
 
-/* Fills out from defaults + environment; messages go to errs (at least
- * CONFIG_NR_VARS entries).  Returns how many were recorded. */
-static int parse_env(struct magslab_config *out, struct ms_err *errs)
+/* The resize tunables (threshold, timeout, policy) into out. */
+static void parse_env_tunables(struct magslab_config *out,
+			       struct ms_err *errs, int *nrp)
 {
 	char dflt[32];
 	const char *v;
 	uint64_t u;
-	int nr = 0;
+	int nr = *nrp;
 
-	magslab_config_defaults(out);
 
 	if ((v = env_value("MAGSLAB_RESIZE_THRESHOLD"))) {
 		if (parse_u64(v, &u)) {
@@ -160,6 +159,17 @@ static int parse_env(struct magslab_config *out, struct ms_err *errs)
 				  out->policy);
 		}
 	}
+	*nrp = nr;
+}
+
+/* The pcc settings (slots, map, mode) and debug into out. */
+static void parse_env_pccs(struct magslab_config *out, struct ms_err *errs,
+			   int *nrp)
+{
+	char dflt[32];
+	const char *v;
+	uint64_t u;
+	int nr = *nrp;
 
 	if ((v = env_value("MAGSLAB_NCPUS"))) {
 		if (parse_u64(v, &u) && u >= 1 && u <= MAGSLAB_MAX_NCPUS) {
@@ -200,6 +210,18 @@ static int parse_env(struct magslab_config *out, struct ms_err *errs)
 			bad_value(errs, &nr, "MAGSLAB_DEBUG", v, "not 0 or 1",
 				  "0");
 	}
+	*nrp = nr;
+}
+
+/* Fills out from defaults + environment; messages go to errs (at least
+ * CONFIG_NR_VARS entries).  Returns how many were recorded. */
+static int parse_env(struct magslab_config *out, struct ms_err *errs)
+{
+	int nr = 0;
+
+	magslab_config_defaults(out);
+	parse_env_tunables(out, errs, &nr);
+	parse_env_pccs(out, errs, &nr);
 	return nr;
 }
 
