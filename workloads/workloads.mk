@@ -24,10 +24,6 @@ WL_CFLAGS ?= -O2 -g
 WL_SRCS   := $(sort $(wildcard workloads/*.c))
 # replay.c shares the front end's damaged-trace checks and stall watchdog (no babeltrace2
 # in them): analysis/tracecheck.h, analysis/watchdog.h.
-ifneq ($(wildcard workloads/replay.c),)
-WL_SRCS   += analysis/tracecheck.c analysis/watchdog.c
-WL_HDRS_X := analysis/tracecheck.h analysis/watchdog.h
-endif
 WL_HDRS   := $(sort $(wildcard workloads/*.h))
 WL_BIN    := $(BUILD)/bin/magslab-workload
 ifneq ($(wildcard workloads/replay.c),)
@@ -38,12 +34,14 @@ endif
 .PHONY: workloads
 workloads: $(WL_BIN)
 
-$(WL_BIN): $(WL_SRCS) $(WL_HDRS) $(WL_HDRS_X) $(STATIC_LIB) $(LIB_HDRS) workloads/workloads.mk
+include tracelib/tracelib.mk
+
+$(WL_BIN): $(WL_SRCS) $(WL_HDRS) $(TL_HDRS) $(TL_LIB) $(STATIC_LIB) $(LIB_HDRS) workloads/workloads.mk
 	@mkdir -p $(@D)
 	@echo "  CC+LD   $@"
 	@$(CC) $(filter-out -fPIC,$(STDFLAGS)) $(WFLAGS) $(WL_CFLAGS) \
-		-Ilib/include -Iworkloads -Ianalysis $(WL_BT_CFLAGS) -o $@ $(WL_SRCS) \
-		-Wl,--whole-archive $(STATIC_LIB) -Wl,--no-whole-archive \
+		-Ilib/include -Iworkloads -Itracelib $(WL_BT_CFLAGS) -o $@ $(WL_SRCS) \
+		$(TL_LIB) -Wl,--whole-archive $(STATIC_LIB) -Wl,--no-whole-archive \
 		$(WL_BT_LIBS) $(LIB_LDLIBS) -pthread -lm
 
 endif
