@@ -108,34 +108,26 @@ static int parse_mix(const struct wl_opts *o, struct arena_cfg *c,
 	return 0;
 }
 
-static int arena_opt(struct wl_opts *o, int argc, char **argv, int *i,
-		     void *ctx)
+static const struct wl_opt arena_opts[] = {
+	{ "--quantum", true }, { "--qcache-max", true }, { "--max-size", true },
+	{ "--span", true }, { "--mix", true }, { "--live", true }, { NULL, false },
+};
+
+static int arena_opt(struct wl_opts *o, const char *opt, const char *v, void *ctx)
 {
 	struct arena_cfg *c = ctx;
-	const char *v;
-	int r;
 
-	if ((r = wl_opt_value(o, argc, argv, i, "--quantum", &v)) != 0)
-		return r < 0 || wl_parse_size(o, "--quantum", v, &c->quantum) ?
-		       -1 : 1;
-	if ((r = wl_opt_value(o, argc, argv, i, "--qcache-max", &v)) != 0)
-		return r < 0 || wl_parse_size(o, "--qcache-max", v,
-					      &c->qcache_max) ? -1 : 1;
-	if ((r = wl_opt_value(o, argc, argv, i, "--max-size", &v)) != 0)
-		return r < 0 || wl_parse_size(o, "--max-size", v,
-					      &c->max_size) ? -1 : 1;
-	if ((r = wl_opt_value(o, argc, argv, i, "--span", &v)) != 0)
-		return r < 0 || wl_parse_size(o, "--span", v, &c->span) ? -1 : 1;
-	if ((r = wl_opt_value(o, argc, argv, i, "--mix", &v)) != 0)
-		return r < 0 || parse_mix(o, c, v) ? -1 : 1;
-	if ((r = wl_opt_value(o, argc, argv, i, "--live", &v)) != 0) {
-		if (r < 0 || wl_parse_uint(o, "--live", v, &c->live))
-			return -1;
-		if (c->live == 0)
-			return wl_error(o, "--live: must be more than 0");
-		return 1;
-	}
-	return 0;
+	if (strcmp(opt, "--quantum") == 0)
+		return wl_parse_size(o, opt, v, &c->quantum);
+	if (strcmp(opt, "--qcache-max") == 0)
+		return wl_parse_size(o, opt, v, &c->qcache_max);
+	if (strcmp(opt, "--max-size") == 0)
+		return wl_parse_size(o, opt, v, &c->max_size);
+	if (strcmp(opt, "--span") == 0)
+		return wl_parse_size(o, opt, v, &c->span);
+	if (strcmp(opt, "--mix") == 0)
+		return parse_mix(o, c, v);
+	return wl_parse_count(o, opt, v, &c->live);
 }
 
 static enum kind pick_kind(const struct arena_cfg *c, struct wl_rng *rng)
@@ -263,16 +255,14 @@ static void arena_thread(struct wl_thread *t)
 	free(slots);
 }
 
-static void arena_params(struct wl_json *j, void *arg)
+static void arena_params(json_t *p, const struct arena_cfg *c)
 {
-	const struct arena_cfg *c = arg;
-
-	wl_json_ku64(j, "quantum", c->quantum);
-	wl_json_ku64(j, "qcache_max", c->qcache_max);
-	wl_json_ku64(j, "max_size", c->max_size);
-	wl_json_ku64(j, "span", c->span);
-	wl_json_kstr(j, "mix", c->mix_spec);
-	wl_json_ku64(j, "live", c->live);
+	wl_jset_u64(p, "quantum", c->quantum);
+	wl_jset_u64(p, "qcache_max", c->qcache_max);
+	wl_jset_u64(p, "max_size", c->max_size);
+	wl_jset_u64(p, "span", c->span);
+	wl_jset_str(p, "mix", c->mix_spec);
+	wl_jset_u64(p, "live", c->live);
 }
 
 struct arena_report {
@@ -280,41 +270,38 @@ struct arena_report {
 	unsigned int threads;
 };
 
-static void arena_extra(struct wl_json *j, void *arg)
+static void arena_extra(json_t *root, void *arg)
 {
 	const struct arena_report *ar = arg;
 	const struct arena_cfg *c = ar->c;
+	json_t *kinds = wl_jobject();
 	uint64_t frees_err = 0;
 
-	wl_json_key(j, "arena");
-	wl_json_arena(j, c->arena);
-	wl_json_kbool(j, "arena_check_ok", c->check == 0);
-	wl_json_key(j, "kinds");
-	wl_json_obj_begin(j);
+	wl_jset(root, "arena", wl_json_arena(c->arena));
+	wl_jset_bool(root, "arena_check_ok", c->check == 0);
 	for (int k = 0; k < NR_KINDS; k++) {
+		json_t *kind = wl_jobject();
 		uint64_t a = 0, f = 0;
 
 		for (unsigned int t = 0; t < ar->threads; t++) {
 			a += c->counts[t].allocs[k];
 			f += c->counts[t].failures[k];
 		}
-		wl_json_key(j, kind_names[k]);
-		wl_json_obj_begin(j);
-		wl_json_ku64(j, "allocs", a);
-		wl_json_ku64(j, "failures", f);
-		wl_json_obj_end(j);
+		wl_jset_u64(kind, "allocs", a);
+		wl_jset_u64(kind, "failures", f);
+		wl_jset(kinds, kind_names[k], kind);
 	}
-	wl_json_obj_end(j);
+	wl_jset(root, "kinds", kinds);
 	for (unsigned int t = 0; t < ar->threads; t++)
 		frees_err += c->counts[t].free_errors;
-	wl_json_ku64(j, "free_errors", frees_err);
+	wl_jset_u64(root, "free_errors", frees_err);
 }
 
-static void arena_params_cb(struct wl_json *j, void *arg)
+static void arena_params_cb(json_t *p, void *arg)
 {
 	const struct arena_report *ar = arg;
 
-	arena_params(j, ar->c);
+	arena_params(p, ar->c);
 }
 
 struct qcache_find {
@@ -343,8 +330,10 @@ int wl_arena_main(int argc, char **argv)
 	struct wl_run run;
 	int r, ret = 0;
 
+	const struct wl_cmdline cl = { arena_opts, arena_opt, NULL, &c, arena_help };
+
 	wl_opts_init(&o, "arena");
-	r = wl_parse_args(argc, argv, &o, arena_opt, &c, arena_help);
+	r = wl_parse_args(argc, argv, &o, &cl);
 	if (r)
 		return r > 0 ? 0 : 2;
 	if (c.quantum == 0) {

@@ -52,8 +52,10 @@ int wl_pair_main(int argc, char **argv)
 	struct kmem_cache *kc;
 	int r;
 
+	const struct wl_cmdline cl = { .help = pair_help };
+
 	wl_opts_init(&o, "pair");
-	r = wl_parse_args(argc, argv, &o, NULL, NULL, pair_help);
+	r = wl_parse_args(argc, argv, &o, &cl);
 	if (r)
 		return r > 0 ? 0 : 2;
 	if (wl_apply_opts(&o))

@@ -70,27 +70,19 @@ static void sizes_help(FILE *f)
 	wl_usage_common(f);
 }
 
-static int sizes_opt(struct wl_opts *o, int argc, char **argv, int *i,
-		     void *ctx)
+static const struct wl_opt sizes_opts[] = {
+	{ "--sizes", true }, { "--live", true }, { NULL, false },
+};
+
+static int sizes_opt(struct wl_opts *o, const char *opt, const char *v, void *ctx)
 {
 	struct sizes_cfg *c = ctx;
-	const char *v;
-	int r;
 
-	if ((r = wl_opt_value(o, argc, argv, i, "--sizes", &v)) != 0) {
-		if (r < 0)
-			return -1;
+	if (strcmp(opt, "--sizes") == 0) {
 		c->spec = v;
-		return 1;
+		return 0;
 	}
-	if ((r = wl_opt_value(o, argc, argv, i, "--live", &v)) != 0) {
-		if (r < 0 || wl_parse_uint(o, "--live", v, &c->live))
-			return -1;
-		if (c->live == 0)
-			return wl_error(o, "--live: must be more than 0");
-		return 1;
-	}
-	return 0;
+	return wl_parse_count(o, opt, v, &c->live);
 }
 
 static int parse_sizes(const struct wl_opts *o, struct sizes_cfg *c)
@@ -213,21 +205,21 @@ static void sizes_thread(struct wl_thread *t)
 	free(slots);
 }
 
-static void sizes_params(struct wl_json *j, void *arg)
+static void sizes_params(json_t *p, void *arg)
 {
 	const struct sizes_cfg *c = arg;
+	json_t *dist = wl_jarray();
 
-	wl_json_kstr(j, "sizes", c->spec);
-	wl_json_ku64(j, "live", c->live);
-	wl_json_key(j, "distribution");
-	wl_json_arr_begin(j);
+	wl_jset_str(p, "sizes", c->spec);
+	wl_jset_u64(p, "live", c->live);
 	for (unsigned int k = 0; k < c->nr; k++) {
-		wl_json_obj_begin(j);
-		wl_json_ku64(j, "size", c->cls[k].size);
-		wl_json_kdouble(j, "weight", c->cls[k].weight);
-		wl_json_obj_end(j);
+		json_t *d = wl_jobject();
+
+		wl_jset_u64(d, "size", c->cls[k].size);
+		wl_jset_double(d, "weight", c->cls[k].weight);
+		wl_jappend(dist, d);
 	}
-	wl_json_arr_end(j);
+	wl_jset(p, "distribution", dist);
 }
 
 int wl_sizes_main(int argc, char **argv)
@@ -243,8 +235,10 @@ int wl_sizes_main(int argc, char **argv)
 	}
 	c->spec = "kmalloc";
 	c->live = 512;
+	const struct wl_cmdline cl = { sizes_opts, sizes_opt, NULL, c, sizes_help };
+
 	wl_opts_init(&o, "sizes");
-	r = wl_parse_args(argc, argv, &o, sizes_opt, c, sizes_help);
+	r = wl_parse_args(argc, argv, &o, &cl);
 	if (!r && parse_sizes(&o, c))
 		r = -1;
 	if (!r && wl_apply_opts(&o))
