@@ -7,6 +7,10 @@
  * depot for full magazines (and to the slab layer when it has none);
  * freeing them fills both and gives full magazines back to the depot.
  * That is the magazine underflow/overflow path and the depot's traffic.
+ *
+ * Owns the batch subcommand: its options (--batch, --vary, --order), the
+ * threads' rounds, and params.batch/vary/order.  State: struct batch_cfg,
+ * read-only while the threads run (each has its own object array).
  */
 #include "workload.h"
 

@@ -8,6 +8,10 @@
  * order by default), and starts again.  The hash grows during the first
  * ramp; the later ramps show whether it is sized for the peak (no more
  * resizes) and what the magazines keep of a release.
+ *
+ * Owns the large subcommand: its options (--live, --ramps, --release) and
+ * "ramp_peak" in the JSON, whose peaks only the monitor thread writes (its
+ * samples); the ramp count is atomic.
  */
 #include "workload.h"
 

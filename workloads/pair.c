@@ -7,6 +7,9 @@
  * With --pcc-map cpu a thread that migrates between an allocation and its
  * free leaves an object in another slot's magazine; that is the only depot
  * traffic there should be (none with --pin or --pcc-map thread).
+ *
+ * Owns the pair subcommand: no options of its own, no JSON of its own.  State:
+ * the one cache, shared by every thread (each its own object at a time).
  */
 #include "workload.h"
 

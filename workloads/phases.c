@@ -13,6 +13,10 @@
  * Markers: magslab_trace_phase(NAME, i) when phase i (0-based) starts, and
  * magslab_trace_phase("end", nr_phases) after the last one, so that a trace
  * can be cut into the phases.
+ *
+ * Owns the phases subcommand: its options, the schedule, the phases' results
+ * ("phases" in the JSON).  State: struct phases_cfg; cur_rate is set between
+ * phases, while no worker runs.
  */
 #include "workload.h"
 
@@ -138,76 +142,54 @@ static int phases_opt(struct wl_opts *o, const char *opt, const char *v, void *c
 	return wl_parse_seconds(o, opt, v, &c->reap_every_s);
 }
 
+/* One NAME:DURATION[:THREADS[:RATE]] item of --schedule as c's next phase. */
+static int parse_phase(const struct wl_opts *o, struct phases_cfg *c, char *item)
+{
+	char *field[5] = { 0 }, *save = NULL;
+	struct phase *p = &c->phases[c->nr];
+	unsigned int nf = 0;
+
+	if (c->nr == MAX_PHASES)
+		return wl_error(o, "--schedule: more than %d phases", MAX_PHASES);
+	for (char *f = strtok_r(item, ":", &save); f && nf < 5; f = strtok_r(NULL, ":", &save))
+		field[nf++] = f;
+	if (nf < 2 || nf > 4)
+		return wl_error(o, "--schedule: '%s' is not NAME:DURATION[:THREADS[:RATE]]",
+				field[0] ? field[0] : "");
+	memset(p, 0, sizeof(*p));
+	if (strlen(field[0]) >= PHASE_NAME_LEN || !field[0][0])
+		return wl_error(o, "--schedule: phase name '%s' is empty or longer than %d "
+				"bytes", field[0], PHASE_NAME_LEN - 1);
+	strcpy(p->name, field[0]);
+	if (wl_parse_seconds(o, "--schedule", field[1], &p->duration_s))
+		return -1;
+	/* The defaults by name: idle none, burst 4 x --threads, steady --threads at --rate. */
+	p->threads = strcmp(p->name, "idle") == 0 ? 0
+		     : strcmp(p->name, "burst") == 0 ? 4 * o->threads : o->threads;
+	if (strcmp(p->name, "steady") == 0)
+		p->rate = c->rate;
+	if (nf >= 3 && wl_parse_uint(o, "--schedule", field[2], &p->threads))
+		return -1;
+	if (p->threads > 4096)
+		return wl_error(o, "--schedule: %u threads is more than 4096", p->threads);
+	if (nf == 4 && parse_rate(o, "--schedule", field[3], &p->rate))
+		return -1;
+	c->nr++;
+	return 0;
+}
+
 /* Parses the schedule into c->phases (defaults by name from o). */
 static int parse_schedule(const struct wl_opts *o, struct phases_cfg *c)
 {
-	char *copy = strdup(c->schedule), *save = NULL, *item;
+	char *copy = strdup(c->schedule), *save = NULL;
 	int ret = 0;
 
 	if (!copy)
 		return wl_error(o, "out of memory");
 	c->nr = 0;
-	for (item = strtok_r(copy, ",", &save); item;
-	     item = strtok_r(NULL, ",", &save)) {
-		char *field[5] = { 0 };
-		unsigned int nf = 0;
-		struct phase *p;
-		char *s2 = NULL;
-
-		if (c->nr == MAX_PHASES) {
-			ret = wl_error(o, "--schedule: more than %d phases",
-				       MAX_PHASES);
-			break;
-		}
-		for (char *f = strtok_r(item, ":", &s2); f && nf < 5;
-		     f = strtok_r(NULL, ":", &s2))
-			field[nf++] = f;
-		if (nf < 2 || nf > 4) {
-			ret = wl_error(o, "--schedule: '%s' is not "
-				       "NAME:DURATION[:THREADS[:RATE]]",
-				       field[0] ? field[0] : "");
-			break;
-		}
-		p = &c->phases[c->nr];
-		memset(p, 0, sizeof(*p));
-		if (strlen(field[0]) >= PHASE_NAME_LEN || !field[0][0]) {
-			ret = wl_error(o, "--schedule: phase name '%s' is empty "
-				       "or longer than %d bytes", field[0],
-				       PHASE_NAME_LEN - 1);
-			break;
-		}
-		strcpy(p->name, field[0]);
-		if (wl_parse_seconds(o, "--schedule", field[1],
-				     &p->duration_s)) {
-			ret = -1;
-			break;
-		}
-		if (strcmp(p->name, "idle") == 0) {
-			p->threads = 0;
-		} else if (strcmp(p->name, "burst") == 0) {
-			p->threads = 4 * o->threads;
-		} else if (strcmp(p->name, "steady") == 0) {
-			p->threads = o->threads;
-			p->rate = c->rate;
-		} else {
-			p->threads = o->threads;
-		}
-		if (nf >= 3 && (wl_parse_uint(o, "--schedule", field[2],
-					      &p->threads))) {
-			ret = -1;
-			break;
-		}
-		if (p->threads > 4096) {
-			ret = wl_error(o, "--schedule: %u threads is more "
-				       "than 4096", p->threads);
-			break;
-		}
-		if (nf == 4 && parse_rate(o, "--schedule", field[3], &p->rate)) {
-			ret = -1;
-			break;
-		}
-		c->nr++;
-	}
+	for (char *item = strtok_r(copy, ",", &save); item && !ret;
+	     item = strtok_r(NULL, ",", &save))
+		ret = parse_phase(o, c, item);
 	if (!ret && c->nr == 0)
 		ret = wl_error(o, "--schedule: no phases");
 	free(copy);

@@ -20,6 +20,11 @@
  * and the consumers on the other: threads 0, 2, 4... are producers and 1, 3,
  * 5... consumers, while both kinds last; the rest are of the kind there are
  * more of.
+ *
+ * Owns the prodcons subcommand: its options (--producers, --depth, --burst),
+ * the queues, and params.producers/consumers/depth/burst and "queues" in the
+ * JSON.  Locking: the rings are lock-free; the done count and wait counts are
+ * atomics.
  */
 #include "workload.h"
 

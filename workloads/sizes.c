@@ -10,6 +10,10 @@
  * kmalloc-like (8 bytes to 8 KiB in powers of two, small sizes more
  * frequent); the sizes above 512 bytes use bufctl slabs (an external slab
  * header and a hash from object to bufctl), so those caches' hashes grow.
+ *
+ * Owns the sizes subcommand: its options (--sizes, --live), the size classes
+ * and their caches, params.sizes/live/distribution.  State: struct sizes_cfg,
+ * read-only while the threads run (each has its own slots).
  */
 #include "workload.h"
 
@@ -85,67 +89,62 @@ static int sizes_opt(struct wl_opts *o, const char *opt, const char *v, void *ct
 	return wl_parse_count(o, opt, v, &c->live);
 }
 
+/* One SIZE[:WEIGHT] item of --sizes (item is cut at the colon) as c's next class. */
+static int parse_size_item(const struct wl_opts *o, struct sizes_cfg *c, char *item)
+{
+	char *colon = strchr(item, ':');
+	struct size_class *cl = &c->cls[c->nr];
+
+	if (c->nr == MAX_SIZES)
+		return wl_error(o, "--sizes: more than %d sizes", MAX_SIZES);
+	cl->weight = 1;
+	if (colon) {
+		*colon = '\0';
+		if (wl_parse_double(o, "--sizes", colon + 1, &cl->weight))
+			return -1;
+	}
+	if (wl_parse_size(o, "--sizes", item, &cl->size))
+		return -1;
+	if (cl->size == 0 || cl->size > (64u << 20))
+		return wl_error(o, "--sizes: %zu is not in 1..64M", cl->size);
+	for (unsigned int k = 0; k < c->nr; k++)
+		if (c->cls[k].size == cl->size)
+			return wl_error(o, "--sizes: %zu given twice", cl->size);
+	c->nr++;
+	return 0;
+}
+
+/* The classes of --sizes: "kmalloc", or a list of SIZE[:WEIGHT]. */
+static int parse_size_list(const struct wl_opts *o, struct sizes_cfg *c)
+{
+	char *copy, *save = NULL;
+	int ret = 0;
+
+	if (strcmp(c->spec, "kmalloc") == 0) {
+		for (size_t k = 0; k < sizeof(kmalloc_set) / sizeof(kmalloc_set[0]); k++) {
+			c->cls[c->nr].size = kmalloc_set[k].size;
+			c->cls[c->nr].weight = kmalloc_set[k].weight;
+			c->nr++;
+		}
+		return 0;
+	}
+	copy = strdup(c->spec);
+	if (!copy)
+		return wl_error(o, "out of memory");
+	for (char *it = strtok_r(copy, ",", &save); it && !ret; it = strtok_r(NULL, ",", &save))
+		ret = parse_size_item(o, c, it);
+	free(copy);
+	return ret;
+}
+
+/* The classes and their cumulative probabilities. */
 static int parse_sizes(const struct wl_opts *o, struct sizes_cfg *c)
 {
 	double sum = 0, cum = 0;
 
 	c->nr = 0;
-	if (strcmp(c->spec, "kmalloc") == 0) {
-		for (size_t k = 0; k < sizeof(kmalloc_set) /
-					sizeof(kmalloc_set[0]); k++) {
-			c->cls[c->nr].size = kmalloc_set[k].size;
-			c->cls[c->nr].weight = kmalloc_set[k].weight;
-			c->nr++;
-		}
-	} else {
-		char *copy = strdup(c->spec), *save = NULL;
-		int ret = 0;
-
-		if (!copy)
-			return wl_error(o, "out of memory");
-		for (char *it = strtok_r(copy, ",", &save); it;
-		     it = strtok_r(NULL, ",", &save)) {
-			char *colon = strchr(it, ':');
-			struct size_class *cl = &c->cls[c->nr];
-
-			if (c->nr == MAX_SIZES) {
-				ret = wl_error(o, "--sizes: more than %d sizes",
-					       MAX_SIZES);
-				break;
-			}
-			cl->weight = 1;
-			if (colon) {
-				*colon = '\0';
-				if (wl_parse_double(o, "--sizes", colon + 1,
-						    &cl->weight)) {
-					ret = -1;
-					break;
-				}
-			}
-			if (wl_parse_size(o, "--sizes", it, &cl->size)) {
-				ret = -1;
-				break;
-			}
-			if (cl->size == 0 || cl->size > (64u << 20)) {
-				ret = wl_error(o, "--sizes: %zu is not in 1..64M",
-					       cl->size);
-				break;
-			}
-			for (unsigned int k = 0; k < c->nr; k++) {
-				if (c->cls[k].size == cl->size) {
-					ret = wl_error(o, "--sizes: %zu given "
-						       "twice", cl->size);
-					break;
-				}
-			}
-			if (ret)
-				break;
-			c->nr++;
-		}
-		free(copy);
-		if (ret)
-			return -1;
-	}
+	if (parse_size_list(o, c))
+		return -1;
 	for (unsigned int k = 0; k < c->nr; k++)
 		sum += c->cls[k].weight;
 	if (c->nr == 0 || sum <= 0)
