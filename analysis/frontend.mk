@@ -1,6 +1,8 @@
 # analysis/frontend.mk — the front end build/bin/magslab (analysis/magslab.c, report.c,
-# graph.c), included at the end of the top-level Makefile (it uses $(BUILD), $(CC),
-# $(STDFLAGS), $(WFLAGS) and $(PREFIX) from there).
+# ...), included at the end of the top-level Makefile (it uses $(BUILD), $(CC),
+# $(STDFLAGS), $(WFLAGS) and $(PREFIX) from there).  It links the trace-reading library
+# $(TL_LIB) (tracelib/tracelib.mk: discovery, the babeltrace2 graph, damaged-trace checks,
+# the stall watchdog; its headers through -Itracelib), as magslab-workload does.
 #
 #   make frontend            build/bin/magslab
 #   build/bin/magslab --help
@@ -29,17 +31,18 @@ FE_LT_CFLAGS := $(shell pkg-config --cflags lttng-ctl 2>/dev/null)
 FE_LT_LIBS   := $(or $(shell pkg-config --libs lttng-ctl 2>/dev/null),-llttng-ctl)
 FE_JS_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
 FE_JS_LIBS   := $(or $(shell pkg-config --libs jansson 2>/dev/null),-ljansson)
-FE_PLUGINDIR  = $(abspath $(PREFIX))/lib/babeltrace2/plugins
+
+include tracelib/tracelib.mk
 
 .PHONY: frontend
 frontend: $(FE_BIN)
 all: frontend
 
-$(FE_BIN): $(FE_SRCS) $(FE_HDRS) analysis/frontend.mk
+$(FE_BIN): $(FE_SRCS) $(FE_HDRS) $(TL_HDRS) $(TL_LIB) analysis/frontend.mk
 	@mkdir -p $(@D)
 	@echo "  CC+LD   $@"
 	@$(CC) $(filter-out -fPIC,$(STDFLAGS)) $(WFLAGS) $(FE_CFLAGS) $(FE_BT_CFLAGS) \
-		$(FE_LT_CFLAGS) $(FE_JS_CFLAGS) -DMAGSLAB_PLUGINDIR='"$(FE_PLUGINDIR)"' \
-		-o $@ $(FE_SRCS) $(FE_BT_LIBS) $(FE_LT_LIBS) $(FE_JS_LIBS) -lm
+		$(FE_LT_CFLAGS) $(FE_JS_CFLAGS) -Itracelib \
+		-o $@ $(FE_SRCS) $(TL_LIB) $(FE_BT_LIBS) $(FE_LT_LIBS) $(FE_JS_LIBS) -lm
 
 endif

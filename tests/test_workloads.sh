@@ -10,7 +10,10 @@
 #
 # Every subcommand runs for about half a second; its JSON (--json FILE) must
 # parse, have the documented keys, ops > 0, and every cache must end with
-# nothing live (allocs == frees).  JSON is read by a small validating
+# nothing live (allocs == frees).  stats-fields: every member of struct
+# kmem_cache_stats and struct arena_stats (read from the public headers) is a
+# key of each cache's and the arena's JSON.  options: the command line's rules
+# beyond getopt_long's (no abbreviations, no bundled short options, "--opt=V").  JSON is read by a small validating
 # flattener compiled from this file (no python or jq needed): one line per
 # scalar, "PATH<TAB>VALUE", e.g. ".caches[0].depot_gets[1]	42".
 #
@@ -27,8 +30,8 @@ BIN=$BUILD/bin/magslab-workload
 WORK=$BUILD/test-workloads
 FLAT=$WORK/jsonflat
 
-ALL_TESTS=(build help usage alloc_failure pair batch prodcons phases sizes large arena
-	determinism acceptance clang-build)
+ALL_TESTS=(build help usage options alloc_failure pair batch prodcons phases sizes large arena
+	stats-fields determinism acceptance clang-build)
 SUBCOMMANDS=(pair batch prodcons phases sizes large arena replay)
 COMMON_OPTS=(--threads --duration --ops --objsize --seed --ncpus --pcc-map --policy
 	--threshold --timeout-ns --pin --json)
@@ -565,6 +568,98 @@ t_arena() {
 	expect "$F" .kinds.large.allocs ">" 0
 	expect "$F" .kinds.xalloc.allocs ">" 0
 	expect "$F" '.caches[0].pcc_hits' ">" 0
+}
+
+# struct_fields HEADER STRUCT: the member names of `struct STRUCT { ... };` in HEADER, one a
+# line (comments dropped; "uint64_t a, b;" gives both; arrays by their name).
+struct_fields() {
+	awk -v s="$2" '
+	function strip(line,   out, i) {
+		out = ""
+		while (line != "") {
+			if (incomm) {
+				i = index(line, "*/")
+				if (!i) return out
+				line = substr(line, i + 2); incomm = 0
+			} else {
+				i = index(line, "/*")
+				if (!i) return out line
+				out = out substr(line, 1, i - 1); line = substr(line, i + 2); incomm = 1
+			}
+		}
+		return out
+	}
+	$0 ~ "^struct " s " \\{" { body = 1; next }
+	body && /^\};/ { body = 0 }
+	body { text = text " " strip($0) }
+	END {
+		n = split(text, decl, ";")
+		for (d = 1; d <= n; d++) {
+			gsub(/\[[^]]*\]/, "", decl[d])
+			m = split(decl[d], item, ",")
+			for (k = 1; k <= m; k++) {
+				w = split(item[k], word, /[ \t*]+/)
+				while (w > 0 && word[w] == "") w--
+				if (w > 0) print word[w]
+			}
+		}
+	}' "$1"
+}
+
+# has_fields FLAT PREFIX MIN NAME...: every NAME is a key under PREFIX (a scalar, or an
+# array's first element), and there are at least MIN names (the header was read).
+has_fields() {
+	local flat=$1 prefix=$2 min=$3 f missing=()
+	shift 3
+	(($# >= min)) || fail "only $# fields found in the header (want $min or more)"
+	for f in "$@"; do
+		jget "$flat" "$prefix.$f" >/dev/null || jget "$flat" "$prefix.$f[0]" >/dev/null ||
+			missing+=("$f")
+	done
+	((${#missing[@]} == 0)) || fail "$prefix lacks ${missing[*]}"
+	echo "  ok: $prefix has all $# fields"
+}
+
+# Every kmem_cache_stats() and arena_stats() field is in the JSON (issue 13: about ten were
+# left out), for each cache of a run.
+t_stats-fields() {
+	local -a cf af
+	mapfile -t cf < <(struct_fields lib/include/magslab/slab.h kmem_cache_stats)
+	mapfile -t af < <(struct_fields lib/include/magslab/arena.h arena_stats)
+	run fields-arena arena --ops 2000 -q
+	has_fields "$F" '.caches[0]' 40 "${cf[@]}"
+	has_fields "$F" '.caches[7]' 40 "${cf[@]}"
+	has_fields "$F" '.arena' 20 "${af[@]}"
+	run fields-sizes sizes --ops 2000 --sizes 64,2k -q
+	has_fields "$F" '.caches[1]' 40 "${cf[@]}"
+	expect "$F" '.caches[1].uses_bufctl' eq true
+	expect "$F" '.caches[0].slabs_full' ">=" 0
+	jget "$F" '.caches[0].pcc_mode_why' >/dev/null || fail "no pcc_mode_why"
+}
+
+# The command line (getopt_long, with the old parser's rules kept): "--opt=V" and
+# "--opt V" alike; no abbreviations; no bundled short options; "--" is no option;
+# options and arguments in any order are reported in order.
+t_options() {
+	run opt-eq batch --ops=1000 --batch=10 --order=lifo -q
+	expect "$F" .params.batch == 10
+	expect "$F" .params.order eq '"lifo"'
+	expect "$F" .params.ops_per_thread == 1000
+	bad pair --thr 2
+	grep -q "unknown option '--thr'" "$WORK/bad.err" || fail "--thr: $(cat "$WORK/bad.err")"
+	bad pair --dur=2
+	bad batch --bat 10
+	bad pair -qh
+	grep -q "unknown option '-qh'" "$WORK/bad.err" || fail "-qh: $(cat "$WORK/bad.err")"
+	bad pair --pin=1
+	bad pair --
+	bad pair extra --bogus
+	grep -q "unexpected argument 'extra'" "$WORK/bad.err" || fail "order: $(cat "$WORK/bad.err")"
+	bad batch --order
+	grep -q -- "--order needs a value" "$WORK/bad.err" || fail "--order: $(cat "$WORK/bad.err")"
+	bad replay a.csv b.csv
+	grep -q "one trace FILE only" "$WORK/bad.err" || fail "replay: $(cat "$WORK/bad.err")"
+	"$BIN" pair --help --bogus >/dev/null || fail "--help before a bad option: exit $?"
 }
 
 # The values of the paths matching REGEX in FLAT, one line.

@@ -11,6 +11,10 @@
  * Every thread keeps --live slots; each operation picks one at random and
  * frees its segment (arena_free or arena_xfree, as it was allocated) or, if
  * it is empty, allocates one of a kind drawn from --mix.
+ *
+ * Owns the arena subcommand: its options, the arena and its quantum caches,
+ * and "arena", "arena_check_ok", "kinds" and "free_errors" in the JSON.  State:
+ * one counts struct per thread (padded apart), summed after the run.
  */
 #include "workload.h"
 
@@ -108,34 +112,26 @@ static int parse_mix(const struct wl_opts *o, struct arena_cfg *c,
 	return 0;
 }
 
-static int arena_opt(struct wl_opts *o, int argc, char **argv, int *i,
-		     void *ctx)
+static const struct wl_opt arena_opts[] = {
+	{ "--quantum", true }, { "--qcache-max", true }, { "--max-size", true },
+	{ "--span", true }, { "--mix", true }, { "--live", true }, { NULL, false },
+};
+
+static int arena_opt(struct wl_opts *o, const char *opt, const char *v, void *ctx)
 {
 	struct arena_cfg *c = ctx;
-	const char *v;
-	int r;
 
-	if ((r = wl_opt_value(o, argc, argv, i, "--quantum", &v)) != 0)
-		return r < 0 || wl_parse_size(o, "--quantum", v, &c->quantum) ?
-		       -1 : 1;
-	if ((r = wl_opt_value(o, argc, argv, i, "--qcache-max", &v)) != 0)
-		return r < 0 || wl_parse_size(o, "--qcache-max", v,
-					      &c->qcache_max) ? -1 : 1;
-	if ((r = wl_opt_value(o, argc, argv, i, "--max-size", &v)) != 0)
-		return r < 0 || wl_parse_size(o, "--max-size", v,
-					      &c->max_size) ? -1 : 1;
-	if ((r = wl_opt_value(o, argc, argv, i, "--span", &v)) != 0)
-		return r < 0 || wl_parse_size(o, "--span", v, &c->span) ? -1 : 1;
-	if ((r = wl_opt_value(o, argc, argv, i, "--mix", &v)) != 0)
-		return r < 0 || parse_mix(o, c, v) ? -1 : 1;
-	if ((r = wl_opt_value(o, argc, argv, i, "--live", &v)) != 0) {
-		if (r < 0 || wl_parse_uint(o, "--live", v, &c->live))
-			return -1;
-		if (c->live == 0)
-			return wl_error(o, "--live: must be more than 0");
-		return 1;
-	}
-	return 0;
+	if (strcmp(opt, "--quantum") == 0)
+		return wl_parse_size(o, opt, v, &c->quantum);
+	if (strcmp(opt, "--qcache-max") == 0)
+		return wl_parse_size(o, opt, v, &c->qcache_max);
+	if (strcmp(opt, "--max-size") == 0)
+		return wl_parse_size(o, opt, v, &c->max_size);
+	if (strcmp(opt, "--span") == 0)
+		return wl_parse_size(o, opt, v, &c->span);
+	if (strcmp(opt, "--mix") == 0)
+		return parse_mix(o, c, v);
+	return wl_parse_count(o, opt, v, &c->live);
 }
 
 static enum kind pick_kind(const struct arena_cfg *c, struct wl_rng *rng)
@@ -191,6 +187,48 @@ static void *do_xalloc(const struct arena_cfg *c, struct wl_rng *rng,
 			    maxaddr, MEM_ATOMIC);
 }
 
+/* Frees slot s's segment (as it was allocated); a refusal counts in n->free_errors. */
+static void empty_slot(const struct arena_cfg *c, struct arena_counts *n,
+		       struct arena_slot *s)
+{
+	int e = s->x ? arena_xfree(c->arena, s->addr, s->size)
+		     : arena_free(c->arena, s->addr, s->size);
+
+	if (e)
+		n->free_errors++;
+	s->addr = NULL;
+}
+
+/* Fills slot s with a segment of a kind drawn from --mix (counted by kind in n). */
+static void fill_slot(const struct arena_cfg *c, struct arena_counts *n,
+		      struct arena_slot *s, struct wl_rng *rng)
+{
+	enum kind k = pick_kind(c, rng);
+	size_t small_max = c->qcache_max ? c->qcache_max : c->quantum;
+
+	switch (k) {
+	case K_SMALL:
+		s->size = 1 + (size_t)wl_rng_below(rng, small_max);
+		s->addr = arena_alloc(c->arena, s->size, MEM_ATOMIC);
+		s->x = false;
+		break;
+	case K_LARGE:
+		s->size = small_max + 1 + (size_t)wl_rng_below(rng, c->max_size - small_max);
+		s->addr = arena_alloc(c->arena, s->size, MEM_ATOMIC);
+		s->x = false;
+		break;
+	default:
+		s->size = 1 + (size_t)wl_rng_below(rng, c->max_size);
+		s->addr = do_xalloc(c, rng, s->size);
+		s->x = true;
+		break;
+	}
+	if (s->addr)
+		n->allocs[k]++;
+	else
+		n->failures[k]++;
+}
+
 static void arena_thread(struct wl_thread *t)
 {
 	const struct arena_cfg *c = t->arg;
@@ -205,57 +243,17 @@ static void arena_thread(struct wl_thread *t)
 	while (!wl_stopping(t)) {
 		struct arena_slot *s = &slots[wl_rng_below(&t->rng, c->live)];
 
-		if (s->addr) {
-			int e = s->x ? arena_xfree(c->arena, s->addr, s->size)
-				     : arena_free(c->arena, s->addr, s->size);
-			if (e)
-				n->free_errors++;
-			s->addr = NULL;
-		} else {
-			enum kind k = pick_kind(c, &t->rng);
-			size_t small_max = c->qcache_max ? c->qcache_max
-							 : c->quantum;
-
-			switch (k) {
-			case K_SMALL:
-				s->size = 1 + (size_t)wl_rng_below(&t->rng,
-								   small_max);
-				s->addr = arena_alloc(c->arena, s->size,
-						      MEM_ATOMIC);
-				s->x = false;
-				break;
-			case K_LARGE:
-				s->size = small_max + 1 + (size_t)wl_rng_below(
-					&t->rng, c->max_size - small_max);
-				s->addr = arena_alloc(c->arena, s->size,
-						      MEM_ATOMIC);
-				s->x = false;
-				break;
-			default:
-				s->size = 1 + (size_t)wl_rng_below(&t->rng,
-								   c->max_size);
-				s->addr = do_xalloc(c, &t->rng, s->size);
-				s->x = true;
-				break;
-			}
-			if (s->addr)
-				n->allocs[k]++;
-			else
-				n->failures[k]++;
-		}
+		if (s->addr)
+			empty_slot(c, n, s);
+		else
+			fill_slot(c, n, s, &t->rng);
 		wl_count(t, 1);
 	}
 	for (unsigned int k = 0; k < c->live; k++) {
-		struct arena_slot *s = &slots[k];
-		int e;
-
-		if (!s->addr)
-			continue;
-		e = s->x ? arena_xfree(c->arena, s->addr, s->size)
-			 : arena_free(c->arena, s->addr, s->size);
-		if (e)
-			n->free_errors++;
-		freed++;
+		if (slots[k].addr) {
+			empty_slot(c, n, &slots[k]);
+			freed++;
+		}
 	}
 	wl_count(t, freed);
 	if (n->free_errors)
@@ -263,16 +261,14 @@ static void arena_thread(struct wl_thread *t)
 	free(slots);
 }
 
-static void arena_params(struct wl_json *j, void *arg)
+static void arena_params(json_t *p, const struct arena_cfg *c)
 {
-	const struct arena_cfg *c = arg;
-
-	wl_json_ku64(j, "quantum", c->quantum);
-	wl_json_ku64(j, "qcache_max", c->qcache_max);
-	wl_json_ku64(j, "max_size", c->max_size);
-	wl_json_ku64(j, "span", c->span);
-	wl_json_kstr(j, "mix", c->mix_spec);
-	wl_json_ku64(j, "live", c->live);
+	wl_jset_u64(p, "quantum", c->quantum);
+	wl_jset_u64(p, "qcache_max", c->qcache_max);
+	wl_jset_u64(p, "max_size", c->max_size);
+	wl_jset_u64(p, "span", c->span);
+	wl_jset_str(p, "mix", c->mix_spec);
+	wl_jset_u64(p, "live", c->live);
 }
 
 struct arena_report {
@@ -280,41 +276,38 @@ struct arena_report {
 	unsigned int threads;
 };
 
-static void arena_extra(struct wl_json *j, void *arg)
+static void arena_extra(json_t *root, void *arg)
 {
 	const struct arena_report *ar = arg;
 	const struct arena_cfg *c = ar->c;
+	json_t *kinds = wl_jobject();
 	uint64_t frees_err = 0;
 
-	wl_json_key(j, "arena");
-	wl_json_arena(j, c->arena);
-	wl_json_kbool(j, "arena_check_ok", c->check == 0);
-	wl_json_key(j, "kinds");
-	wl_json_obj_begin(j);
+	wl_jset(root, "arena", wl_json_arena(c->arena));
+	wl_jset_bool(root, "arena_check_ok", c->check == 0);
 	for (int k = 0; k < NR_KINDS; k++) {
+		json_t *kind = wl_jobject();
 		uint64_t a = 0, f = 0;
 
 		for (unsigned int t = 0; t < ar->threads; t++) {
 			a += c->counts[t].allocs[k];
 			f += c->counts[t].failures[k];
 		}
-		wl_json_key(j, kind_names[k]);
-		wl_json_obj_begin(j);
-		wl_json_ku64(j, "allocs", a);
-		wl_json_ku64(j, "failures", f);
-		wl_json_obj_end(j);
+		wl_jset_u64(kind, "allocs", a);
+		wl_jset_u64(kind, "failures", f);
+		wl_jset(kinds, kind_names[k], kind);
 	}
-	wl_json_obj_end(j);
+	wl_jset(root, "kinds", kinds);
 	for (unsigned int t = 0; t < ar->threads; t++)
 		frees_err += c->counts[t].free_errors;
-	wl_json_ku64(j, "free_errors", frees_err);
+	wl_jset_u64(root, "free_errors", frees_err);
 }
 
-static void arena_params_cb(struct wl_json *j, void *arg)
+static void arena_params_cb(json_t *p, void *arg)
 {
 	const struct arena_report *ar = arg;
 
-	arena_params(j, ar->c);
+	arena_params(p, ar->c);
 }
 
 struct qcache_find {
@@ -330,6 +323,38 @@ static void find_qcaches(struct kmem_cache *kc, void *arg)
 		wl_run_add_cache(q->run, kc);
 }
 
+/* The settings that depend on each other (defaults filled in): 0, or -1 (reported). */
+static int check_cfg(const struct wl_opts *o, struct arena_cfg *c)
+{
+	if (c->quantum == 0)
+		return wl_error(o, "--quantum: must be more than 0");
+	if (c->qcache_max == (size_t)-1)
+		c->qcache_max = 8 * c->quantum;
+	if (c->qcache_max % c->quantum)
+		return wl_error(o, "--qcache-max: %zu is not a multiple of the quantum "
+				"%zu", c->qcache_max, c->quantum);
+	if (c->max_size <= (c->qcache_max ? c->qcache_max : c->quantum))
+		return wl_error(o, "--max-size: must be more than --qcache-max (and "
+				"the quantum)");
+	if (c->span < 16 * c->max_size || c->span > ((size_t)1 << 46))
+		return wl_error(o, "--span: must be in 16 * --max-size .. 64T");
+	return 0;
+}
+
+/* The arena's quantum caches into the run, tuned as the options say: 0, or 1. */
+static int add_qcaches(const struct wl_opts *o, struct arena_cfg *c, struct wl_run *run)
+{
+	struct qcache_find q = { .run = run };
+	int ret = 0;
+
+	snprintf(q.prefix, sizeof(q.prefix), "%s_", arena_name(c->arena));
+	kmem_cache_for_each(find_qcaches, &q);
+	for (unsigned int k = 0; k < run->ncaches; k++)
+		if (wl_cache_tune(run->caches[k], o))
+			ret = 1;
+	return ret;
+}
+
 int wl_arena_main(int argc, char **argv)
 {
 	struct arena_cfg c = {
@@ -337,37 +362,17 @@ int wl_arena_main(int argc, char **argv)
 		.span = (size_t)1 << 30, .mix = { 60, 30, 10 },
 		.mix_spec = "60:30:10", .live = 1024,
 	};
+	const struct wl_cmdline cl = { arena_opts, arena_opt, NULL, &c, arena_help };
 	struct arena_report ar = { .c = &c };
-	struct qcache_find q;
 	struct wl_opts o;
 	struct wl_run run;
-	int r, ret = 0;
+	int r, ret;
 
 	wl_opts_init(&o, "arena");
-	r = wl_parse_args(argc, argv, &o, arena_opt, &c, arena_help);
+	r = wl_parse_args(argc, argv, &o, &cl);
 	if (r)
 		return r > 0 ? 0 : 2;
-	if (c.quantum == 0) {
-		wl_error(&o, "--quantum: must be more than 0");
-		return 2;
-	}
-	if (c.qcache_max == (size_t)-1)
-		c.qcache_max = 8 * c.quantum;
-	if (c.qcache_max % c.quantum) {
-		wl_error(&o, "--qcache-max: %zu is not a multiple of the quantum "
-			 "%zu", c.qcache_max, c.quantum);
-		return 2;
-	}
-	if (c.max_size <= (c.qcache_max ? c.qcache_max : c.quantum)) {
-		wl_error(&o, "--max-size: must be more than --qcache-max (and "
-			 "the quantum)");
-		return 2;
-	}
-	if (c.span < 16 * c.max_size || c.span > ((size_t)1 << 46)) {
-		wl_error(&o, "--span: must be in 16 * --max-size .. 64T");
-		return 2;
-	}
-	if (wl_apply_opts(&o))
+	if (check_cfg(&o, &c) || wl_apply_opts(&o))
 		return 2;
 	c.counts = calloc(o.threads, sizeof(*c.counts));
 	if (!c.counts) {
@@ -383,12 +388,7 @@ int wl_arena_main(int argc, char **argv)
 		return 2;
 	}
 	wl_run_init(&run, &o);
-	q.run = &run;
-	snprintf(q.prefix, sizeof(q.prefix), "%s_", arena_name(c.arena));
-	kmem_cache_for_each(find_qcaches, &q);
-	for (unsigned int k = 0; k < run.ncaches; k++)
-		if (wl_cache_tune(run.caches[k], &o))
-			ret = 1;
+	ret = add_qcaches(&o, &c, &run);
 	if (!ret) {
 		wl_run_threads(&run, o.threads, arena_thread, &c);
 		c.check = arena_check(c.arena);

@@ -7,6 +7,10 @@
  * depot for full magazines (and to the slab layer when it has none);
  * freeing them fills both and gives full magazines back to the depot.
  * That is the magazine underflow/overflow path and the depot's traffic.
+ *
+ * Owns the batch subcommand: its options (--batch, --vary, --order), the
+ * threads' rounds, and params.batch/vary/order.  State: struct batch_cfg,
+ * read-only while the threads run (each has its own object array).
  */
 #include "workload.h"
 
@@ -48,35 +52,24 @@ static void batch_help(FILE *f)
 	wl_usage_common(f);
 }
 
-static int batch_opt(struct wl_opts *o, int argc, char **argv, int *i,
-		     void *ctx)
+static const struct wl_opt batch_opts[] = {
+	{ "--batch", true }, { "--vary", false }, { "--order", true }, { NULL, false },
+};
+
+static int batch_opt(struct wl_opts *o, const char *opt, const char *v, void *ctx)
 {
 	struct batch_cfg *c = ctx;
-	const char *v;
-	int r;
+	unsigned int k;
 
-	if (wl_opt_flag(argc, argv, i, "--vary")) {
+	if (strcmp(opt, "--vary") == 0) {
 		c->vary = true;
-		return 1;
+		return 0;
 	}
-	if ((r = wl_opt_value(o, argc, argv, i, "--batch", &v)) != 0) {
-		if (r < 0 || wl_parse_uint(o, "--batch", v, &c->batch))
-			return -1;
-		if (c->batch == 0)
-			return wl_error(o, "--batch: must be more than 0");
-		return 1;
-	}
-	if ((r = wl_opt_value(o, argc, argv, i, "--order", &v)) != 0) {
-		if (r < 0)
-			return -1;
-		for (int k = 0; k < 3; k++) {
-			if (strcmp(v, order_names[k]) == 0) {
-				c->order = (enum batch_order)k;
-				return 1;
-			}
-		}
-		return wl_error(o, "--order: '%s' is not fifo, lifo or random", v);
-	}
+	if (strcmp(opt, "--batch") == 0)
+		return wl_parse_count(o, opt, v, &c->batch);
+	if (wl_parse_choice(o, opt, v, order_names, 3, &k))
+		return -1;
+	c->order = (enum batch_order)k;
 	return 0;
 }
 
@@ -102,15 +95,8 @@ static void batch_thread(struct wl_thread *t)
 		}
 		if (got < k)
 			wl_fail(t, "kmem_cache_alloc returned NULL");
-		if (c->order == ORDER_RANDOM) {
-			for (unsigned int a = got; a > 1; a--) {
-				unsigned int b = (unsigned int)wl_rng_below(&t->rng, a);
-				void *tmp = objs[a - 1];
-
-				objs[a - 1] = objs[b];
-				objs[b] = tmp;
-			}
-		}
+		if (c->order == ORDER_RANDOM)
+			wl_shuffle(&t->rng, objs, got);
 		for (unsigned int a = 0; a < got; a++)
 			kmem_cache_free(c->kc, objs[c->order == ORDER_LIFO ?
 						    got - 1 - a : a]);
@@ -121,13 +107,13 @@ static void batch_thread(struct wl_thread *t)
 	free(objs);
 }
 
-static void batch_params(struct wl_json *j, void *arg)
+static void batch_params(json_t *p, void *arg)
 {
 	const struct batch_cfg *c = arg;
 
-	wl_json_ku64(j, "batch", c->batch);
-	wl_json_kbool(j, "vary", c->vary);
-	wl_json_kstr(j, "order", order_names[c->order]);
+	wl_jset_u64(p, "batch", c->batch);
+	wl_jset_bool(p, "vary", c->vary);
+	wl_jset_str(p, "order", order_names[c->order]);
 }
 
 int wl_batch_main(int argc, char **argv)
@@ -137,8 +123,10 @@ int wl_batch_main(int argc, char **argv)
 	struct wl_run run;
 	int r;
 
+	const struct wl_cmdline cl = { batch_opts, batch_opt, NULL, &c, batch_help };
+
 	wl_opts_init(&o, "batch");
-	r = wl_parse_args(argc, argv, &o, batch_opt, &c, batch_help);
+	r = wl_parse_args(argc, argv, &o, &cl);
 	if (r)
 		return r > 0 ? 0 : 2;
 	if (wl_apply_opts(&o))

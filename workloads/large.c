@@ -8,6 +8,10 @@
  * order by default), and starts again.  The hash grows during the first
  * ramp; the later ramps show whether it is sized for the peak (no more
  * resizes) and what the magazines keep of a release.
+ *
+ * Owns the large subcommand: its options (--live, --ramps, --release) and
+ * "ramp_peak" in the JSON, whose peaks only the monitor thread writes (its
+ * samples); the ramp count is atomic.
  */
 #include "workload.h"
 
@@ -56,39 +60,22 @@ static void large_help(FILE *f)
 	wl_usage_common(f);
 }
 
-static int large_opt(struct wl_opts *o, int argc, char **argv, int *i,
-		     void *ctx)
+static const struct wl_opt large_opts[] = {
+	{ "--live", true }, { "--ramps", true }, { "--release", true }, { NULL, false },
+};
+
+static int large_opt(struct wl_opts *o, const char *opt, const char *v, void *ctx)
 {
 	struct large_cfg *c = ctx;
-	const char *v;
-	int r;
+	unsigned int k;
 
-	if ((r = wl_opt_value(o, argc, argv, i, "--live", &v)) != 0) {
-		if (r < 0 || wl_parse_uint(o, "--live", v, &c->live))
-			return -1;
-		if (c->live == 0)
-			return wl_error(o, "--live: must be more than 0");
-		return 1;
-	}
-	if ((r = wl_opt_value(o, argc, argv, i, "--ramps", &v)) != 0) {
-		if (r < 0 || wl_parse_uint(o, "--ramps", v, &c->ramps))
-			return -1;
-		if (c->ramps == 0)
-			return wl_error(o, "--ramps: must be more than 0");
-		return 1;
-	}
-	if ((r = wl_opt_value(o, argc, argv, i, "--release", &v)) != 0) {
-		if (r < 0)
-			return -1;
-		for (int k = 0; k < 3; k++) {
-			if (strcmp(v, release_names[k]) == 0) {
-				c->order = (enum release_order)k;
-				return 1;
-			}
-		}
-		return wl_error(o, "--release: '%s' is not random, lifo or fifo",
-				v);
-	}
+	if (strcmp(opt, "--live") == 0)
+		return wl_parse_count(o, opt, v, &c->live);
+	if (strcmp(opt, "--ramps") == 0)
+		return wl_parse_count(o, opt, v, &c->ramps);
+	if (wl_parse_choice(o, opt, v, release_names, 3, &k))
+		return -1;
+	c->order = (enum release_order)k;
 	return 0;
 }
 
@@ -116,15 +103,8 @@ static void large_sample(struct wl_run *run, void *arg)
 static void large_release(const struct large_cfg *c, struct wl_thread *t,
 			  void **objs, unsigned int n)
 {
-	if (c->order == REL_RANDOM) {
-		for (unsigned int a = n; a > 1; a--) {
-			unsigned int b = (unsigned int)wl_rng_below(&t->rng, a);
-			void *tmp = objs[a - 1];
-
-			objs[a - 1] = objs[b];
-			objs[b] = tmp;
-		}
-	}
+	if (c->order == REL_RANDOM)
+		wl_shuffle(&t->rng, objs, n);
 	for (unsigned int a = 0; a < n; a++)
 		kmem_cache_free(c->kc, objs[c->order == REL_LIFO ? n - 1 - a : a]);
 	wl_count(t, n);
@@ -163,29 +143,28 @@ static void large_thread(struct wl_thread *t)
 	free(objs);
 }
 
-static void large_params(struct wl_json *j, void *arg)
+static void large_params(json_t *p, void *arg)
 {
 	const struct large_cfg *c = arg;
 
-	wl_json_ku64(j, "live", c->live);
-	wl_json_kstr(j, "release", release_names[c->order]);
-	wl_json_ku64(j, "ramps", c->ramps);
+	wl_jset_u64(p, "live", c->live);
+	wl_jset_str(p, "release", release_names[c->order]);
+	wl_jset_u64(p, "ramps", c->ramps);
 }
 
-static void large_extra(struct wl_json *j, void *arg)
+static void large_extra(json_t *root, void *arg)
 {
 	const struct large_cfg *c = arg;
+	json_t *peak = wl_jobject();
 
-	wl_json_key(j, "ramp_peak");
-	wl_json_obj_begin(j);
-	wl_json_ku64(j, "ramps", atomic_load(&c->nr_ramps));
-	wl_json_ku64(j, "samples", c->nr_samples);
-	wl_json_ku64(j, "hash_lists", c->peak_hash_lists);
-	wl_json_ku64(j, "hash_items", c->peak_hash_items);
-	wl_json_ku64(j, "hash_resizes", c->peak_hash_resizes);
-	wl_json_ku64(j, "live_objs", c->peak_live);
-	wl_json_ku64(j, "slabs", c->peak_slabs);
-	wl_json_obj_end(j);
+	wl_jset_u64(peak, "ramps", atomic_load(&c->nr_ramps));
+	wl_jset_u64(peak, "samples", c->nr_samples);
+	wl_jset_u64(peak, "hash_lists", c->peak_hash_lists);
+	wl_jset_u64(peak, "hash_items", c->peak_hash_items);
+	wl_jset_u64(peak, "hash_resizes", c->peak_hash_resizes);
+	wl_jset_u64(peak, "live_objs", c->peak_live);
+	wl_jset_u64(peak, "slabs", c->peak_slabs);
+	wl_jset(root, "ramp_peak", peak);
 }
 
 int wl_large_main(int argc, char **argv)
@@ -195,9 +174,11 @@ int wl_large_main(int argc, char **argv)
 	struct wl_run run;
 	int r;
 
+	const struct wl_cmdline cl = { large_opts, large_opt, NULL, &c, large_help };
+
 	wl_opts_init(&o, "large");
 	o.objsize = 1024;
-	r = wl_parse_args(argc, argv, &o, large_opt, &c, large_help);
+	r = wl_parse_args(argc, argv, &o, &cl);
 	if (r)
 		return r > 0 ? 0 : 2;
 	if (wl_apply_opts(&o))

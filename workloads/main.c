@@ -4,22 +4,14 @@
  *   magslab-workload SUBCOMMAND [options]      SUBCOMMAND --help for its own
  *
  * Every subcommand prints progress and a one-line summary on stderr and one
- * JSON object on stdout (or --json FILE); see workloads/README.md.
+ * JSON object on stdout (or --json FILE); see workloads/README.md.  Owns the
+ * table of subcommands; each lives in its own file (pair.c ... replay.c) on the
+ * framework of workload.h.
  */
 #include "workload.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#if defined(__has_include)
-#if __has_include("replay.h")
-#include "replay.h"
-#endif
-#endif
-
-/* replay lives in replay.c (another part of the tree); until it is there
- * the symbol stays undefined and the subcommand says so. */
-int wl_replay_main(int argc, char **argv) __attribute__((weak));
 
 static const struct {
 	const char *name;
@@ -40,7 +32,7 @@ static const struct {
 	  "a ramp of live large (bufctl) objects, then a release" },
 	{ "arena", wl_arena_main,
 	  "alloc/xalloc/free mix over an arena with quantum caches" },
-	{ "replay", NULL,
+	{ "replay", wl_replay_main,
 	  "replay an allocation trace FILE" },
 };
 
@@ -77,17 +69,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t k = 0; k < NR_SUBCOMMANDS; k++) {
-		if (strcmp(cmd, subcommands[k].name) != 0)
-			continue;
-		if (strcmp(cmd, "replay") == 0) {
-			if (!wl_replay_main) {
-				fprintf(stderr, "magslab-workload replay: not built "
-					"in this version (workloads/replay.c)\n");
-				return 2;
-			}
-			return wl_replay_main(argc - 1, argv + 1);
-		}
-		return subcommands[k].main(argc - 1, argv + 1);
+		if (strcmp(cmd, subcommands[k].name) == 0)
+			return subcommands[k].main(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "magslab-workload: unknown subcommand '%s' (try --help)\n",
 		cmd);

@@ -7,6 +7,9 @@
  * With --pcc-map cpu a thread that migrates between an allocation and its
  * free leaves an object in another slot's magazine; that is the only depot
  * traffic there should be (none with --pin or --pcc-map thread).
+ *
+ * Owns the pair subcommand: no options of its own, no JSON of its own.  State:
+ * the one cache, shared by every thread (each its own object at a time).
  */
 #include "workload.h"
 
@@ -52,8 +55,10 @@ int wl_pair_main(int argc, char **argv)
 	struct kmem_cache *kc;
 	int r;
 
+	const struct wl_cmdline cl = { .help = pair_help };
+
 	wl_opts_init(&o, "pair");
-	r = wl_parse_args(argc, argv, &o, NULL, NULL, pair_help);
+	r = wl_parse_args(argc, argv, &o, &cl);
 	if (r)
 		return r > 0 ? 0 : 2;
 	if (wl_apply_opts(&o))

@@ -13,6 +13,10 @@
  * Markers: magslab_trace_phase(NAME, i) when phase i (0-based) starts, and
  * magslab_trace_phase("end", nr_phases) after the last one, so that a trace
  * can be cut into the phases.
+ *
+ * Owns the phases subcommand: its options, the schedule, the phases' results
+ * ("phases" in the JSON).  State: struct phases_cfg; cur_rate is set between
+ * phases, while no worker runs.
  */
 #include "workload.h"
 
@@ -118,104 +122,74 @@ static int parse_rate(const struct wl_opts *o, const char *opt, const char *s,
 	return 0;
 }
 
-static int phases_opt(struct wl_opts *o, int argc, char **argv, int *i,
-		      void *ctx)
+static const struct wl_opt phases_opts[] = {
+	{ "--schedule", true }, { "--batch", true }, { "--rate", true },
+	{ "--reap-every", true }, { NULL, false },
+};
+
+static int phases_opt(struct wl_opts *o, const char *opt, const char *v, void *ctx)
 {
 	struct phases_cfg *c = ctx;
-	const char *v;
-	int r;
 
-	if ((r = wl_opt_value(o, argc, argv, i, "--schedule", &v)) != 0) {
-		if (r < 0)
-			return -1;
+	if (strcmp(opt, "--schedule") == 0) {
 		c->schedule = v;
-		return 1;
+		return 0;
 	}
-	if ((r = wl_opt_value(o, argc, argv, i, "--batch", &v)) != 0) {
-		if (r < 0 || wl_parse_uint(o, "--batch", v, &c->batch))
-			return -1;
-		if (c->batch == 0)
-			return wl_error(o, "--batch: must be more than 0");
-		return 1;
-	}
-	if ((r = wl_opt_value(o, argc, argv, i, "--rate", &v)) != 0)
-		return r < 0 || parse_rate(o, "--rate", v, &c->rate) ? -1 : 1;
-	if ((r = wl_opt_value(o, argc, argv, i, "--reap-every", &v)) != 0)
-		return r < 0 || wl_parse_seconds(o, "--reap-every", v,
-						 &c->reap_every_s) ? -1 : 1;
+	if (strcmp(opt, "--batch") == 0)
+		return wl_parse_count(o, opt, v, &c->batch);
+	if (strcmp(opt, "--rate") == 0)
+		return parse_rate(o, opt, v, &c->rate);
+	return wl_parse_seconds(o, opt, v, &c->reap_every_s);
+}
+
+/* One NAME:DURATION[:THREADS[:RATE]] item of --schedule as c's next phase. */
+static int parse_phase(const struct wl_opts *o, struct phases_cfg *c, char *item)
+{
+	char *field[5] = { 0 }, *save = NULL;
+	struct phase *p = &c->phases[c->nr];
+	unsigned int nf = 0;
+
+	if (c->nr == MAX_PHASES)
+		return wl_error(o, "--schedule: more than %d phases", MAX_PHASES);
+	for (char *f = strtok_r(item, ":", &save); f && nf < 5; f = strtok_r(NULL, ":", &save))
+		field[nf++] = f;
+	if (nf < 2 || nf > 4)
+		return wl_error(o, "--schedule: '%s' is not NAME:DURATION[:THREADS[:RATE]]",
+				field[0] ? field[0] : "");
+	memset(p, 0, sizeof(*p));
+	if (strlen(field[0]) >= PHASE_NAME_LEN || !field[0][0])
+		return wl_error(o, "--schedule: phase name '%s' is empty or longer than %d "
+				"bytes", field[0], PHASE_NAME_LEN - 1);
+	strcpy(p->name, field[0]);
+	if (wl_parse_seconds(o, "--schedule", field[1], &p->duration_s))
+		return -1;
+	/* The defaults by name: idle none, burst 4 x --threads, steady --threads at --rate. */
+	p->threads = strcmp(p->name, "idle") == 0 ? 0
+		     : strcmp(p->name, "burst") == 0 ? 4 * o->threads : o->threads;
+	if (strcmp(p->name, "steady") == 0)
+		p->rate = c->rate;
+	if (nf >= 3 && wl_parse_uint(o, "--schedule", field[2], &p->threads))
+		return -1;
+	if (p->threads > 4096)
+		return wl_error(o, "--schedule: %u threads is more than 4096", p->threads);
+	if (nf == 4 && parse_rate(o, "--schedule", field[3], &p->rate))
+		return -1;
+	c->nr++;
 	return 0;
 }
 
 /* Parses the schedule into c->phases (defaults by name from o). */
 static int parse_schedule(const struct wl_opts *o, struct phases_cfg *c)
 {
-	char *copy = strdup(c->schedule), *save = NULL, *item;
+	char *copy = strdup(c->schedule), *save = NULL;
 	int ret = 0;
 
 	if (!copy)
 		return wl_error(o, "out of memory");
 	c->nr = 0;
-	for (item = strtok_r(copy, ",", &save); item;
-	     item = strtok_r(NULL, ",", &save)) {
-		char *field[5] = { 0 };
-		unsigned int nf = 0;
-		struct phase *p;
-		char *s2 = NULL;
-
-		if (c->nr == MAX_PHASES) {
-			ret = wl_error(o, "--schedule: more than %d phases",
-				       MAX_PHASES);
-			break;
-		}
-		for (char *f = strtok_r(item, ":", &s2); f && nf < 5;
-		     f = strtok_r(NULL, ":", &s2))
-			field[nf++] = f;
-		if (nf < 2 || nf > 4) {
-			ret = wl_error(o, "--schedule: '%s' is not "
-				       "NAME:DURATION[:THREADS[:RATE]]",
-				       field[0] ? field[0] : "");
-			break;
-		}
-		p = &c->phases[c->nr];
-		memset(p, 0, sizeof(*p));
-		if (strlen(field[0]) >= PHASE_NAME_LEN || !field[0][0]) {
-			ret = wl_error(o, "--schedule: phase name '%s' is empty "
-				       "or longer than %d bytes", field[0],
-				       PHASE_NAME_LEN - 1);
-			break;
-		}
-		strcpy(p->name, field[0]);
-		if (wl_parse_seconds(o, "--schedule", field[1],
-				     &p->duration_s)) {
-			ret = -1;
-			break;
-		}
-		if (strcmp(p->name, "idle") == 0) {
-			p->threads = 0;
-		} else if (strcmp(p->name, "burst") == 0) {
-			p->threads = 4 * o->threads;
-		} else if (strcmp(p->name, "steady") == 0) {
-			p->threads = o->threads;
-			p->rate = c->rate;
-		} else {
-			p->threads = o->threads;
-		}
-		if (nf >= 3 && (wl_parse_uint(o, "--schedule", field[2],
-					      &p->threads))) {
-			ret = -1;
-			break;
-		}
-		if (p->threads > 4096) {
-			ret = wl_error(o, "--schedule: %u threads is more "
-				       "than 4096", p->threads);
-			break;
-		}
-		if (nf == 4 && parse_rate(o, "--schedule", field[3], &p->rate)) {
-			ret = -1;
-			break;
-		}
-		c->nr++;
-	}
+	for (char *item = strtok_r(copy, ",", &save); item && !ret;
+	     item = strtok_r(NULL, ",", &save))
+		ret = parse_phase(o, c, item);
 	if (!ret && c->nr == 0)
 		ret = wl_error(o, "--schedule: no phases");
 	free(copy);
@@ -270,54 +244,59 @@ static void phases_thread(struct wl_thread *t)
 	free(objs);
 }
 
-static void phases_params(struct wl_json *j, void *arg)
+static void phases_params(json_t *p, void *arg)
 {
 	const struct phases_cfg *c = arg;
 
-	wl_json_kstr(j, "schedule", c->schedule);
-	wl_json_kdouble(j, "scale", c->scale);
-	wl_json_ku64(j, "batch", c->batch);
-	wl_json_kdouble(j, "rate", c->rate);
-	wl_json_kdouble(j, "reap_every_s", c->reap_every_s);
+	wl_jset_str(p, "schedule", c->schedule);
+	wl_jset_double(p, "scale", c->scale);
+	wl_jset_u64(p, "batch", c->batch);
+	wl_jset_double(p, "rate", c->rate);
+	wl_jset_double(p, "reap_every_s", c->reap_every_s);
 }
 
-static void phases_extra(struct wl_json *j, void *arg)
+/* The cache's state at the end of phase p. */
+static json_t *phase_end(const struct phase *p)
+{
+	json_t *e = wl_jobject();
+
+	wl_jset_u64(e, "magsize", p->end.magsize);
+	wl_jset_u64(e, "magsize_up", p->end.magsize_up);
+	wl_jset_u64(e, "magsize_down", p->end.magsize_down);
+	wl_jset_u64(e, "depot_contended", p->end.depot_contended);
+	wl_jset_pair(e, "depot_gets", p->end.depot_gets);
+	wl_jset_pair(e, "depot_puts", p->end.depot_puts);
+	wl_jset_u64(e, "depot_full", p->end.depot_full);
+	wl_jset_u64(e, "depot_empty", p->end.depot_empty);
+	wl_jset_u64(e, "mags_allocated", p->end.mags_allocated);
+	wl_jset_u64(e, "bytes_in_mags", p->end.bytes_in_mags);
+	wl_jset_u64(e, "slabs", p->end.slabs);
+	return e;
+}
+
+static void phases_extra(json_t *root, void *arg)
 {
 	const struct phases_cfg *c = arg;
+	json_t *arr = wl_jarray();
 
-	wl_json_key(j, "phases");
-	wl_json_arr_begin(j);
 	for (unsigned int k = 0; k < c->nr; k++) {
 		const struct phase *p = &c->phases[k];
+		json_t *j = wl_jobject();
 
-		wl_json_obj_begin(j);
-		wl_json_kstr(j, "name", p->name);
-		wl_json_ku64(j, "index", k);
-		wl_json_ku64(j, "threads", p->threads);
-		wl_json_kdouble(j, "rate", p->rate);
-		wl_json_kdouble(j, "duration_s", p->duration_s);
-		wl_json_ku64(j, "ops", p->ops);
-		wl_json_kdouble(j, "seconds", p->seconds);
-		wl_json_kdouble(j, "mops", p->seconds > 0 ?
-				(double)p->ops / p->seconds / 1e6 : 0.0);
-		wl_json_ku64(j, "reaps", p->reaps);
-		wl_json_key(j, "at_end");
-		wl_json_obj_begin(j);
-		wl_json_ku64(j, "magsize", p->end.magsize);
-		wl_json_ku64(j, "magsize_up", p->end.magsize_up);
-		wl_json_ku64(j, "magsize_down", p->end.magsize_down);
-		wl_json_ku64(j, "depot_contended", p->end.depot_contended);
-		wl_json_kpair(j, "depot_gets", p->end.depot_gets);
-		wl_json_kpair(j, "depot_puts", p->end.depot_puts);
-		wl_json_ku64(j, "depot_full", p->end.depot_full);
-		wl_json_ku64(j, "depot_empty", p->end.depot_empty);
-		wl_json_ku64(j, "mags_allocated", p->end.mags_allocated);
-		wl_json_ku64(j, "bytes_in_mags", p->end.bytes_in_mags);
-		wl_json_ku64(j, "slabs", p->end.slabs);
-		wl_json_obj_end(j);
-		wl_json_obj_end(j);
+		wl_jset_str(j, "name", p->name);
+		wl_jset_u64(j, "index", k);
+		wl_jset_u64(j, "threads", p->threads);
+		wl_jset_double(j, "rate", p->rate);
+		wl_jset_double(j, "duration_s", p->duration_s);
+		wl_jset_u64(j, "ops", p->ops);
+		wl_jset_double(j, "seconds", p->seconds);
+		wl_jset_double(j, "mops", p->seconds > 0 ?
+			       (double)p->ops / p->seconds / 1e6 : 0.0);
+		wl_jset_u64(j, "reaps", p->reaps);
+		wl_jset(j, "at_end", phase_end(p));
+		wl_jappend(arr, j);
 	}
-	wl_json_arr_end(j);
+	wl_jset(root, "phases", arr);
 }
 
 /* An idle phase: nobody allocates; the main thread sleeps (and reaps). */
@@ -345,6 +324,76 @@ static void run_idle(struct phases_cfg *c, struct phase *p)
 	p->seconds = (double)(wl_now_ns() - t0) * 1e-9;
 }
 
+/* Phase k of c: its threads (or the idle wait), the marker, the progress lines. */
+static void run_phase(struct phases_cfg *c, struct wl_run *run, unsigned int k)
+{
+	const struct wl_opts *o = run->opts;
+	struct phase *p = &c->phases[k];
+	uint64_t ops0 = run->ops;
+	double sec0 = run->seconds;
+
+	if (p->rate > 0)
+		wl_progress(o, "phase %u/%u %s: %u thread(s) at %.3g "
+			    "ops/s each, %.3g s", k + 1, c->nr, p->name,
+			    p->threads, p->rate, p->duration_s);
+	else
+		wl_progress(o, "phase %u/%u %s: %u thread(s) unpaced, "
+			    "%.3g s", k + 1, c->nr, p->name, p->threads,
+			    p->duration_s);
+	magslab_trace_phase(p->name, k);
+	if (p->threads == 0 || p->duration_s <= 0) {
+		run_idle(c, p);
+		run->seconds += p->seconds;   /* wall time, idle too */
+	} else {
+		run->duration_s = p->duration_s;
+		run->label = p->name;
+		c->cur_rate = p->rate;
+		wl_run_threads(run, p->threads, phases_thread, c);
+		p->ops = run->ops - ops0;
+		p->seconds = run->seconds - sec0;
+	}
+	kmem_cache_stats(c->kc, &p->end);
+	wl_progress(o, "phase %u/%u %s done: %" PRIu64 " ops, magsize "
+		    "%u, depot contended %" PRIu64, k + 1, c->nr,
+		    p->name, p->ops, p->end.magsize,
+		    p->end.depot_contended);
+}
+
+/*
+ * The command line and the schedule into c (--duration scales the schedule to last that
+ * long: *total is its length).  0, 1 after --help, or -1 after an error (exit 2).
+ */
+static int phases_setup(int argc, char **argv, struct wl_opts *o, struct phases_cfg *c,
+			double *total)
+{
+	const struct wl_cmdline cl = { phases_opts, phases_opt, NULL, c, phases_help };
+	int r;
+
+	c->schedule = default_schedule;
+	c->batch = 64;
+	c->rate = 200000;
+	wl_opts_init(o, "phases");
+	r = wl_parse_args(argc, argv, o, &cl);
+	if (r)
+		return r;
+	if (o->ops)
+		return wl_error(o, "--ops: phases are timed; use --schedule or "
+				"--duration");
+	if (parse_schedule(o, c))
+		return -1;
+	*total = 0;
+	for (unsigned int k = 0; k < c->nr; k++)
+		*total += c->phases[k].duration_s;
+	c->scale = 1.0;
+	if (o->duration_set && *total > 0) {
+		c->scale = o->duration_s / *total;
+		for (unsigned int k = 0; k < c->nr; k++)
+			c->phases[k].duration_s *= c->scale;
+		*total = o->duration_s;
+	}
+	return wl_apply_opts(o);
+}
+
 int wl_phases_main(int argc, char **argv)
 {
 	struct phases_cfg *c = calloc(1, sizeof(*c));
@@ -357,37 +406,10 @@ int wl_phases_main(int argc, char **argv)
 		fputs("magslab-workload phases: out of memory\n", stderr);
 		return 1;
 	}
-	c->schedule = default_schedule;
-	c->batch = 64;
-	c->rate = 200000;
-	wl_opts_init(&o, "phases");
-	r = wl_parse_args(argc, argv, &o, phases_opt, c, phases_help);
+	r = phases_setup(argc, argv, &o, c, &total);
 	if (r) {
 		free(c);
 		return r > 0 ? 0 : 2;
-	}
-	if (o.ops) {
-		wl_error(&o, "--ops: phases are timed; use --schedule or "
-			 "--duration");
-		free(c);
-		return 2;
-	}
-	if (parse_schedule(&o, c)) {
-		free(c);
-		return 2;
-	}
-	for (unsigned int k = 0; k < c->nr; k++)
-		total += c->phases[k].duration_s;
-	c->scale = 1.0;
-	if (o.duration_set && total > 0) {
-		c->scale = o.duration_s / total;
-		for (unsigned int k = 0; k < c->nr; k++)
-			c->phases[k].duration_s *= c->scale;
-		total = o.duration_s;
-	}
-	if (wl_apply_opts(&o)) {
-		free(c);
-		return 2;
 	}
 	c->kc = wl_cache_create(&o, "wl-phases", o.objsize, 0);
 	if (!c->kc) {
@@ -397,38 +419,8 @@ int wl_phases_main(int argc, char **argv)
 	wl_run_init(&run, &o);
 	wl_run_add_cache(&run, c->kc);
 	wl_progress(&o, "%u phases, %.3g s in all", c->nr, total);
-
-	for (unsigned int k = 0; k < c->nr && !run.failed; k++) {
-		struct phase *p = &c->phases[k];
-		uint64_t ops0 = run.ops;
-		double sec0 = run.seconds;
-
-		if (p->rate > 0)
-			wl_progress(&o, "phase %u/%u %s: %u thread(s) at %.3g "
-				    "ops/s each, %.3g s", k + 1, c->nr, p->name,
-				    p->threads, p->rate, p->duration_s);
-		else
-			wl_progress(&o, "phase %u/%u %s: %u thread(s) unpaced, "
-				    "%.3g s", k + 1, c->nr, p->name, p->threads,
-				    p->duration_s);
-		magslab_trace_phase(p->name, k);
-		if (p->threads == 0 || p->duration_s <= 0) {
-			run_idle(c, p);
-			run.seconds += p->seconds;   /* wall time, idle too */
-		} else {
-			run.duration_s = p->duration_s;
-			run.label = p->name;
-			c->cur_rate = p->rate;
-			wl_run_threads(&run, p->threads, phases_thread, c);
-			p->ops = run.ops - ops0;
-			p->seconds = run.seconds - sec0;
-		}
-		kmem_cache_stats(c->kc, &p->end);
-		wl_progress(&o, "phase %u/%u %s done: %" PRIu64 " ops, magsize "
-			    "%u, depot contended %" PRIu64, k + 1, c->nr,
-			    p->name, p->ops, p->end.magsize,
-			    p->end.depot_contended);
-	}
+	for (unsigned int k = 0; k < c->nr && !run.failed; k++)
+		run_phase(c, &run, k);
 	magslab_trace_phase("end", c->nr);
 
 	r = wl_report(&run, "phases", phases_params, phases_extra, c);

@@ -20,6 +20,11 @@
  * and the consumers on the other: threads 0, 2, 4... are producers and 1, 3,
  * 5... consumers, while both kinds last; the rest are of the kind there are
  * more of.
+ *
+ * Owns the prodcons subcommand: its options (--producers, --depth, --burst),
+ * the queues, and params.producers/consumers/depth/burst and "queues" in the
+ * JSON.  Locking: the rings are lock-free; the done count and wait counts are
+ * atomics.
  */
 #include "workload.h"
 
@@ -82,33 +87,27 @@ static void pc_help(FILE *f)
 	wl_usage_common(f);
 }
 
-static int pc_opt(struct wl_opts *o, int argc, char **argv, int *i, void *ctx)
+static const struct wl_opt pc_opts[] = {
+	{ "--producers", true }, { "--depth", true }, { "--burst", true }, { NULL, false },
+};
+
+static int pc_opt(struct wl_opts *o, const char *opt, const char *v, void *ctx)
 {
 	struct pc_cfg *c = ctx;
-	const char *v;
-	int r;
 
-	if ((r = wl_opt_value(o, argc, argv, i, "--producers", &v)) != 0) {
-		if (r < 0 || wl_parse_uint(o, "--producers", v, &c->producers))
-			return -1;
-		if (c->producers == 0)
-			return wl_error(o, "--producers: must be more than 0");
-		return 1;
-	}
-	if ((r = wl_opt_value(o, argc, argv, i, "--depth", &v)) != 0) {
-		if (r < 0 || wl_parse_uint(o, "--depth", v, &c->depth))
+	if (strcmp(opt, "--producers") == 0)
+		return wl_parse_count(o, opt, v, &c->producers);
+	if (strcmp(opt, "--depth") == 0) {
+		if (wl_parse_uint(o, opt, v, &c->depth))
 			return -1;
 		if (c->depth < 2 || c->depth > (1u << 20))
 			return wl_error(o, "--depth: %s is not in 2..1048576", v);
-		return 1;
+		return 0;
 	}
-	if ((r = wl_opt_value(o, argc, argv, i, "--burst", &v)) != 0) {
-		if (r < 0 || wl_parse_uint(o, "--burst", v, &c->burst))
-			return -1;
-		if (c->burst == 0 || c->burst > 65536)
-			return wl_error(o, "--burst: %s is not in 1..65536", v);
-		return 1;
-	}
+	if (wl_parse_uint(o, opt, v, &c->burst))
+		return -1;
+	if (c->burst == 0 || c->burst > 65536)
+		return wl_error(o, "--burst: %s is not in 1..65536", v);
 	return 0;
 }
 
@@ -283,25 +282,24 @@ static void pc_thread(struct wl_thread *t)
 		pc_consumer(t, c, idx);
 }
 
-static void pc_params(struct wl_json *j, void *arg)
+static void pc_params(json_t *p, void *arg)
 {
 	const struct pc_cfg *c = arg;
 
-	wl_json_ku64(j, "producers", c->producers);
-	wl_json_ku64(j, "consumers", c->consumers);
-	wl_json_ku64(j, "depth", c->depth);
-	wl_json_ku64(j, "burst", c->burst);
+	wl_jset_u64(p, "producers", c->producers);
+	wl_jset_u64(p, "consumers", c->consumers);
+	wl_jset_u64(p, "depth", c->depth);
+	wl_jset_u64(p, "burst", c->burst);
 }
 
-static void pc_extra(struct wl_json *j, void *arg)
+static void pc_extra(json_t *root, void *arg)
 {
 	struct pc_cfg *c = arg;
+	json_t *q = wl_jobject();
 
-	wl_json_key(j, "queues");
-	wl_json_obj_begin(j);
-	wl_json_ku64(j, "producer_full_waits", atomic_load(&c->full_waits));
-	wl_json_ku64(j, "consumer_empty_waits", atomic_load(&c->empty_waits));
-	wl_json_obj_end(j);
+	wl_jset_u64(q, "producer_full_waits", atomic_load(&c->full_waits));
+	wl_jset_u64(q, "consumer_empty_waits", atomic_load(&c->empty_waits));
+	wl_jset(root, "queues", q);
 }
 
 int wl_prodcons_main(int argc, char **argv)
@@ -312,8 +310,10 @@ int wl_prodcons_main(int argc, char **argv)
 	size_t depth = 2;
 	int r;
 
+	const struct wl_cmdline cl = { pc_opts, pc_opt, NULL, &c, pc_help };
+
 	wl_opts_init(&o, "prodcons");
-	r = wl_parse_args(argc, argv, &o, pc_opt, &c, pc_help);
+	r = wl_parse_args(argc, argv, &o, &cl);
 	if (r)
 		return r > 0 ? 0 : 2;
 	if (o.threads < 2) {

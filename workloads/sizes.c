@@ -10,6 +10,10 @@
  * kmalloc-like (8 bytes to 8 KiB in powers of two, small sizes more
  * frequent); the sizes above 512 bytes use bufctl slabs (an external slab
  * header and a hash from object to bufctl), so those caches' hashes grow.
+ *
+ * Owns the sizes subcommand: its options (--sizes, --live), the size classes
+ * and their caches, params.sizes/live/distribution.  State: struct sizes_cfg,
+ * read-only while the threads run (each has its own slots).
  */
 #include "workload.h"
 
@@ -70,90 +74,77 @@ static void sizes_help(FILE *f)
 	wl_usage_common(f);
 }
 
-static int sizes_opt(struct wl_opts *o, int argc, char **argv, int *i,
-		     void *ctx)
+static const struct wl_opt sizes_opts[] = {
+	{ "--sizes", true }, { "--live", true }, { NULL, false },
+};
+
+static int sizes_opt(struct wl_opts *o, const char *opt, const char *v, void *ctx)
 {
 	struct sizes_cfg *c = ctx;
-	const char *v;
-	int r;
 
-	if ((r = wl_opt_value(o, argc, argv, i, "--sizes", &v)) != 0) {
-		if (r < 0)
-			return -1;
+	if (strcmp(opt, "--sizes") == 0) {
 		c->spec = v;
-		return 1;
+		return 0;
 	}
-	if ((r = wl_opt_value(o, argc, argv, i, "--live", &v)) != 0) {
-		if (r < 0 || wl_parse_uint(o, "--live", v, &c->live))
+	return wl_parse_count(o, opt, v, &c->live);
+}
+
+/* One SIZE[:WEIGHT] item of --sizes (item is cut at the colon) as c's next class. */
+static int parse_size_item(const struct wl_opts *o, struct sizes_cfg *c, char *item)
+{
+	char *colon = strchr(item, ':');
+	struct size_class *cl = &c->cls[c->nr];
+
+	if (c->nr == MAX_SIZES)
+		return wl_error(o, "--sizes: more than %d sizes", MAX_SIZES);
+	cl->weight = 1;
+	if (colon) {
+		*colon = '\0';
+		if (wl_parse_double(o, "--sizes", colon + 1, &cl->weight))
 			return -1;
-		if (c->live == 0)
-			return wl_error(o, "--live: must be more than 0");
-		return 1;
 	}
+	if (wl_parse_size(o, "--sizes", item, &cl->size))
+		return -1;
+	if (cl->size == 0 || cl->size > (64u << 20))
+		return wl_error(o, "--sizes: %zu is not in 1..64M", cl->size);
+	for (unsigned int k = 0; k < c->nr; k++)
+		if (c->cls[k].size == cl->size)
+			return wl_error(o, "--sizes: %zu given twice", cl->size);
+	c->nr++;
 	return 0;
 }
 
+/* The classes of --sizes: "kmalloc", or a list of SIZE[:WEIGHT]. */
+static int parse_size_list(const struct wl_opts *o, struct sizes_cfg *c)
+{
+	char *copy, *save = NULL;
+	int ret = 0;
+
+	if (strcmp(c->spec, "kmalloc") == 0) {
+		for (size_t k = 0; k < sizeof(kmalloc_set) / sizeof(kmalloc_set[0]); k++) {
+			c->cls[c->nr].size = kmalloc_set[k].size;
+			c->cls[c->nr].weight = kmalloc_set[k].weight;
+			c->nr++;
+		}
+		return 0;
+	}
+	copy = strdup(c->spec);
+	if (!copy)
+		return wl_error(o, "out of memory");
+	for (char *it = strtok_r(copy, ",", &save); it && !ret; it = strtok_r(NULL, ",", &save))
+		ret = parse_size_item(o, c, it);
+	free(copy);
+	return ret;
+}
+
+/* The classes and their cumulative probabilities. */
 static int parse_sizes(const struct wl_opts *o, struct sizes_cfg *c)
 {
 	double sum = 0, cum = 0;
 
 	c->nr = 0;
-	if (strcmp(c->spec, "kmalloc") == 0) {
-		for (size_t k = 0; k < sizeof(kmalloc_set) /
-					sizeof(kmalloc_set[0]); k++) {
-			c->cls[c->nr].size = kmalloc_set[k].size;
-			c->cls[c->nr].weight = kmalloc_set[k].weight;
-			c->nr++;
-		}
-	} else {
-		char *copy = strdup(c->spec), *save = NULL;
-		int ret = 0;
-
-		if (!copy)
-			return wl_error(o, "out of memory");
-		for (char *it = strtok_r(copy, ",", &save); it;
-		     it = strtok_r(NULL, ",", &save)) {
-			char *colon = strchr(it, ':');
-			struct size_class *cl = &c->cls[c->nr];
-
-			if (c->nr == MAX_SIZES) {
-				ret = wl_error(o, "--sizes: more than %d sizes",
-					       MAX_SIZES);
-				break;
-			}
-			cl->weight = 1;
-			if (colon) {
-				*colon = '\0';
-				if (wl_parse_double(o, "--sizes", colon + 1,
-						    &cl->weight)) {
-					ret = -1;
-					break;
-				}
-			}
-			if (wl_parse_size(o, "--sizes", it, &cl->size)) {
-				ret = -1;
-				break;
-			}
-			if (cl->size == 0 || cl->size > (64u << 20)) {
-				ret = wl_error(o, "--sizes: %zu is not in 1..64M",
-					       cl->size);
-				break;
-			}
-			for (unsigned int k = 0; k < c->nr; k++) {
-				if (c->cls[k].size == cl->size) {
-					ret = wl_error(o, "--sizes: %zu given "
-						       "twice", cl->size);
-					break;
-				}
-			}
-			if (ret)
-				break;
-			c->nr++;
-		}
-		free(copy);
-		if (ret)
-			return -1;
-	}
+	if (parse_size_list(o, c))
+		return -1;
 	for (unsigned int k = 0; k < c->nr; k++)
 		sum += c->cls[k].weight;
 	if (c->nr == 0 || sum <= 0)
@@ -213,21 +204,21 @@ static void sizes_thread(struct wl_thread *t)
 	free(slots);
 }
 
-static void sizes_params(struct wl_json *j, void *arg)
+static void sizes_params(json_t *p, void *arg)
 {
 	const struct sizes_cfg *c = arg;
+	json_t *dist = wl_jarray();
 
-	wl_json_kstr(j, "sizes", c->spec);
-	wl_json_ku64(j, "live", c->live);
-	wl_json_key(j, "distribution");
-	wl_json_arr_begin(j);
+	wl_jset_str(p, "sizes", c->spec);
+	wl_jset_u64(p, "live", c->live);
 	for (unsigned int k = 0; k < c->nr; k++) {
-		wl_json_obj_begin(j);
-		wl_json_ku64(j, "size", c->cls[k].size);
-		wl_json_kdouble(j, "weight", c->cls[k].weight);
-		wl_json_obj_end(j);
+		json_t *d = wl_jobject();
+
+		wl_jset_u64(d, "size", c->cls[k].size);
+		wl_jset_double(d, "weight", c->cls[k].weight);
+		wl_jappend(dist, d);
 	}
-	wl_json_arr_end(j);
+	wl_jset(p, "distribution", dist);
 }
 
 int wl_sizes_main(int argc, char **argv)
@@ -243,8 +234,10 @@ int wl_sizes_main(int argc, char **argv)
 	}
 	c->spec = "kmalloc";
 	c->live = 512;
+	const struct wl_cmdline cl = { sizes_opts, sizes_opt, NULL, c, sizes_help };
+
 	wl_opts_init(&o, "sizes");
-	r = wl_parse_args(argc, argv, &o, sizes_opt, c, sizes_help);
+	r = wl_parse_args(argc, argv, &o, &cl);
 	if (!r && parse_sizes(&o, c))
 		r = -1;
 	if (!r && wl_apply_opts(&o))

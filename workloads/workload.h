@@ -1,16 +1,22 @@
 /*
- * workloads/workload.h — the framework every magslab-workload subcommand is
- * built on: common options, applying them to the library and to caches, a
- * JSON writer for the result object, timing, a per-thread seeded RNG,
- * pinning, and a thread runner with a stop rule, a warm-up snapshot, a
- * watch on each cache's magsize (when it last changed) and progress lines.
+ * workloads/workload.h — the framework every magslab-workload subcommand is built on, one
+ * section per file that implements it:
+ *
+ *   opts.c      the common options and the command line (getopt_long), number parsers,
+ *               the common help block
+ *   workload.c  messages, applying the options to the library and to caches, timing, the
+ *               per-thread seeded RNG, pinning
+ *   run.c       the thread runner: start together, stop rule, warm-up snapshot, a watch on
+ *               each cache's magsize, samples, progress lines, failures
+ *   json.c      the JSON result (jansson): common parameters, every kmem_cache_stats() and
+ *               arena_stats() field (from the library's field tables, magslab/
+ *               stats_fields.h), the summary line
  *
  * A subcommand's life, in order:
  *
  *   struct wl_opts o;
  *   wl_opts_init(&o, "pair");        defaults; o.cmd names it in messages
- *   r = wl_parse_args(argc, argv, &o, own_opt, ctx, help);
- *           (or a loop over wl_parse_common() and wl_opt_value() by hand)
+ *   r = wl_parse_args(argc, argv, &o, &cmdline);   own options from a table
  *           r > 0: --help was printed, exit 0; r < 0: error printed, exit 2
  *   wl_apply_opts(&o);                        before any cache exists
  *   kc = wl_cache_create(&o, "wl-pair", o.objsize, 0);   create + wl_cache_tune
@@ -25,12 +31,17 @@
  *
  * Exit status of the program: 0 success, 1 the run failed (allocation
  * failure, library error), 2 bad usage.
+ *
+ * Who calls whom: main.c calls the subcommands (wl_*_main); they call this framework and
+ * the library (magslab/magslab.h); replay's CTF reader also calls the trace-reading library
+ * (tracelib/graph.h).  The framework calls the library and jansson, never a subcommand.
  */
 #ifndef MAGSLAB_WORKLOAD_H
 #define MAGSLAB_WORKLOAD_H
 
 #include <magslab/magslab.h>
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -38,7 +49,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* ---- common options ---------------------------------------------------- */
+/* ---- common options (opts.c) -------------------------------------------- */
 
 struct wl_opts {
 	const char *cmd;          /* "magslab-workload pair": message prefix */
@@ -67,19 +78,40 @@ struct wl_opts {
 /* Defaults; name is the subcommand ("pair"), used for o->cmd. */
 void wl_opts_init(struct wl_opts *o, const char *name);
 
-/* Parses one common option at argv[*i] ("--opt VALUE" or "--opt=VALUE").
- * Returns 1 and advances *i past what it consumed; 0 if argv[*i] is not a
- * common option (*i unchanged); -1 after printing a one-line error to
- * stderr (the caller exits 2). */
-int wl_parse_common(int argc, char **argv, int *i, struct wl_opts *o);
+/* One option of a subcommand's own: "--batch" (the name as the user writes it). */
+struct wl_opt {
+	const char *name;
+	bool has_value;
+};
 
-/* For a subcommand's own options: if argv[*i] is name ("--batch") or
- * "name=VALUE", sets *val, advances *i past it and returns 1; returns 0 if
- * it is another option; -1 (error printed) if the value is missing.
- * Flags without a value: wl_opt_flag(), which returns 1 or 0. */
-int wl_opt_value(const struct wl_opts *o, int argc, char **argv, int *i,
-		 const char *name, const char **val);
-int wl_opt_flag(int argc, char **argv, int *i, const char *name);
+/*
+ * Called for each of the subcommand's own options given: opt is its table name ("--batch"),
+ * val its value (NULL for a flag).  Returns 0, or -1 after printing a one-line error.
+ */
+typedef int (*wl_opt_fn)(struct wl_opts *o, const char *opt, const char *val, void *ctx);
+
+/* Called for each argument that is not an option (replay's FILE); 0, or -1 (printed). */
+typedef int (*wl_arg_fn)(struct wl_opts *o, const char *arg, void *ctx);
+
+/* A subcommand's command line beyond the common options. */
+struct wl_cmdline {
+	const struct wl_opt *opts;  /* its own options, ended by { NULL }; NULL: none */
+	wl_opt_fn opt;              /* called for each of them */
+	wl_arg_fn arg;              /* NULL: no other arguments ("unexpected argument") */
+	void *ctx;                  /* for opt and arg */
+	void (*help)(FILE *f);      /* --help, -h: its help, then exit 0 */
+};
+
+/*
+ * The whole command line of a subcommand (argv[0] is its name), with getopt_long, in the
+ * order given: --help/-h prints cl->help(stdout) and returns 1 at once; the common options
+ * set o; the subcommand's own go to cl->opt; other arguments to cl->arg.  "--opt VALUE" and
+ * "--opt=VALUE" both work; options are not abbreviated and short ones (-h, -q) not
+ * bundled.  Returns 0 to go on, 1 after --help (exit 0), -1 after a one-line error on
+ * stderr (exit 2): "unknown option '--x' (try --help)", "unexpected argument 'x' (try
+ * --help)", "--threads needs a value (try --help)", or the value's own.
+ */
+int wl_parse_args(int argc, char **argv, struct wl_opts *o, const struct wl_cmdline *cl);
 
 /* Number parsers: 0, or -1 after "CMD: OPT: 'S' is not ..." on stderr.
  * Sizes accept a k/K, m/M or g/G suffix (powers of 1024). */
@@ -96,16 +128,17 @@ int wl_parse_double(const struct wl_opts *o, const char *opt, const char *s,
 #define WL_SECONDS_MAX 1e9
 int wl_parse_seconds(const struct wl_opts *o, const char *opt, const char *s,
 		     double *out);
+/* A count that must be at least 1: wl_parse_uint, then "OPT: must be more than 0". */
+int wl_parse_count(const struct wl_opts *o, const char *opt, const char *s,
+		   unsigned int *out);
+/* One of names[0..n): its index into *out, or "OPT: 'S' is not A, B or C". */
+int wl_parse_choice(const struct wl_opts *o, const char *opt, const char *s,
+		    const char *const *names, unsigned int n, unsigned int *out);
 
-/* The whole argument loop of a subcommand: --help/-h prints help(stdout)
- * and returns 1; common options go to wl_parse_common; anything else to
- * own (may be NULL), which returns 1 consumed (advancing *i), 0 not its
- * option, -1 error printed.  Returns 0 to go on, 1 after --help (exit 0),
- * -1 on bad usage (error printed; exit 2). */
-typedef int (*wl_own_opt_fn)(struct wl_opts *o, int argc, char **argv,
-			     int *i, void *ctx);
-int wl_parse_args(int argc, char **argv, struct wl_opts *o,
-		  wl_own_opt_fn own, void *ctx, void (*help)(FILE *f));
+/* Prints the common options' help block (for each subcommand's --help). */
+void wl_usage_common(FILE *f);
+
+/* ---- messages, the library, timing, RNG, pinning (workload.c) ------------ */
 
 /* One-line error "CMD: message" on stderr (printf-style); returns -1. */
 int wl_error(const struct wl_opts *o, const char *fmt, ...)
@@ -114,12 +147,14 @@ int wl_error(const struct wl_opts *o, const char *fmt, ...)
 /* Unknown option / stray argument: the standard error line, returns -1. */
 int wl_bad_arg(const struct wl_opts *o, const char *arg);
 
-/* Prints the common options' help block (for each subcommand's --help). */
-void wl_usage_common(FILE *f);
+/* Progress line "CMD: message" on stderr unless --quiet (printf-style). */
+void wl_progress(const struct wl_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Process-wide settings, before any cache is created: ncpus, pcc_map, and
  * the affinity mask that --pin distributes threads over.  Returns 0, or -1
- * (reported) if the library refused a value. */
+ * (reported) if the library refused a value.  With --check-options it exits 0
+ * here instead (every option is valid, nothing runs). */
 int wl_apply_opts(const struct wl_opts *o);
 
 /* The cache's policy, threshold and timeout from the options (only those
@@ -131,13 +166,9 @@ int wl_cache_tune(struct kmem_cache *kc, const struct wl_opts *o);
 struct kmem_cache *wl_cache_create(const struct wl_opts *o, const char *name,
 				   size_t size, int flags);
 
-/* ---- timing ----------------------------------------------------------- */
-
 uint64_t wl_now_ns(void);            /* CLOCK_MONOTONIC */
 double wl_now(void);                 /* the same, in seconds */
 void wl_sleep_ns(uint64_t ns);
-
-/* ---- per-thread RNG ---------------------------------------------------- */
 
 /* splitmix64 seeding a xoshiro256** generator: the same (seed, index)
  * always gives the same sequence, whatever the timing. */
@@ -180,7 +211,8 @@ static inline double wl_rng_unit(struct wl_rng *r)
 	return (double)(wl_rng_next(r) >> 11) * 0x1.0p-53;
 }
 
-/* ---- pinning ---------------------------------------------------------- */
+/* Shuffles objs[0..n) with r (Fisher-Yates). */
+void wl_shuffle(struct wl_rng *r, void **objs, unsigned int n);
 
 /* Pins the calling thread to the (index mod n)-th of the n CPUs the process
  * was allowed at wl_apply_opts() time.  Returns the CPU, or -1 (errno). */
@@ -188,7 +220,7 @@ int wl_pin_thread(unsigned int index);
 /* How many CPUs the process was allowed at wl_apply_opts() time. */
 unsigned int wl_allowed_cpus(void);
 
-/* ---- running threads -------------------------------------------------- */
+/* ---- running threads (run.c) ------------------------------------------------ */
 
 #define WL_MAX_CACHES 64
 
@@ -289,80 +321,63 @@ void wl_fail(struct wl_thread *t, const char *what);
  * does it at opts->warmup_s; a caller that runs without it may call this). */
 void wl_run_snapshot(struct wl_run *run, double at_s);
 
-/* Progress line "CMD: message" on stderr unless --quiet (printf-style). */
-void wl_progress(const struct wl_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* When cache k's magsize last changed (magsize_settled_s), given its stats now. */
+double wl_run_settled_s(const struct wl_run *run, unsigned int k,
+			const struct kmem_cache_stats *st);
 
-/* ---- JSON ------------------------------------------------------------- */
+/* ---- JSON (json.c) ------------------------------------------------------- */
 
-/* A streaming writer that places commas and keys; nesting up to 32 levels.
- * Strings are escaped; non-finite doubles are written as null. */
-struct wl_json {
-	FILE *f;
-	int depth;
-	bool first[32];     /* nothing written yet at this level */
-	bool after_key;     /* a key was written; its value comes next */
-};
+/*
+ * The result is built as a jansson object and written at the end (wl_report), so that
+ * nothing is half-written.  Members are added with the helpers below, which end the
+ * program (exit 1, "out of memory") if jansson cannot allocate: a result with keys
+ * silently missing would be worse.  Integers are uint64_t: above INT64_MAX (jansson's
+ * limit) they are still written exactly (json.c says how).  Doubles that are not finite
+ * are written as null; every double is written with 6 significant digits.
+ */
+void wl_jset(json_t *obj, const char *key, json_t *v);  /* takes v */
+void wl_jset_u64(json_t *obj, const char *key, uint64_t v);
+void wl_jset_double(json_t *obj, const char *key, double v);
+void wl_jset_str(json_t *obj, const char *key, const char *s);  /* NULL: null */
+void wl_jset_bool(json_t *obj, const char *key, bool v);
+void wl_jset_pair(json_t *obj, const char *key, const uint64_t v[2]);  /* [a, f] */
+void wl_jset_null(json_t *obj, const char *key);
+json_t *wl_jobject(void);
+json_t *wl_jarray(void);
+void wl_jappend(json_t *arr, json_t *v);                 /* takes v */
 
-void wl_json_init(struct wl_json *j, FILE *f);
-void wl_json_key(struct wl_json *j, const char *key);
-void wl_json_obj_begin(struct wl_json *j);   /* "{" as a value */
-void wl_json_obj_end(struct wl_json *j);
-void wl_json_arr_begin(struct wl_json *j);
-void wl_json_arr_end(struct wl_json *j);
-void wl_json_str(struct wl_json *j, const char *s);   /* NULL: null */
-void wl_json_u64(struct wl_json *j, uint64_t v);
-void wl_json_i64(struct wl_json *j, int64_t v);
-void wl_json_double(struct wl_json *j, double v);
-void wl_json_bool(struct wl_json *j, bool v);
-void wl_json_null(struct wl_json *j);
-/* Key + value in one call. */
-void wl_json_kstr(struct wl_json *j, const char *key, const char *s);
-void wl_json_ku64(struct wl_json *j, const char *key, uint64_t v);
-void wl_json_ki64(struct wl_json *j, const char *key, int64_t v);
-void wl_json_kdouble(struct wl_json *j, const char *key, double v);
-void wl_json_kbool(struct wl_json *j, const char *key, bool v);
-/* "key": [a, f] */
-void wl_json_kpair(struct wl_json *j, const char *key, const uint64_t v[2]);
+/* One cache as a JSON object.  Keys, in order: name, id, obj_size, policy, pcc_mode,
+ * resize_threshold, resize_timeout_ns, nr_pcc, magsize, magsize_up, magsize_down,
+ * magsize_settled_s (when the magsize last changed, seconds from the start of the run, to
+ * WL_WATCH_EVERY_NS; 0: never; negative settled_s: key left out), pcc_magsize_min,
+ * pcc_magsize_max, depot_contended, depot_contended_counted, contention_wait_ns,
+ * contention_wait_max_ns, depot_gets, depot_puts, depot_misses, mag_swaps ([alloc, free]
+ * each), pcc_hits, allocs, frees, live_objs, bytes_in_mags, objs_in_mags,
+ * mags_allocated, depot_full, depot_empty, hash_lists, hash_items, hash_resizes,
+ * uses_bufctl (a boolean), slabs, slab_size, objs_per_slab, slab_grows, slab_releases,
+ * pcc_contended, pcc_aborts, reaps, debug_errors; given a warm-up snapshot,
+ * "after_warmup": {from_s, snapshot_s (how long taking it took), seconds, allocs, frees,
+ * pcc_hits, depot_gets, depot_puts, depot_misses, mag_swaps, depot_contended,
+ * magsize_up, magsize_down, magsize_at_warmup} counted from the snapshot on; then every
+ * other field of struct kmem_cache_stats (slabs_full, slabs_partial, slabs_empty,
+ * objs_in_slabs, objs_free_in_slabs, pcc_wait_ns, ctor_failures, align, pcc_mode_why...),
+ * in the library's order (magslab_cache_stats_fields()). */
+json_t *wl_json_cache(struct kmem_cache *kc, const struct kmem_cache_stats *warm,
+		      double warm_at_s, double warm_took_s, double end_s,
+		      double settled_s);
 
-/* Writes the common parameters as members of the open "params" object:
- * threads, duration_s (null in ops mode), ops_per_thread (null in duration
- * mode), objsize, seed, ncpus, pcc_map, policy, threshold, timeout_ns (null:
- * library default), pin, warmup_s. */
-void wl_json_common_params(struct wl_json *j, const struct wl_opts *o);
-
-/* One cache as a JSON object (a value: call wl_json_key first if inside an
- * object).  Keys: name, id, obj_size, policy, resize_threshold,
- * resize_timeout_ns, nr_pcc, magsize, magsize_up, magsize_down,
- * magsize_settled_s (when the magsize last changed, seconds from the start
- * of the run, to WL_WATCH_EVERY_NS; 0: never; negative settled_s: key
- * left out),
- * pcc_magsize_min, pcc_magsize_max, depot_contended,
- * depot_contended_counted, contention_wait_ns, contention_wait_max_ns,
- * depot_gets, depot_puts, depot_misses, mag_swaps ([alloc, free] each),
- * pcc_hits, allocs, frees, live_objs, bytes_in_mags, objs_in_mags,
- * mags_allocated, depot_full, depot_empty, hash_lists, hash_items,
- * hash_resizes, uses_bufctl, slabs, slab_size, objs_per_slab, slab_grows,
- * slab_releases, pcc_contended, reaps, debug_errors; and, given a warm-up
- * snapshot, "after_warmup": {from_s, snapshot_s (how long taking it
- * took), seconds, allocs, frees, pcc_hits, depot_gets, depot_puts,
- * depot_misses, mag_swaps, depot_contended, magsize_up, magsize_down,
- * magsize_at_warmup} counted from the snapshot on. */
-void wl_json_cache(struct wl_json *j, struct kmem_cache *kc,
-		   const struct kmem_cache_stats *warm, double warm_at_s,
-		   double warm_took_s, double end_s, double settled_s);
-
-/* Arena stats as a JSON object (a value). */
-void wl_json_arena(struct wl_json *j, struct arena *a);
+/* Arena stats as a JSON object: name, id, then every field of struct arena_stats (the
+ * ones written before the field tables first, in their old order: quantum ... nr_tags). */
+json_t *wl_json_arena(struct arena *a);
 
 /* The whole result object, and the one-line summary on stderr:
  *   {"workload": W, "params": {common..., extra_params()...},
- *    "ops": N, "seconds": S, "mops": M, "threads_max": T,
+ *    "ops": N, "seconds": S, "mops": M, "threads_max": T, "failed": B, "failure": F,
  *    "caches": [wl_json_cache()...], extra()...}
- * extra_params writes members into "params", extra writes top-level
- * members (either may be NULL).  The object goes to --json FILE if given,
- * else stdout.  Returns 0, or -1 if it could not be written (reported). */
-typedef void (*wl_json_fn)(struct wl_json *j, void *arg);
+ * extra_params adds members to "params", extra adds top-level members (either may be
+ * NULL).  The object goes to --json FILE if given, else stdout.  Returns 0, or -1 if it
+ * could not be written (reported). */
+typedef void (*wl_json_fn)(json_t *obj, void *arg);
 int wl_report(struct wl_run *run, const char *workload,
 	      wl_json_fn extra_params, wl_json_fn extra, void *arg);
 
@@ -376,5 +391,6 @@ int wl_phases_main(int argc, char **argv);
 int wl_sizes_main(int argc, char **argv);
 int wl_large_main(int argc, char **argv);
 int wl_arena_main(int argc, char **argv);
+int wl_replay_main(int argc, char **argv);   /* replay.c */
 
 #endif /* MAGSLAB_WORKLOAD_H */

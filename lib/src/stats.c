@@ -1,6 +1,11 @@
 /*
  * stats.c — magslab_stats_print() and magslab_stats_json(): every arena and
- * every cache, as a kmemstat-style table or as one JSON object.
+ * every cache, as a kmemstat-style table or as one JSON object; and the
+ * field lists of struct arena_stats and struct kmem_cache_stats, as the
+ * X-macro lists below and as the constant tables that
+ * magslab_*_stats_fields() hand out (magslab/stats_fields.h).  The JSON
+ * writer reads the same tables, so the library's JSON and any tool that
+ * uses the tables list the same fields.
  *
  * Owns: nothing that outlives a call.  Uses only the public API
  * (arena_for_each, arena_stats, arena_name, arena_source, kmem_cache_for_each,
@@ -30,8 +35,10 @@
  */
 #include <magslab/arena.h>
 #include <magslab/slab.h>
+#include <magslab/stats_fields.h>
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -542,10 +549,101 @@ static void json_pair(FILE *f, const char *key, const uint64_t v[2])
 	X(objs_per_slab) X(uses_bufctl) X(resize_threshold)                   \
 	X(resize_timeout_ns)
 
+/*
+ * The same lists as data, for magslab_*_stats_fields() (magslab/stats_fields.h) and the
+ * writers below: one list of fields, whoever reads it.
+ */
+#define FIELD(type, field, kind)                                              \
+	{ #field, offsetof(struct type, field),                               \
+	  sizeof(((struct type *)0)->field), kind },
+#define ARENA_UINT(field) FIELD(arena_stats, field, MAGSLAB_FIELD_UINT)
+#define CACHE_UINT(field) FIELD(kmem_cache_stats, field, MAGSLAB_FIELD_UINT)
+#define CACHE_PAIR(field) FIELD(kmem_cache_stats, field, MAGSLAB_FIELD_PAIR)
+#define CACHE_STRING(field) FIELD(kmem_cache_stats, field, MAGSLAB_FIELD_STRING)
+
+static const struct magslab_stats_field arena_fields[] = {
+	ARENA_FIELDS(ARENA_UINT)
+};
+
+static const struct magslab_stats_field cache_fields[] = {
+	CACHE_FIELDS_1(CACHE_UINT)
+	CACHE_PAIRS(CACHE_PAIR)
+	CACHE_FIELDS_2(CACHE_UINT)
+	CACHE_STRING(policy)
+	CACHE_STRING(pcc_mode)
+	CACHE_STRING(pcc_mode_why)
+};
+
+#define NR_FIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+const struct magslab_stats_field *magslab_cache_stats_fields(size_t *n)
+{
+	if (n)
+		*n = NR_FIELDS(cache_fields);
+	return cache_fields;
+}
+
+const struct magslab_stats_field *magslab_arena_stats_fields(size_t *n)
+{
+	if (n)
+		*n = NR_FIELDS(arena_fields);
+	return arena_fields;
+}
+
+uint64_t magslab_stats_field_u64(const struct magslab_stats_field *f, const void *st,
+				 unsigned int i)
+{
+	const char *p = (const char *)st + f->offset;
+	uint64_t v64;
+	uint32_t v32;
+
+	switch (f->kind) {
+	case MAGSLAB_FIELD_PAIR:
+		memcpy(&v64, p + (i ? sizeof(v64) : 0), sizeof(v64));
+		return v64;
+	case MAGSLAB_FIELD_UINT:
+		if (f->size == sizeof(v32)) {
+			memcpy(&v32, p, sizeof(v32));
+			return v32;
+		}
+		memcpy(&v64, p, sizeof(v64));
+		return v64;
+	default:
+		return 0;
+	}
+}
+
+const char *magslab_stats_field_str(const struct magslab_stats_field *f, const void *st)
+{
+	return f->kind == MAGSLAB_FIELD_STRING ? (const char *)st + f->offset : NULL;
+}
+
+/* Every field of the table at st, as JSON members (", KEY: VALUE" each). */
+static void json_fields(FILE *f, const struct magslab_stats_field *t, size_t n,
+			const void *st)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v[2];
+
+		switch (t[i].kind) {
+		case MAGSLAB_FIELD_UINT:
+			json_u64(f, t[i].name, magslab_stats_field_u64(&t[i], st, 0));
+			break;
+		case MAGSLAB_FIELD_PAIR:
+			v[0] = magslab_stats_field_u64(&t[i], st, 0);
+			v[1] = magslab_stats_field_u64(&t[i], st, 1);
+			json_pair(f, t[i].name, v);
+			break;
+		case MAGSLAB_FIELD_STRING:
+			json_key(f, t[i].name);
+			json_str(f, magslab_stats_field_str(&t[i], st), t[i].size);
+			break;
+		}
+	}
+}
+
 static void json_arena(FILE *f, const struct arena_snap *as)
 {
-	const struct arena_stats *st = &as->st;
-
 	fputs("{\"name\": ", f);
 	json_str(f, as->name, sizeof(as->name));
 	json_key(f, "source");
@@ -553,33 +651,15 @@ static void json_arena(FILE *f, const struct arena_snap *as)
 		json_str(f, as->source_name, sizeof(as->source_name));
 	else
 		fputs("null", f);
-#define X(field) json_u64(f, #field, (uint64_t)st->field);
-	ARENA_FIELDS(X)
-#undef X
+	json_fields(f, arena_fields, NR_FIELDS(arena_fields), &as->st);
 	fputc('}', f);
 }
 
 static void json_cache(FILE *f, const struct cache_snap *cs)
 {
-	const struct kmem_cache_stats *st = &cs->st;
-
 	fputs("{\"name\": ", f);
 	json_str(f, cs->name, sizeof(cs->name));
-#define X(field) json_u64(f, #field, (uint64_t)st->field);
-	CACHE_FIELDS_1(X)
-#undef X
-#define X(field) json_pair(f, #field, st->field);
-	CACHE_PAIRS(X)
-#undef X
-#define X(field) json_u64(f, #field, (uint64_t)st->field);
-	CACHE_FIELDS_2(X)
-#undef X
-	json_key(f, "policy");
-	json_str(f, st->policy, sizeof(st->policy));
-	json_key(f, "pcc_mode");
-	json_str(f, st->pcc_mode, sizeof(st->pcc_mode));
-	json_key(f, "pcc_mode_why");
-	json_str(f, st->pcc_mode_why, sizeof(st->pcc_mode_why));
+	json_fields(f, cache_fields, NR_FIELDS(cache_fields), &cs->st);
 	json_key(f, "magsizes");
 	fputc('[', f);
 	for (unsigned int i = 0; i < cs->nr_magsizes; i++)

@@ -4,4 +4,5 @@
 #include <magslab/error.h>
 #include <magslab/arena.h>
 #include <magslab/slab.h>
+#include <magslab/stats_fields.h>
 #endif

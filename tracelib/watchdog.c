@@ -1,5 +1,5 @@
 /*
- * analysis/watchdog.c — the stall watchdog of babeltrace2 runs (watchdog.h): one detached
+ * tracelib/watchdog.c — the stall watchdog of babeltrace2 runs (watchdog.h): one detached
  * thread, started on the first wd_arm(), that wakes every 100 ms and compares the progress
  * counter with what it saw last.  State: atomics only (the armed job's names are written
  * before `armed` is set, read after it is seen).

@@ -1,6 +1,17 @@
 /*
- * analysis/graph.h — building and running the babeltrace2 trace processing graph of the
- * magslab front end (build/bin/magslab), with the libbabeltrace2 C API.
+ * tracelib/graph.h — the trace-reading library of the tree: finding the traces under the
+ * arguments, building and running the babeltrace2 trace processing graph that reads them,
+ * with the libbabeltrace2 C API.  One implementation for both programs that read traces:
+ * the front end build/bin/magslab (report, record, live; analysis/) and magslab-workload
+ * replay (workloads/replay_ctf.c).  Built as the static archive libmagslab-trace.a
+ * (tracelib/tracelib.mk) that both link; it needs libbabeltrace2, never libmagslab.
+ *
+ * Files: plugins.c (mg_plugins_*, mg_find_sink_class), discover.c (mg_discover*,
+ * mg_inputs_free), graph.c (mg_graph_*), progress.c (the progress filter), hostname.c
+ * (mg_source_hostname), errors.c (mg_take_error); tracecheck.h (the damaged-trace checks)
+ * and watchdog.h (the stall watchdog) are the library's too.  Who calls whom: the programs
+ * call this header (and tracecheck.h, watchdog.h); the library calls libbabeltrace2 and
+ * nothing of the programs.
  *
  * The graph every subcommand runs:
  *
@@ -13,7 +24,8 @@
  * The muxer orders the messages of every stream of every trace by time (as the babeltrace2
  * command line does); the progress filter passes every message through unchanged and only
  * counts events and notes the time of the latest one, for the progress line.  The sink is
- * sink.magslab.report for `magslab report`.
+ * sink.magslab.report for `magslab report`, the caller's own consume function (a simple
+ * sink, struct mg_sink) for replay.
  *
  * Discovery (mg_discover): source.ctf.fs does not search subdirectories, so, as the
  * babeltrace2 command line does, every directory under a TRACE argument that holds a
@@ -42,8 +54,8 @@
  * come from the current thread's error: mg_take_error() keeps its root cause (the first
  * cause appended by a component, the most specific one), on one line.
  */
-#ifndef MAGSLAB_ANALYSIS_GRAPH_H
-#define MAGSLAB_ANALYSIS_GRAPH_H
+#ifndef MAGSLAB_TRACELIB_GRAPH_H
+#define MAGSLAB_TRACELIB_GRAPH_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -129,6 +141,25 @@ bool mg_is_live_url(const char *arg);
  */
 int mg_discover(const struct mg_plugins *p, char *const *args, size_t nargs,
 		bt_logging_level log_level, struct mg_inputs *out, char *err, size_t errlen);
+
+/*
+ * mg_discover as another program needs it: the stall watchdog's message names o->prog and
+ * o->what ("PROG: WHAT made no progress ..."; mg_discover: "magslab", "babeltrace2, reading
+ * the trace metadata,"), and an argument that holds no trace returns MG_DISCOVER_NO_TRACE
+ * (err says so too) so that the caller can say it in its own words.  0, -1 (err) or
+ * MG_DISCOVER_NO_TRACE.
+ */
+#define MG_DISCOVER_NO_TRACE (-2)
+
+struct mg_discover_opts {
+	const char *prog;           /* e.g. "magslab-workload replay" (kept: must outlive the call) */
+	const char *what;           /* e.g. "babeltrace2, reading the trace," */
+	bt_logging_level log_level; /* of the babeltrace.support-info queries */
+};
+
+int mg_discover_with(const struct mg_plugins *p, char *const *args, size_t nargs,
+		     const struct mg_discover_opts *o, struct mg_inputs *out, char *err,
+		     size_t errlen);
 void mg_inputs_free(struct mg_inputs *in);
 
 /* ---- the graph ------------------------------------------------------------------------- */
@@ -144,6 +175,25 @@ int mg_graph_build(const struct mg_plugins *p, const struct mg_inputs *in,
 		   const bt_component_class_sink *sink, const char *sink_name,
 		   const bt_value *sink_params, bt_logging_level log_level,
 		   struct mg_graph **out, char *err, size_t errlen);
+
+/*
+ * The sink at the end of the graph: a component class (cls, with name and params, as
+ * mg_graph_build takes them), or, with cls NULL, a babeltrace2 simple sink that calls
+ * consume(iterator, data) each time the graph runs it (bt_graph_add_simple_sink_component:
+ * the caller's code reads the messages; its iterator is made when the graph is configured).
+ */
+struct mg_sink {
+	const bt_component_class_sink *cls;
+	const char *name;
+	const bt_value *params;                            /* cls only; may be NULL */
+	bt_graph_simple_sink_component_consume_func consume; /* cls NULL only */
+	void *data;                                        /* consume's */
+};
+
+/* mg_graph_build with either kind of sink (mg_graph_build is this with a class). */
+int mg_graph_build_sink(const struct mg_plugins *p, const struct mg_inputs *in,
+			const struct mg_sink *sink, bt_logging_level log_level,
+			struct mg_graph **out, char *err, size_t errlen);
 
 enum mg_run_status {
 	MG_RUN_OK = 0,          /* every sink ended */
@@ -214,4 +264,4 @@ bool mg_take_error(char *buf, size_t len, const char *context, bool verbose);
 int mg_source_hostname(const struct mg_plugins *p, const struct mg_source *s,
 		       bt_logging_level log_level, char **host, char *err, size_t errlen);
 
-#endif /* MAGSLAB_ANALYSIS_GRAPH_H */
+#endif /* MAGSLAB_TRACELIB_GRAPH_H */

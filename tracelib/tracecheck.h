@@ -1,8 +1,9 @@
 /*
- * analysis/tracecheck.h — checks of a CTF trace directory's files before babeltrace2 reads
+ * tracelib/tracecheck.h — checks of a CTF trace directory's files before babeltrace2 reads
  * them: what a damaged trace looks like from the outside (docs/report.md, "Damaged
- * traces").  Shared by the front end (analysis/graph.c, report.c) and magslab-workload
- * replay (workloads/replay.c); plain C, no babeltrace2, no state.
+ * traces").  Part of the trace-reading library: trace discovery (discover.c) runs them on
+ * every trace directory it finds, for the front end (analysis/) and magslab-workload
+ * replay (workloads/) alike; plain C, no babeltrace2, no state.
  *
  * What it owns: the *framing* of the files LTTng writes, never their contents (decoding
  * stays with babeltrace2):
@@ -22,8 +23,8 @@
  *
  * Findings are one-line messages (no trailing newline, no program prefix).
  */
-#ifndef MAGSLAB_ANALYSIS_TRACECHECK_H
-#define MAGSLAB_ANALYSIS_TRACECHECK_H
+#ifndef MAGSLAB_TRACELIB_TRACECHECK_H
+#define MAGSLAB_TRACELIB_TRACECHECK_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,4 +53,4 @@ size_t tc_check_streams(const char *dir, const char *rel, struct tc_findings *f)
 
 void tc_findings_free(struct tc_findings *f);
 
-#endif /* MAGSLAB_ANALYSIS_TRACECHECK_H */
+#endif /* MAGSLAB_TRACELIB_TRACECHECK_H */

@@ -1,5 +1,5 @@
 /*
- * analysis/watchdog.h — a bound on babeltrace2 runs that stop making progress.
+ * tracelib/watchdog.h — a bound on babeltrace2 runs that stop making progress.
  *
  * babeltrace2 2.0.4 can loop forever inside one call on a damaged trace (its metadata
  * decoder on a cut packet: tracecheck.c refuses those first, but other damage may do the
@@ -14,11 +14,13 @@
  * anything the caller counts with wd_tick(): a batch of messages, a graph step that came
  * back (also "try again" from a live source waiting for data), a query answered.
  *
- * Shared by the front end (graph.c: discovery queries and graph runs) and magslab-workload
- * replay (workloads/replay.c).  One watchdog per process, armed by one thread at a time.
+ * Part of the trace-reading library: discovery (discover.c: the metadata queries), graph
+ * runs (graph.c) and the host probe (hostname.c) arm it, for the front end and
+ * magslab-workload replay alike (replay also arms it around its own graph steps).  One
+ * watchdog per process, armed by one thread at a time.
  */
-#ifndef MAGSLAB_ANALYSIS_WATCHDOG_H
-#define MAGSLAB_ANALYSIS_WATCHDOG_H
+#ifndef MAGSLAB_TRACELIB_WATCHDOG_H
+#define MAGSLAB_TRACELIB_WATCHDOG_H
 
 /* The exit status after a stall. */
 #define WD_EXIT_STALL 1
@@ -38,4 +40,4 @@ void wd_disarm(void);
 /* The stall limit in seconds ($MAGSLAB_STALL_TIMEOUT or the default). */
 double wd_limit_s(void);
 
-#endif /* MAGSLAB_ANALYSIS_WATCHDOG_H */
+#endif /* MAGSLAB_TRACELIB_WATCHDOG_H */

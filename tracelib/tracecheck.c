@@ -1,9 +1,10 @@
 /*
- * analysis/tracecheck.c — the framing checks of a trace directory's files (tracecheck.h):
+ * tracelib/tracecheck.c — the framing checks of a trace directory's files (tracecheck.h):
  * packetized metadata, and stream files against their LTTng index.  Reads files, keeps no
  * state, never decodes CTF.
  */
 #include "tracecheck.h"
+#include "tl_util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -35,18 +36,6 @@ static uint32_t get32(const uint8_t *p, bool swap)
 	return swap ? __builtin_bswap32(v) : v;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static void meta_parse(const uint8_t *b, bool swap, struct meta_hdr *h)
 {
 	memcpy(h->uuid, b + 4, 16);
@@ -69,26 +58,26 @@ static int meta_packet(const char *path, const uint8_t *b, bool swap, const uint
 	struct meta_hdr h;
 
 	if (get32(b, swap) != TC_META_MAGIC) {
-		set_err(err, errlen, "%s: damaged metadata: no packet magic at offset %" PRIu64, path,
+		tl_seterr(err, errlen, "%s: damaged metadata: no packet magic at offset %" PRIu64, path,
 			off);
 		return -1;
 	}
 	meta_parse(b, swap, &h);
 	if (uuid && memcmp(uuid, h.uuid, 16) != 0) {
-		set_err(err, errlen, "%s: damaged metadata: the packet at offset %" PRIu64
+		tl_seterr(err, errlen, "%s: damaged metadata: the packet at offset %" PRIu64
 			" has another trace UUID", path, off);
 		return -1;
 	}
 	if (h.compression || h.encryption || h.checksum || h.major != 1 || h.minor != 8 ||
 	    h.content_bits % 8 || h.packet_bits % 8 || h.content_bits < TC_META_HDR * 8 ||
 	    h.packet_bits < h.content_bits) {
-		set_err(err, errlen, "%s: damaged metadata: the packet header at offset %" PRIu64
+		tl_seterr(err, errlen, "%s: damaged metadata: the packet header at offset %" PRIu64
 			" is not valid (content %" PRIu32 " bits, packet %" PRIu32 " bits, CTF %u.%u)",
 			path, off, h.content_bits, h.packet_bits, h.major, h.minor);
 		return -1;
 	}
 	if (off + h.content_bits / 8 > size) {
-		set_err(err, errlen, "%s: truncated metadata: the packet at offset %" PRIu64
+		tl_seterr(err, errlen, "%s: truncated metadata: the packet at offset %" PRIu64
 			" has %" PRIu64 " of its %" PRIu32 " bytes", path, off, size - off,
 			h.content_bits / 8);
 		return -1;
@@ -105,13 +94,13 @@ static uint8_t *read_all(const char *path, uint64_t *size, char *err, size_t err
 	uint8_t *buf;
 
 	if (!f || fstat(fileno(f), &sb) != 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		tl_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		if (f)
 			fclose(f);
 		return NULL;
 	}
 	if (sb.st_size > (256 << 20)) {
-		set_err(err, errlen, "%s: metadata of %lld bytes: too large", path,
+		tl_seterr(err, errlen, "%s: metadata of %lld bytes: too large", path,
 			(long long)sb.st_size);
 		fclose(f);
 		return NULL;
@@ -119,7 +108,7 @@ static uint8_t *read_all(const char *path, uint64_t *size, char *err, size_t err
 	*size = (uint64_t)sb.st_size;
 	buf = malloc(*size ? *size : 1);
 	if (!buf || fread(buf, 1, *size, f) != *size) {
-		set_err(err, errlen, "%s: %s", path, buf ? "short read" : "out of memory");
+		tl_seterr(err, errlen, "%s: %s", path, buf ? "short read" : "out of memory");
 		free(buf);
 		buf = NULL;
 	}
@@ -140,7 +129,7 @@ int tc_check_metadata(const char *path, char *err, size_t errlen)
 	if (!b)
 		return -1;
 	if (size == 0) {
-		set_err(err, errlen, "%s: truncated metadata: the file is empty", path);
+		tl_seterr(err, errlen, "%s: truncated metadata: the file is empty", path);
 		free(b);
 		return -1;
 	}
@@ -151,7 +140,7 @@ int tc_check_metadata(const char *path, char *err, size_t errlen)
 	swap = get32(b, false) != TC_META_MAGIC;
 	while (off < size && ret == 0) {
 		if (size - off < TC_META_HDR) {
-			set_err(err, errlen, "%s: truncated metadata: the packet at offset %" PRIu64
+			tl_seterr(err, errlen, "%s: truncated metadata: the packet at offset %" PRIu64
 				" has %" PRIu64 " of its 37 header bytes", path, off, size - off);
 			ret = -1;
 			break;
@@ -189,11 +178,8 @@ static void add(struct tc_findings *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	v = realloc(f->msg, (f->n + 1) * sizeof(*v));
-	if (!v || !(v[f->n] = strdup(buf))) {
-		fputs("out of memory\n", stderr);
-		exit(1);
-	}
+	v = tl_xrealloc(f->msg, (f->n + 1) * sizeof(*v));
+	v[f->n] = tl_xstrdup(buf);
 	f->msg = v;
 	f->n++;
 }
@@ -213,12 +199,12 @@ static int idx_walk(const uint8_t *b, uint64_t size, struct idx_sum *s, char *wh
 	uint64_t elen, n, i, prev_begin = 0;
 
 	if (size < TC_IDX_HDR || be(b, 4) != TC_IDX_MAGIC || be(b + 4, 4) != 1) {
-		set_err(why, len, "no CTF index 1.x header");
+		tl_seterr(why, len, "no CTF index 1.x header");
 		return -1;
 	}
 	elen = be(b + 12, 4);
 	if (elen < TC_IDX_ENTRY_MIN || elen > 4096 || (size - TC_IDX_HDR) % elen) {
-		set_err(why, len, "entries of %" PRIu64 " bytes do not fill its %" PRIu64 " bytes",
+		tl_seterr(why, len, "entries of %" PRIu64 " bytes do not fill its %" PRIu64 " bytes",
 			elen, size);
 		return -1;
 	}
@@ -231,7 +217,7 @@ static int idx_walk(const uint8_t *b, uint64_t size, struct idx_sum *s, char *wh
 
 		if (off != s->bytes || psize % 8 || psize == 0 || csize > psize || tb > te ||
 		    tb < prev_begin) {
-			set_err(why, len, "entry %" PRIu64 " (offset %" PRIu64 ", packet %" PRIu64
+			tl_seterr(why, len, "entry %" PRIu64 " (offset %" PRIu64 ", packet %" PRIu64
 				" bits, content %" PRIu64 " bits) does not follow entry %" PRIu64,
 				i, off, psize, csize, i ? i - 1 : 0);
 			return -1;

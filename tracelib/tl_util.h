@@ -1,0 +1,33 @@
+/*
+ * tracelib/tl_util.h — small helpers of the trace-reading library (tracelib/): checked
+ * allocation, one-line error buffers, the clock, and counts for progress lines.
+ *
+ * Internal to tracelib/: its users (the front end in analysis/, magslab-workload replay in
+ * workloads/) have their own.  No state, no locks.
+ */
+#ifndef MAGSLAB_TRACELIB_TL_UTIL_H
+#define MAGSLAB_TRACELIB_TL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * calloc, realloc and strdup that end the process on failure, with "PROG: out of memory"
+ * on stderr and exit status 1: the trace-reading code has no way to go on without the
+ * memory, and both programs treat running out as fatal.
+ */
+void *tl_xcalloc(size_t n, size_t size);
+void *tl_xrealloc(void *p, size_t size);
+char *tl_xstrdup(const char *s);
+
+/* snprintf into a caller's one-line error buffer (the `char *err, size_t errlen` pairs). */
+void tl_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* CLOCK_MONOTONIC in seconds. */
+double tl_now_s(void);
+
+/* A count for a progress line: 987, 12k, 1.3M, 12M. */
+void tl_format_count(char *buf, size_t len, uint64_t n);
+
+#endif /* MAGSLAB_TRACELIB_TL_UTIL_H */
