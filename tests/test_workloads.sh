@@ -31,8 +31,8 @@ WORK=$BUILD/test-workloads
 FLAT=$WORK/jsonflat
 
 ALL_TESTS=(build help usage options alloc_failure pair batch prodcons phases sizes large arena
-	stats-fields determinism acceptance clang-build)
-SUBCOMMANDS=(pair batch prodcons phases sizes large arena replay)
+	synthetic stats-fields determinism acceptance clang-build)
+SUBCOMMANDS=(pair batch prodcons phases sizes large arena replay synthetic)
 COMMON_OPTS=(--threads --duration --ops --objsize --seed --ncpus --pcc-map --policy
 	--threshold --timeout-ns --pin --json)
 PARAM_KEYS=(threads duration_s ops_per_thread objsize seed ncpus pcc_map policy threshold
@@ -500,6 +500,37 @@ t_batch() {
 	# 100 objects are more than two magazines: every round needs the depot.
 	expect "$F" '.caches[0].depot_gets[0]' ">" 0
 	expect "$F" '.caches[0].depot_puts[1]' ">" 0
+}
+
+# synthetic: the throughput it reports is --rate x threads x (gain at the best threshold)
+# x the run's noise factor, which the same seed repeats; the magsize follows the
+# threshold; bad values are refused.
+t_synthetic() {
+	local f_best f_other m_best m_other
+	run synth-best synthetic --threads 1 --duration 0.6 --threshold 10 --seed 5 \
+		--rate 100000 --noise 0.1
+	check_common "$F" synthetic
+	expect "$F" .caches[0].magsize == 30
+	f_best=$(jget "$F" .params.synthetic.factor)
+	m_best=$(jget "$F" .mops)
+	run synth-other synthetic --threads 1 --duration 0.6 --threshold 1000 --seed 5 \
+		--rate 100000 --noise 0.1
+	expect "$F" .caches[0].magsize == 8
+	f_other=$(jget "$F" .params.synthetic.factor)
+	m_other=$(jget "$F" .mops)
+	# The same seed, the same noise: the factors differ by exactly the gain.
+	num_cmp "$(awk -v a="$f_best" -v b="$f_other" 'BEGIN { printf "%.4f", a / b }')" == 1.25 ||
+		fail "factor $f_best / $f_other is not the gain 1.25"
+	# ... and the throughput follows within pacing error (10 %).
+	awk -v a="$m_best" -v b="$m_other" -v fa="$f_best" -v fb="$f_other" 'BEGIN {
+		ea = a / (0.1 * fa); eb = b / (0.1 * fb)
+		exit !(ea > 0.9 && ea < 1.1 && eb > 0.9 && eb < 1.1) }' ||
+		fail "throughput $m_best / $m_other Mops/s is not rate x factor ($f_best, $f_other)"
+	echo "  ok: best $m_best Mops/s (factor $f_best), other $m_other (factor $f_other)"
+	bad synthetic --gain 0
+	bad synthetic --rate -5
+	bad synthetic --noise x
+	bad synthetic --best-threshold -1
 }
 
 t_prodcons() {

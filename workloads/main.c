@@ -34,6 +34,8 @@ static const struct {
 	  "alloc/xalloc/free mix over an arena with quantum caches" },
 	{ "replay", wl_replay_main,
 	  "replay an allocation trace FILE" },
+	{ "synthetic", wl_synthetic_main,
+	  "paced pairs whose rate depends on the threshold (tests magslab tune)" },
 };
 
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

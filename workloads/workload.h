@@ -392,5 +392,6 @@ int wl_sizes_main(int argc, char **argv);
 int wl_large_main(int argc, char **argv);
 int wl_arena_main(int argc, char **argv);
 int wl_replay_main(int argc, char **argv);   /* replay.c */
+int wl_synthetic_main(int argc, char **argv);        /* synthetic.c */
 
 #endif /* MAGSLAB_WORKLOAD_H */
