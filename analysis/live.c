@@ -6,7 +6,8 @@
  * view's frame file; removed at the end when all went well), the daemons it starts (a
  * session daemon only if none runs; always its own relay daemon, on 127.0.0.1 only), the
  * live session, the babeltrace2 graph that reads it (source.ctf.lttng-live -> muxer ->
- * progress -> sink.magslab.report), CMD (our child), and one gnuplot process (the view).
+ * progress -> sink.magslab.report), CMD (our child, proc.h).  The view (one gnuplot
+ * process) is live_view.c's; the page of the png view is the sink's (parameter live-page).
  *
  * The sequence, and why in this order:
  *   1. options, CMD, gnuplot and OUTDIR checked before anything is started;
@@ -23,19 +24,17 @@
  *   6. CMD ended (or SIGINT/SIGTERM: CMD is stopped first): the session is stopped (every
  *      sub-buffer at the relay daemon) and destroyed, which ends the live stream; the
  *      graph is stepped to its end and the sink writes the final report;
- *   7. view closed, daemons stopped, plots rendered (report_render_plots), summary.
+ *   7. view closed, daemons stopped, plots rendered (the sink's manifest.json, gnuplot.c),
+ *      summary.
  * Every failure after step 2 goes through the same teardown (live_teardown), so no daemon,
  * session, child or gnuplot is left behind.
  *
- * The view is synchronous: after sending a frame's commands, gnuplot is asked to `print` a
- * marker line (on its stderr, a pipe to us) and we wait for it, so the graph (and the sink
- * writing the next snapshot) never runs while gnuplot reads the files.  gnuplot keeps
- * running after an error in a loaded script; its last message is kept for -v and for the
- * reason when it dies.
+ * The view draws synchronously (live_view.c): the graph (and the sink writing the next
+ * snapshot) never runs while gnuplot reads the files.
  *
- * Single-threaded; no locks.  Signals: SIGINT/SIGTERM are noted (SA_RESTART, so that the
- * live source's socket calls are not cut short) and acted on in the loop; SIGWINCH
- * redraws the dumb view at the new size; SIGPIPE is ignored (gnuplot may die) and
+ * Single-threaded; no locks.  Signals: SIGINT/SIGTERM are noted (proc.h, SA_RESTART, so
+ * that the live source's socket calls are not cut short) and acted on in the loop;
+ * SIGWINCH redraws the dumb view at the new size; SIGPIPE is ignored (gnuplot may die) and
  * restored in the children.
  */
 #include "live.h"
@@ -59,9 +58,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gnuplot.h"
 #include "graph.h"
+#include "live_view.h"
 #include "lttng.h"
-#include "report.h"
+#include "manifest.h"
+#include "proc.h"
 #include "util.h"
 
 #define PROG "magslab live"
@@ -73,16 +75,11 @@
 #define AGAIN_SLEEP_MS 10
 /* The live timer: how often the tracer sends the relay daemon what it has (us). */
 #define LIVE_TIMER_US 100000
-/* Longest wait for gnuplot to draw a frame (s). */
-#define VIEW_TIMEOUT_S 30
 /* After the session's end, give up if the stream neither ends nor moves for this long (s). */
 #define END_STALL_S 30
 /* CMD's grace after SIGINT, then after SIGTERM (s). */
 #define CMD_GRACE_S 3
 #define SUMMARY_HEAD 30
-
-enum term { TERM_AUTO, TERM_DUMB, TERM_X11, TERM_QT, TERM_PNG };
-static const char *const term_names[] = { "auto", "dumb", "x11", "qt", "png" };
 
 struct live_opts {
 	enum term term;
@@ -91,22 +88,6 @@ struct live_opts {
 	unsigned long long bucket_ms; /* 0: the sink's default */
 	bool verbose;
 	char *const *cmd;
-};
-
-/* The gnuplot process drawing the frames. */
-struct view {
-	enum term term;
-	pid_t pid;           /* 0: none */
-	int cmd_fd, msg_fd;  /* its stdin (commands), its stderr (markers and messages) */
-	char rbuf[4096];     /* a line being read from msg_fd */
-	size_t rlen;
-	char last_msg[512];  /* the last thing gnuplot said that was not a marker */
-	unsigned marker;     /* the last marker asked for */
-	unsigned frames;     /* frames drawn */
-	bool broken;         /* gnuplot failed: no more frames */
-	bool tty, alt_screen; /* dumb: stdout is a terminal; we switched to its alternate screen */
-	bool verbose;
-	char frame_file[PATH_MAX]; /* dumb: where gnuplot writes a frame */
 };
 
 struct live {
@@ -144,90 +125,6 @@ struct live {
 	char seq_seen[64];      /* the content of snapshot.seq last drawn */
 	bool have_snapshot;
 };
-
-/* ==========================================================================================
- * Small helpers
- */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL); /* a signal cuts it short: the loop looks at it */
-}
-
-/* Writes all of buf to fd; 0 or -1 (errno). */
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* A string for gnuplot, in single quotes (a quote is doubled). */
-static void gp_quote(char *buf, size_t len, const char *s)
-{
-	size_t o = 0;
-
-	if (len < 3)
-		return;
-	buf[o++] = '\'';
-	for (; *s && o + 3 < len; s++) {
-		if (*s == '\'')
-			buf[o++] = '\'';
-		buf[o++] = *s;
-	}
-	buf[o++] = '\'';
-	buf[o] = '\0';
-}
-
-/* In a child: default signal dispositions, nothing blocked, no fd above 2 left open. */
-static void child_reset(void)
-{
-	sigset_t none;
-
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGWINCH, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	close_range(3, ~0U, 0);
-}
-
-/* Waits up to timeout_s for pid; true if it was reaped (*status). */
-static bool wait_for(pid_t pid, int *status, double timeout_s)
-{
-	double end = now_s() + timeout_s;
-
-	for (;;) {
-		pid_t w = waitpid(pid, status, WNOHANG);
-
-		if (w == pid)
-			return true;
-		if (w < 0 && errno != EINTR)
-			return false;
-		if (now_s() >= end)
-			return false;
-		sleep_ms(20);
-	}
-}
 
 /* ==========================================================================================
  * Usage and options
@@ -292,8 +189,8 @@ static int parse_term(const char *arg, enum term *t)
 {
 	size_t i;
 
-	for (i = 1; i < sizeof(term_names) / sizeof(term_names[0]); i++) {
-		if (strcmp(arg, term_names[i]) == 0) {
+	for (i = TERM_DUMB; i <= TERM_PNG; i++) {
+		if (strcmp(arg, live_term_names[i]) == 0) {
 			*t = (enum term)i;
 			return 0;
 		}
@@ -394,459 +291,33 @@ static int parse_options(int argc, char **argv, struct live_opts *o)
  * Signals
  */
 
-static volatile sig_atomic_t got_signal; /* SIGINT or SIGTERM, the last one */
-static volatile sig_atomic_t nsignals;   /* how many */
-static volatile sig_atomic_t got_winch;
+static volatile sig_atomic_t got_winch; /* the terminal was resized */
 
-static void on_signal(int sig)
+static void on_winch(int sig)
 {
-	if (sig == SIGWINCH) {
-		got_winch = 1;
-		return;
-	}
-	got_signal = sig;
-	nsignals++;
+	(void)sig;
+	got_winch = 1;
 }
 
+/* SIGINT, SIGTERM noted (proc.h), SIGWINCH, SIGPIPE ignored (gnuplot may die). */
 static void set_handlers(void)
 {
 	struct sigaction sa;
 
+	proc_catch_signals(true);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_handler = on_winch;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGWINCH, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
 static void restore_handlers(void)
 {
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	proc_restore_signals();
 	signal(SIGWINCH, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
-}
-
-/* ==========================================================================================
- * The view: one gnuplot, fed over a pipe
- */
-
-static void view_say(struct view *v, const char *line)
-{
-	const char *p = line;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!*p)
-		return;
-	snprintf(v->last_msg, sizeof(v->last_msg), "%s", p);
-	if (v->verbose)
-		fprintf(stderr, PROG ": gnuplot: %s\n", p);
-}
-
-/* Marks the view broken, with why (once, on stderr). */
-static void view_break(struct view *v, const char *why)
-{
-	if (v->broken)
-		return;
-	v->broken = true;
-	fprintf(stderr, PROG ": the live view stopped: %s%s%s\n", why,
-		v->last_msg[0] ? "; gnuplot said: " : "", v->last_msg);
-}
-
-/* Sends a frame's commands. */
-static int view_send(struct view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int view_send(struct view *v, const char *fmt, ...)
-{
-	char buf[8192];
-	va_list ap;
-	int n;
-
-	if (v->broken || v->pid <= 0)
-		return -1;
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		view_break(v, "a gnuplot command was too long");
-		return -1;
-	}
-	if (write_all(v->cmd_fd, buf, (size_t)n) != 0) {
-		view_break(v, "gnuplot is gone");
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Reads gnuplot's stderr until the line "@@magslab-live N" (N: v->marker).  0 when seen;
- * -1 (view broken) if gnuplot exited or took more than VIEW_TIMEOUT_S.
- */
-static int view_wait_marker(struct view *v)
-{
-	char want[64];
-	double end = now_s() + VIEW_TIMEOUT_S;
-
-	snprintf(want, sizeof(want), "@@magslab-live %u", v->marker);
-	for (;;) {
-		char *nl;
-		struct pollfd pfd = { v->msg_fd, POLLIN, 0 };
-		double left = end - now_s();
-		ssize_t r;
-		int pr;
-
-		while ((nl = memchr(v->rbuf, '\n', v->rlen))) {
-			*nl = '\0';
-			if (strcmp(v->rbuf, want) == 0) {
-				v->rlen -= (size_t)(nl + 1 - v->rbuf);
-				memmove(v->rbuf, nl + 1, v->rlen);
-				return 0;
-			}
-			view_say(v, v->rbuf);
-			v->rlen -= (size_t)(nl + 1 - v->rbuf);
-			memmove(v->rbuf, nl + 1, v->rlen);
-		}
-		if (v->rlen == sizeof(v->rbuf) - 1) /* a very long line: keep its end */
-			v->rlen = 0;
-		if (left <= 0) {
-			view_break(v, "gnuplot did not finish a frame in time");
-			return -1;
-		}
-		pr = poll(&pfd, 1, (int)(left * 1000) + 1);
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr <= 0)
-			continue;
-		r = read(v->msg_fd, v->rbuf + v->rlen, sizeof(v->rbuf) - 1 - v->rlen);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			view_break(v, "gnuplot exited");
-			return -1;
-		}
-		v->rlen += (size_t)r;
-	}
-}
-
-/* Ends a frame: asks for a marker and waits for it. */
-static int view_sync(struct view *v)
-{
-	v->marker++;
-	if (view_send(v, "print \"@@magslab-live %u\"\n", v->marker))
-		return -1;
-	return view_wait_marker(v);
-}
-
-static int view_spawn(struct view *v, const char *gnuplot, const char *dir, char *err,
-		      size_t errlen)
-{
-	int in[2], out[2];
-
-	if (pipe2(in, O_CLOEXEC) != 0)
-		goto fail;
-	if (pipe2(out, O_CLOEXEC) != 0) {
-		close(in[0]);
-		close(in[1]);
-		goto fail;
-	}
-	fflush(NULL);
-	v->pid = fork();
-	if (v->pid < 0) {
-		v->pid = 0;
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		goto fail;
-	}
-	if (v->pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		setpgid(0, 0); /* a Ctrl-C at the terminal is ours to handle, not gnuplot's */
-		dup2(in[0], STDIN_FILENO);
-		dup2(out[1], STDERR_FILENO);
-		if (null >= 0)
-			dup2(null, STDOUT_FILENO);
-		child_reset();
-		if (chdir(dir) != 0) {
-			fprintf(stderr, "cannot enter %s: %s\n", dir, strerror(errno));
-			_exit(127);
-		}
-		execlp(gnuplot, gnuplot, (char *)NULL);
-		fprintf(stderr, "cannot run %s: %s\n", gnuplot, strerror(errno));
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	v->cmd_fd = in[1];
-	v->msg_fd = out[0];
-	return 0;
-fail:
-	fe_seterr(err, errlen, "cannot start gnuplot: %s", strerror(errno));
-	return -1;
-}
-
-/* The terminal command of window n (x11, qt): one above the other, never raised. */
-static void window_term(const struct view *v, int n, const char *what, char *buf, size_t len)
-{
-	snprintf(buf, len, "set terminal %s %d title \"magslab live: %s\" size 1000,560 "
-		 "position 0,%d noraise noenhanced\n", v->term == TERM_QT ? "qt" : "x11", n, what,
-		 n * 600);
-}
-
-/* The first frame: proves that gnuplot runs and that the terminal works, before CMD. */
-static int view_first(struct view *v)
-{
-	char term[256];
-
-	switch (v->term) {
-	case TERM_X11:
-	case TERM_QT:
-		window_term(v, 0, "magsize", term, sizeof(term));
-		if (view_send(v, "%sset label 1 \"waiting for the first events...\" at graph 0.5, "
-			      "graph 0.5 center\nunset border\nunset tics\nunset key\n"
-			      "set xrange [0:1]\nset yrange [0:1]\nplot NaN notitle\nreset\n",
-			      term))
-			return -1;
-		break;
-	case TERM_PNG:
-		if (view_send(v, "set terminal pngcairo size 1200,700 noenhanced font "
-			      "\"sans,10\"\n"))
-			return -1;
-		break;
-	default:
-		if (view_send(v, "set terminal dumb nofeed size 80,24\n"))
-			return -1;
-		break;
-	}
-	return view_sync(v);
-}
-
-static int view_start(struct view *v, const char *gnuplot, const char *outdir,
-		      const char *workdir, char *err, size_t errlen)
-{
-	v->tty = isatty(STDOUT_FILENO);
-	snprintf(v->frame_file, sizeof(v->frame_file), "%s/frame.txt", workdir);
-	if (view_spawn(v, gnuplot, outdir, err, errlen))
-		return -1;
-	if (view_first(v)) {
-		fe_seterr(err, errlen, "gnuplot cannot draw the %s view%s%s", term_names[v->term],
-		       v->last_msg[0] ? ": " : "", v->last_msg);
-		return -1;
-	}
-	return 0;
-}
-
-/* Leaves the terminal as it was (dumb view). */
-static void view_restore_terminal(struct view *v)
-{
-	if (!v->alt_screen)
-		return;
-	fputs("\033[?1049l\033[?25h", stdout);
-	fflush(stdout);
-	v->alt_screen = false;
-}
-
-static void view_stop(struct view *v)
-{
-	int status;
-
-	view_restore_terminal(v);
-	if (v->pid <= 0)
-		return;
-	if (!v->broken)
-		write_all(v->cmd_fd, "quit\n", 5);
-	close(v->cmd_fd);
-	if (!wait_for(v->pid, &status, 3)) {
-		kill(v->pid, SIGTERM);
-		if (!wait_for(v->pid, &status, 2)) {
-			kill(v->pid, SIGKILL);
-			waitpid(v->pid, &status, 0);
-		}
-	}
-	close(v->msg_fd);
-	v->pid = 0;
-}
-
-/* The terminal's size (stdout's), or $COLUMNS x $LINES, or 80 x 24. */
-static void term_size(int *cols, int *rows)
-{
-	struct winsize ws;
-	const char *c = getenv("COLUMNS"), *l = getenv("LINES");
-
-	*cols = 80;
-	*rows = 24;
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
-		*cols = ws.ws_col;
-		*rows = ws.ws_row;
-		return;
-	}
-	if (c && atoi(c) > 0)
-		*cols = atoi(c);
-	if (l && atoi(l) > 0)
-		*rows = atoi(l);
-}
-
-/*
- * Paints a dumb frame (the file gnuplot wrote: each plot starts with a form feed and ends
- * without a newline) and the status line on stdout: on a terminal in place, on its
- * alternate screen; else (or for the final frame) one after the other.
- */
-static void paint_dumb(struct view *v, const char *status, bool final)
-{
-	FILE *f = fopen(v->frame_file, "r");
-	bool in_place = v->tty && !final, bol = true;
-	int c;
-
-	if (!f)
-		return;
-	if (in_place) {
-		if (!v->alt_screen) {
-			fputs("\033[?1049h\033[?25l", stdout); /* alternate screen, no cursor */
-			v->alt_screen = true;
-		}
-		fputs("\033[H", stdout);
-	} else if (!final) {
-		printf("---- %s\n", status);
-	}
-	while ((c = getc(f)) != EOF) {
-		if (c == '\f') {
-			if (bol)
-				continue;
-			c = '\n';
-		}
-		if (c == '\n' && in_place)
-			fputs("\033[K", stdout);
-		putchar(c);
-		bol = c == '\n';
-	}
-	fclose(f);
-	if (in_place)
-		printf("\033[K\n%s\033[K\033[J", status);
-	else if (final)
-		printf("\n%s\n", status);
-	else
-		putchar('\n');
-	fflush(stdout);
-}
-
-/* Draws the dumb frame from the live scripts in the report directory. */
-static int draw_dumb(struct view *v, const char *status, bool final)
-{
-	char file[PATH_MAX + 8];
-	int cols, rows, h1, h2;
-	const char *colour = v->tty ? "ansi" : "mono";
-
-	term_size(&cols, &rows);
-	if (cols < 40)
-		cols = 40;
-	rows -= 1; /* the status line */
-	if (rows < 12)
-		rows = 12;
-	h1 = rows >= 24 ? rows / 2 : rows;
-	h2 = rows - h1;
-	gp_quote(file, sizeof(file), v->frame_file);
-	if (view_send(v, "set output %s\nset terminal dumb nofeed %s size %d,%d\n"
-		      "live_setup = \"unset grid\"\nload \"live-magsize.gpi\"\n",
-		      file, colour, cols, h1))
-		return -1;
-	if (h2 > 0 && view_send(v, "set terminal dumb nofeed %s size %d,%d\n"
-				"load \"live-contention.gpi\"\n", colour, cols, h2))
-		return -1;
-	if (view_send(v, "set output\n") || view_sync(v))
-		return -1;
-	paint_dumb(v, status, final);
-	return 0;
-}
-
-static int draw_windows(struct view *v)
-{
-	char t0[256], t1[256];
-
-	window_term(v, 0, "magsize", t0, sizeof(t0));
-	window_term(v, 1, "contention", t1, sizeof(t1));
-	if (view_send(v, "%sload \"live-magsize.gpi\"\n%sload \"live-contention.gpi\"\n", t0,
-		      t1))
-		return -1;
-	return view_sync(v);
-}
-
-/* The PNGs, each written under a hidden name and renamed once complete. */
-static int draw_png(struct view *v, const char *outdir)
-{
-	static const char *const names[] = { "magsize", "contention" };
-	size_t i;
-
-	if (view_send(v, "set terminal pngcairo size 1200,700 noenhanced font \"sans,10\"\n"
-		      "set output \".live-magsize.png\"\nload \"live-magsize.gpi\"\n"
-		      "set output \".live-contention.png\"\nload \"live-contention.gpi\"\n"
-		      "set output\n") ||
-	    view_sync(v))
-		return -1;
-	for (i = 0; i < 2; i++) {
-		char tmp[PATH_MAX + 64], dst[PATH_MAX + 64];
-		struct stat sb;
-
-		snprintf(tmp, sizeof(tmp), "%s/.live-%s.png", outdir, names[i]);
-		snprintf(dst, sizeof(dst), "%s/%s.png", outdir, names[i]);
-		if (stat(tmp, &sb) == 0 && sb.st_size > 0)
-			rename(tmp, dst);
-		else
-			unlink(tmp);
-	}
-	return 0;
-}
-
-/* ==========================================================================================
- * The png view's index.html
- */
-
-/*
- * OUTDIR/index.html while CMD runs: reloads itself every interval and shows the two PNGs
- * (with the frame number in their URLs, so that no browser shows a cached one).  The sink
- * writes the final report's index.html over it at the end.
- */
-static void write_live_page(const struct live *l, const char *status)
-{
-	char tmp[PATH_MAX + 32], dst[PATH_MAX + 32];
-	unsigned refresh = (unsigned)(l->o.interval_s + 0.999);
-	FILE *f;
-	int i;
-
-	snprintf(tmp, sizeof(tmp), "%s/.live-index.html", l->outdir);
-	snprintf(dst, sizeof(dst), "%s/index.html", l->outdir);
-	f = fopen(tmp, "w");
-	if (!f)
-		return;
-	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		"<meta http-equiv=\"refresh\" content=\"%u\">\n<title>magslab live: ",
-		refresh ? refresh : 1);
-	fe_html_escape(f, l->cmdline);
-	fprintf(f, "</title>\n<style>\nbody { font-family: sans-serif; margin: 1.5em; }\n"
-		"img { max-width: 100%%; border: 1px solid #eee; }\n</style>\n</head>\n<body>\n"
-		"<h1>magslab live: <code>");
-	fe_html_escape(f, l->cmdline);
-	fprintf(f, "</code></h1>\n<p>");
-	fe_html_escape(f, status);
-	fprintf(f, "<br>\nThis page reloads itself every %u s; when the command ends it is "
-		"replaced by the full report.</p>\n", refresh ? refresh : 1);
-	for (i = 0; i < 2 && l->have_snapshot; i++) {
-		const char *n = i ? "contention" : "magsize";
-
-		fprintf(f, "<h2>%s</h2>\n<p><img src=\"%s.png?frame=%u\" width=\"1200\" "
-			"height=\"700\" alt=\"%s plot\"></p>\n", n, n, l->view.frames, n);
-	}
-	if (!l->have_snapshot)
-		fprintf(f, "<p>Waiting for the first magslab events...</p>\n");
-	fprintf(f, "</body>\n</html>\n");
-	if (fclose(f) == 0)
-		rename(tmp, dst);
-	else
-		unlink(tmp);
 }
 
 /* ==========================================================================================
@@ -856,7 +327,7 @@ static void write_live_page(const struct live *l, const char *status)
 static void status_line(const struct live *l, char *buf, size_t len)
 {
 	char ev[32];
-	double t = l->t_start > 0 ? now_s() - l->t_start : 0;
+	double t = l->t_start > 0 ? fe_now_s() - l->t_start : 0;
 
 	fe_format_count(ev, sizeof(ev), l->graph ? mg_graph_events(l->graph) : l->events);
 	snprintf(buf, len, "magslab live: %.0f s, %s events read, frame %u | %s", t, ev,
@@ -889,27 +360,12 @@ static void draw(struct live *l, bool final)
 {
 	struct view *v = &l->view;
 	char status[256];
-	int rc;
 
 	if (v->broken)
 		return;
 	v->frames++;
 	status_line(l, status, sizeof(status));
-	switch (v->term) {
-	case TERM_X11:
-	case TERM_QT:
-		rc = draw_windows(v);
-		break;
-	case TERM_PNG:
-		rc = draw_png(v, l->outdir);
-		if (rc == 0)
-			write_live_page(l, status);
-		break;
-	default:
-		rc = draw_dumb(v, status, final);
-		break;
-	}
-	if (rc != 0)
+	if (view_draw(v, l->outdir, status, final) != 0)
 		v->frames--;
 }
 
@@ -918,7 +374,7 @@ static void show_progress(struct live *l, double *next)
 {
 	char status[256];
 	bool tty = isatty(STDERR_FILENO);
-	double t = now_s();
+	double t = fe_now_s();
 
 	if (l->view.term == TERM_DUMB || t < *next)
 		return;
@@ -995,6 +451,27 @@ static int start_session(struct live *l, char *err, size_t errlen)
 	return ml_session_start(&l->session, err, errlen);
 }
 
+/*
+ * png view: the sink's live page (index.html reloading itself every interval, rounded up,
+ * until the report replaces it).
+ */
+static int live_page_param(const struct live *l, bt_value *p)
+{
+	unsigned refresh = (unsigned)(l->o.interval_s + 0.999);
+	bt_value *m;
+
+	if (l->o.term != TERM_PNG)
+		return 0;
+	if (bt_value_map_insert_empty_map_entry(p, "live-page", &m) !=
+		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
+	    bt_value_map_insert_string_entry(m, "title", l->cmdline) !=
+		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
+	    bt_value_map_insert_unsigned_integer_entry(m, "refresh-s", refresh ? refresh : 1) !=
+		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK)
+		return -1;
+	return 0;
+}
+
 static bt_value *sink_params(const struct live *l)
 {
 	bt_value *p = bt_value_map_create();
@@ -1008,7 +485,8 @@ static bt_value *sink_params(const struct live *l)
 		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
 	    (l->o.bucket_ms && bt_value_map_insert_unsigned_integer_entry(p, "bucket-ms",
 									  l->o.bucket_ms) !=
-				       BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK)) {
+				       BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) ||
+	    live_page_param(l, p)) {
 		bt_value_put_ref(p);
 		return NULL;
 	}
@@ -1065,40 +543,36 @@ static int attach_graph(struct live *l, char *err, size_t errlen)
  * CMD
  */
 
-/* In the child: the dumb view owns the terminal, so CMD's output goes to OUTDIR/cmd.log. */
-static void exec_cmd(const struct live *l)
+/* In CMD, before exec: the traced program's environment (lttng.h). */
+static void cmd_env(void *arg)
 {
-	if (l->o.term == TERM_DUMB) {
-		char log[PATH_MAX + 16];
-		int fd;
-
-		snprintf(log, sizeof(log), "%s/cmd.log", l->outdir);
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-	}
-	child_reset();
+	(void)arg;
 	ml_child_env(false);
-	execvp(l->o.cmd[0], l->o.cmd);
-	fprintf(stderr, PROG ": cannot run %s: %s\n", l->o.cmd[0], strerror(errno));
-	_exit(127);
 }
 
+/* CMD as our child; with the dumb view (which owns the terminal) its output to cmd.log. */
 static int start_cmd(struct live *l, char *err, size_t errlen)
 {
-	fflush(NULL);
-	l->child = fork();
+	char log[PATH_MAX + 16];
+	int fd = -1;
+	struct proc_spec s = { l->o.cmd, PROC_KEEP, PROC_KEEP, PROC_KEEP, NULL,
+			       PROC_DEFAULT_SIGNALS | PROC_CLOSE_FDS, cmd_env, NULL, PROG };
+
+	if (l->o.term == TERM_DUMB) {
+		snprintf(log, sizeof(log), "%s/cmd.log", l->outdir);
+		fd = proc_open_out(log);
+		if (fd >= 0)
+			s.out = s.err = fd;
+	}
+	l->child = proc_spawn(&s);
+	if (fd >= 0)
+		close(fd);
 	if (l->child < 0) {
 		l->child = 0;
 		fe_seterr(err, errlen, "cannot start %s: fork: %s", l->o.cmd[0], strerror(errno));
 		return -1;
 	}
-	if (l->child == 0)
-		exec_cmd(l);
-	l->t_start = now_s();
+	l->t_start = fe_now_s();
 	return 0;
 }
 
@@ -1107,8 +581,7 @@ static bool cmd_ended(struct live *l)
 {
 	if (l->child_done || l->child <= 0)
 		return true;
-	if (waitpid(l->child, &l->child_status, WNOHANG) == l->child)
-		l->child_done = true;
+	l->child_done = proc_ended(l->child, &l->child_status);
 	return l->child_done;
 }
 
@@ -1116,20 +589,15 @@ static bool cmd_ended(struct live *l)
 static void stop_cmd(struct live *l)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGKILL };
-	size_t i;
+	static const double grace[] = { CMD_GRACE_S, CMD_GRACE_S, 10 };
 
-	for (i = 0; i < 3 && !cmd_ended(l); i++) {
-		kill(l->child, sigs[i]);
-		if (wait_for(l->child, &l->child_status, i < 2 ? CMD_GRACE_S : 10))
-			l->child_done = true;
-	}
+	if (!cmd_ended(l) && proc_stop(l->child, &l->child_status, sigs, grace, 3))
+		l->child_done = true;
 }
 
 static int cmd_exit_code(const struct live *l)
 {
-	int s = l->child_status;
-
-	return WIFEXITED(s) ? WEXITSTATUS(s) : WIFSIGNALED(s) ? 128 + WTERMSIG(s) : 1;
+	return proc_exit_code(l->child_status);
 }
 
 /* ==========================================================================================
@@ -1139,7 +607,7 @@ static int cmd_exit_code(const struct live *l)
 /* While CMD runs: step the graph, draw the snapshots.  0, or -1 (err) if reading failed. */
 static int watch(struct live *l, char *err, size_t errlen)
 {
-	double next_poll = 0, next_progress = now_s() + 1;
+	double next_poll = 0, next_progress = fe_now_s() + 1;
 
 	for (;;) {
 		enum mg_step_status st = mg_graph_step(l->graph, l->o.verbose, err, errlen);
@@ -1152,14 +620,14 @@ static int watch(struct live *l, char *err, size_t errlen)
 			return 0;
 		}
 		if (st == MG_STEP_AGAIN)
-			sleep_ms(AGAIN_SLEEP_MS);
-		t = now_s();
+			fe_sleep_ms(AGAIN_SLEEP_MS);
+		t = fe_now_s();
 		if (t < next_poll)
 			continue;
 		next_poll = t + POLL_S;
 		if (cmd_ended(l))
 			return 0;
-		if (got_signal) {
+		if (proc_interrupted()) {
 			stop_cmd(l);
 			return 0;
 		}
@@ -1175,14 +643,14 @@ static int watch(struct live *l, char *err, size_t errlen)
  */
 static int drain(struct live *l, char *err, size_t errlen)
 {
-	double next_poll = 0, next_progress = now_s() + 1, moved = now_s();
+	double next_poll = 0, next_progress = fe_now_s() + 1, moved = fe_now_s();
 	uint64_t events = mg_graph_events(l->graph);
-	int signals = nsignals;
+	unsigned signals = proc_interruptions();
 
 	while (!l->stream_ended) {
 		enum mg_step_status st = mg_graph_step(l->graph, l->o.verbose, l->report_err,
 						       sizeof(l->report_err));
-		double t = now_s();
+		double t = fe_now_s();
 
 		if (st == MG_STEP_ERROR)
 			return 0; /* report_err says why */
@@ -1191,7 +659,7 @@ static int drain(struct live *l, char *err, size_t errlen)
 			break;
 		}
 		if (st == MG_STEP_AGAIN)
-			sleep_ms(AGAIN_SLEEP_MS);
+			fe_sleep_ms(AGAIN_SLEEP_MS);
 		/* not "any message": the live source sends inactivity messages when idle */
 		if (mg_graph_events(l->graph) != events) {
 			events = mg_graph_events(l->graph);
@@ -1202,7 +670,7 @@ static int drain(struct live *l, char *err, size_t errlen)
 			       "session's end", END_STALL_S);
 			return -1;
 		}
-		if (nsignals != signals) {
+		if (proc_interruptions() != signals) {
 			fe_seterr(err, errlen, "interrupted again while reading the rest of the "
 			       "trace: no final report");
 			return -1;
@@ -1313,7 +781,7 @@ static bool report_written(const struct live *l)
 	char path[PATH_MAX + 32];
 	struct stat sb;
 
-	snprintf(path, sizeof(path), "%s/summary.json", l->outdir);
+	snprintf(path, sizeof(path), "%s/manifest.json", l->outdir);
 	return l->stream_ended && !l->report_err[0] && stat(path, &sb) == 0 &&
 	       sb.st_mtime >= l->since;
 }
@@ -1335,12 +803,12 @@ static void print_results(const struct live *l, int nplots)
 	char trace[PATH_MAX], path[PATH_MAX + 32];
 
 	printf(PROG ": %s exited with status %d%s%s%s; %llu events read\n", l->o.cmd[0],
-	       cmd_exit_code(l), got_signal ? " (interrupted by " : "",
-	       got_signal ? fe_signal_name(got_signal) : "", got_signal ? ")" : "",
+	       cmd_exit_code(l), proc_interrupted() ? " (interrupted by " : "",
+	       proc_interrupted() ? fe_signal_name(proc_interrupted()) : "", proc_interrupted() ? ")" : "",
 	       (unsigned long long)l->events);
-	if (got_signal)
-		printf(PROG ": interrupted by %s: exit status %d\n", fe_signal_name(got_signal),
-		       fe_interrupted_status(got_signal));
+	if (proc_interrupted())
+		printf(PROG ": interrupted by %s: exit status %d\n", fe_signal_name(proc_interrupted()),
+		       fe_interrupted_status(proc_interrupted()));
 	printf("report:  %s/index.html\n", l->outdir);
 	if (nplots >= 0)
 		printf("plots:   %d gnuplot script%s rendered (PNG and SVG)\n", nplots,
@@ -1366,7 +834,7 @@ static void final_dumb_frame(struct live *l)
 {
 	struct view *v = &l->view;
 
-	if (v->term != TERM_DUMB || v->broken || v->pid <= 0)
+	if (v->term != TERM_DUMB || v->broken || v->gp.pid <= 0)
 		return;
 	view_restore_terminal(v);
 	draw(l, true);
@@ -1378,23 +846,23 @@ static int finish(struct live *l)
 	char err[MG_ERRLEN];
 	int code = cmd_exit_code(l), nplots = -1;
 
-	if (!report_written(l)) {
-		explain_no_report(l);
-		if (l->o.term == TERM_PNG) { /* our page would wait for a report forever */
-			char page[PATH_MAX + 16];
+	struct manifest m;
 
-			snprintf(page, sizeof(page), "%s/index.html", l->outdir);
-			unlink(page);
-		}
+	if (!report_written(l)) {
+		explain_no_report(l); /* (the sink removed its live page: no report will come) */
 		return code ? code : 1;
 	}
-	nplots = report_render_plots(l->gnuplot, l->outdir, l->since, err, sizeof(err));
+	nplots = -1;
+	if (manifest_load(l->outdir, l->since, &m, err, sizeof(err)) == 0) {
+		nplots = gp_render(l->gnuplot, l->outdir, m.plots, m.nplots, err, sizeof(err));
+		manifest_free(&m);
+	}
 	if (nplots < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return code ? code : 1;
 	}
 	print_results(l, nplots);
-	return got_signal ? fe_interrupted_status(got_signal) : code;
+	return proc_interrupted() ? fe_interrupted_status(proc_interrupted()) : code;
 }
 
 /* ==========================================================================================
@@ -1404,23 +872,7 @@ static int finish(struct live *l)
 /* x11 or qt by what gnuplot has (qt preferred), for the default view with a display. */
 static enum term window_term_available(const char *gnuplot)
 {
-	char cmd[PATH_MAX + 64], q[PATH_MAX + 8];
-	size_t o = 0, i;
-
-	/* the program's path in single quotes for sh */
-	q[o++] = '\'';
-	for (i = 0; gnuplot[i] && o + 5 < sizeof(q); i++) {
-		if (gnuplot[i] == '\'') {
-			memcpy(q + o, "'\\''", 4);
-			o += 4;
-		} else {
-			q[o++] = gnuplot[i];
-		}
-	}
-	q[o++] = '\'';
-	q[o] = '\0';
-	snprintf(cmd, sizeof(cmd), "%s -e 'set terminal qt' </dev/null >/dev/null 2>&1", q);
-	return system(cmd) == 0 ? TERM_QT : TERM_X11;
+	return gp_has_terminal(gnuplot, "qt") ? TERM_QT : TERM_X11;
 }
 
 /* The checks that cost nothing: CMD, gnuplot, display, OUTDIR.  Exit status or -1. */
@@ -1435,7 +887,7 @@ static int check_inputs(struct live *l)
 			l->o.cmd[0]);
 		return 127;
 	}
-	if (report_find_gnuplot(l->gnuplot, sizeof(l->gnuplot)) != 0) {
+	if (gp_find(l->gnuplot, sizeof(l->gnuplot)) != 0) {
 		fprintf(stderr, PROG ": %s not found: install gnuplot (gnuplot-qt)\n", l->gnuplot);
 		return 1;
 	}
@@ -1443,7 +895,7 @@ static int check_inputs(struct live *l)
 		l->o.term = display && *display ? window_term_available(l->gnuplot) : TERM_DUMB;
 	if ((l->o.term == TERM_X11 || l->o.term == TERM_QT) && !(display && *display)) {
 		fprintf(stderr, PROG ": --term %s needs a display, and $DISPLAY is not set (use "
-			"--term dumb or png)\n", term_names[l->o.term]);
+			"--term dumb or png)\n", live_term_names[l->o.term]);
 		return 1;
 	}
 	if (fe_mkdir_p(l->o.outdir) != 0 || !realpath(l->o.outdir, l->outdir)) {
@@ -1472,9 +924,7 @@ static int setup(struct live *l, char *err, size_t errlen)
 	l->view.verbose = l->o.verbose;
 	if (view_start(&l->view, l->gnuplot, l->outdir, l->workdir, err, errlen))
 		return -1;
-	if (l->o.term == TERM_PNG)
-		write_live_page(l, "starting the command");
-	if (got_signal) {
+	if (proc_interrupted()) {
 		fe_seterr(err, errlen, "interrupted before the command started");
 		return -1;
 	}
@@ -1487,7 +937,7 @@ static int run(struct live *l)
 	int code;
 
 	fprintf(stderr, PROG ": %s view, a frame every %g s; report in %s\n",
-		term_names[l->o.term], l->o.interval_s, l->outdir);
+		live_term_names[l->o.term], l->o.interval_s, l->outdir);
 	if (setup(l, err, sizeof(err)))
 		goto fail;
 	fprintf(stderr, PROG ": session %s live on 127.0.0.1:%d; running %s\n",
@@ -1498,7 +948,7 @@ static int run(struct live *l)
 	if (!cmd_ended(l))
 		stop_cmd(l); /* the stream ended under it */
 	fprintf(stderr, PROG ": %s %s (status %d): reading the rest of the trace\n",
-		l->o.cmd[0], got_signal ? "stopped" : "exited", cmd_exit_code(l));
+		l->o.cmd[0], proc_interrupted() ? "stopped" : "exited", cmd_exit_code(l));
 	if (end_session(l, err, sizeof(err)) || drain(l, err, sizeof(err)))
 		goto fail;
 	clear_progress(l);
@@ -1522,7 +972,7 @@ fail:
 		fprintf(stderr, PROG ": %s (daemon logs kept in %s)\n", err, l->workdir);
 	else
 		fprintf(stderr, PROG ": %s\n", err);
-	return got_signal ? fe_interrupted_status(got_signal) : 1;
+	return proc_interrupted() ? fe_interrupted_status(proc_interrupted()) : 1;
 }
 
 int cmd_live(int argc, char **argv)
@@ -1539,8 +989,6 @@ int cmd_live(int argc, char **argv)
 	rc = check_inputs(&l);
 	if (rc >= 0)
 		return rc;
-	got_signal = 0;
-	nsignals = 0;
 	set_handlers();
 	l.since = time(NULL) - 1;
 	rc = run(&l);

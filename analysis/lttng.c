@@ -10,7 +10,8 @@
  *     trace on disk is complete when ml_session_destroy() returns.
  *
  * No locks and no threads.  Signals: ml_sessiond_ensure() blocks SIGUSR1 while it waits
- * for the new daemon's readiness signal and restores the mask before returning.
+ * for the new daemon's readiness signal and restores the mask before returning.  The
+ * daemons are children started and stopped through proc.h.
  *
  * FAQ
  *   Why fork/exec the daemons instead of `lttng-sessiond --daemonize`?  A daemonized
@@ -22,6 +23,7 @@
  *   after, the last packets could be cut.  The wait costs ~0.5 s per session.
  */
 #include "lttng.h"
+#include "proc.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -46,14 +48,6 @@
 #define DESTROY_TIMEOUT_MS 10000
 #define RELAYD_TRIES 5
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* First line of a daemon's log, for an error message ("" if none). */
 static void log_head(const char *log, char *buf, size_t len)
 {
@@ -76,31 +70,23 @@ static void log_head(const char *log, char *buf, size_t len)
 /* ---- daemons --------------------------------------------------------------------------- */
 
 /*
- * In the child: own process group (a terminal's Ctrl-C goes to the front end, which stops
- * the session first), stdin from /dev/null, stdout+stderr to the log, then exec.
+ * Starts a daemon (d->pid, or -1 with errno): its own process group (a terminal's Ctrl-C
+ * goes to the front end, which stops the session first), nothing blocked, stdin from
+ * /dev/null, stdout and stderr to its log.
  */
-static void exec_daemon(const char *log, char *const argv[])
+static pid_t spawn_daemon(struct ml_daemon *d, char *const argv[])
 {
-	sigset_t none;
-	int fd;
+	int log = proc_open_out(d->log), e;
+	struct proc_spec s = { argv, PROC_DEVNULL, log >= 0 ? log : PROC_KEEP,
+			       log >= 0 ? log : PROC_KEEP, NULL, PROC_OWN_GROUP | PROC_UNBLOCK,
+			       NULL, NULL, NULL };
 
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0) {
-		dup2(fd, STDIN_FILENO);
-		close(fd);
-	}
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
-	execvp(argv[0], argv);
-	fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
+	d->pid = proc_spawn(&s);
+	e = errno;
+	if (log >= 0)
+		close(log);
+	errno = e;
+	return d->pid;
 }
 
 /* Why a daemon that exited early did so, into err. */
@@ -122,20 +108,13 @@ static void explain_exit(const struct ml_daemon *d, int status, char *err, size_
 
 void ml_daemon_stop(struct ml_daemon *d)
 {
-	int status, i;
+	static const int sigs[] = { SIGTERM, SIGKILL };
+	static const double grace[] = { STOP_TIMEOUT_MS / 1000.0, -1 };
+	int status;
 
 	if (d->pid <= 0)
 		return;
-	kill(d->pid, SIGTERM);
-	for (i = 0; i < STOP_TIMEOUT_MS / 20; i++) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-			d->pid = 0;
-			return;
-		}
-		sleep_ms(20);
-	}
-	kill(d->pid, SIGKILL);
-	waitpid(d->pid, &status, 0);
+	proc_stop(d->pid, &status, sigs, grace, 2);
 	d->pid = 0;
 }
 
@@ -151,7 +130,7 @@ static int wait_ready(struct ml_daemon *d, char *err, size_t errlen)
 	for (waited = 0; waited < START_TIMEOUT_MS; waited += 50) {
 		if (sigtimedwait(&usr1, NULL, &step) == SIGUSR1)
 			return 0;
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+		if (proc_ended(d->pid, &status)) {
 			d->pid = 0;
 			explain_exit(d, status, err, errlen);
 			return -1;
@@ -180,15 +159,12 @@ int ml_sessiond_ensure(struct ml_daemon *d, const char *logdir, bool *started, c
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, &old);
-	d->pid = fork();
-	if (d->pid < 0) {
+	if (spawn_daemon(d, argv) < 0) {
 		fe_seterr(err, errlen, "cannot start lttng-sessiond: fork: %s", strerror(errno));
 		d->pid = 0;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
-	if (d->pid == 0)
-		exec_daemon(d->log, argv);
 	rc = wait_ready(d, err, errlen);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (rc == 0 && started)
@@ -250,24 +226,21 @@ static int relayd_try(struct ml_relayd *r, char *err, size_t errlen)
 	snprintf(c, sizeof(c), "tcp://127.0.0.1:%d", r->control_port);
 	snprintf(dt, sizeof(dt), "tcp://127.0.0.1:%d", r->data_port);
 	snprintf(lv, sizeof(lv), "tcp://127.0.0.1:%d", r->live_port);
-	r->d.pid = fork();
-	if (r->d.pid < 0) {
+	if (spawn_daemon(&r->d, argv) < 0) {
 		r->d.pid = 0;
 		fe_seterr(err, errlen, "cannot start lttng-relayd: fork: %s", strerror(errno));
 		return -1;
 	}
-	if (r->d.pid == 0)
-		exec_daemon(r->d.log, argv);
 	for (waited = 0; waited < START_TIMEOUT_MS; waited += 20) {
 		if (listening(r->control_port) && listening(r->data_port) &&
 		    listening(r->live_port))
 			return 1;
-		if (waitpid(r->d.pid, &status, WNOHANG) == r->d.pid) {
+		if (proc_ended(r->d.pid, &status)) {
 			r->d.pid = 0;
 			explain_exit(&r->d, status, err, errlen);
 			return WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -1 : 0;
 		}
-		sleep_ms(20);
+		fe_sleep_ms(20);
 	}
 	fe_seterr(err, errlen, "lttng-relayd did not listen within %d s (log: %s)",
 	       START_TIMEOUT_MS / 1000, r->d.log);
@@ -614,7 +587,7 @@ int ml_session_stop(struct ml_session *s, struct ml_losses *lost, char *err, siz
 		if (waited == 2000)
 			fprintf(stderr, "magslab: waiting for the tracer to flush session %s...\n",
 				s->name);
-		sleep_ms(10);
+		fe_sleep_ms(10);
 	}
 	return lost ? read_losses(s, lost, err, errlen) : 0;
 }

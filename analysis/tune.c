@@ -13,7 +13,7 @@
  * medians of its `repeat` runs, run r with seed + r; the re-runs (recommended and
  * default, alternating) use seeds seed + repeat + r; once the grid is done exactly one
  * cell is recommended, and it is on the Pareto front.  Signals: SIGINT and SIGTERM set
- * `interrupted`, which is passed on to the running child; no run starts after it and the
+ * the interrupted flag of proc.h, and passed on to the running child; no run starts after it and the
  * command returns 130.
  */
 #include "tune.h"
@@ -38,7 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "gnuplot.h"
+#include "proc.h"
 #include "util.h"
 
 #define PROG "magslab tune"
@@ -95,6 +96,7 @@ struct tune {
 	unsigned int runs_done, runs_total;
 	double t0, run_t0;
 	bool tty, drawn;
+	double drawn_at;
 	char doing[256];
 	/* results */
 	struct cell *cells;
@@ -107,7 +109,6 @@ struct tune {
 	char err[ERRLEN];
 };
 
-static volatile sig_atomic_t interrupted;
 
 /* ---- messages ---------------------------------------------------------------------- */
 
@@ -186,14 +187,6 @@ __attribute__((format(printf, 2, 3))) static int set_err(struct tune *t, const c
 	vsnprintf(t->err, sizeof(t->err), fmt, ap);
 	va_end(ap);
 	return 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* ---- formatting -------------------------------------------------------------------- */
@@ -552,29 +545,18 @@ static int find_workload(struct tune *t)
  * (/dev/null if NULL).  The pid, or -1 with t->err. */
 static pid_t spawn(struct tune *t, char *const argv[], const char *out)
 {
-	int fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = proc_open_out(out ? out : "/dev/null");
+	struct proc_spec s = { argv, PROC_DEVNULL, fd, fd, NULL, 0, NULL, NULL, NULL };
 	pid_t pid;
 
 	if (fd < 0) {
 		set_err(t, "cannot write %s: %s", out, strerror(errno));
 		return -1;
 	}
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		if (null >= 0)
-			dup2(null, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		execv(argv[0], argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(fd);
+	pid = proc_spawn(&s);
 	if (pid < 0)
 		set_err(t, "fork: %s", strerror(errno));
+	close(fd);
 	return pid;
 }
 
@@ -586,9 +568,8 @@ static int run_quietly(struct tune *t, char *const argv[], const char *out)
 
 	if (pid < 0)
 		return -1;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return set_err(t, "waitpid: %s", strerror(errno)), -1;
+	if (proc_wait(pid, &status, NULL) < 0)
+		return set_err(t, "waitpid: %s", strerror(errno)), -1;
 	return status;
 }
 
@@ -664,7 +645,7 @@ static int check_record(struct tune *t)
 /* "run i/N: what; elapsed E, ETA R", rewritten in place on a terminal. */
 static void progress_draw(struct tune *t)
 {
-	double now = now_s(), left;
+	double now = fe_now_s(), left;
 	char el[32], eta[32] = "?";
 
 	if (t->quiet)
@@ -690,53 +671,27 @@ static void progress_end(struct tune *t)
 
 /* ---- one run ----------------------------------------------------------------------- */
 
-static void on_signal(int sig)
+/* The progress line redrawn every second on a terminal, while a run goes on. */
+static void progress_tick(void *arg)
 {
-	interrupted = sig;
+	struct tune *t = arg;
+
+	if (t->tty && fe_now_s() - t->drawn_at >= 1.0) {
+		progress_draw(t);
+		t->drawn_at = fe_now_s();
+	}
 }
 
-static void catch_signals(struct sigaction old[2])
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old[0]);
-	sigaction(SIGTERM, &sa, &old[1]);
-}
-
-static void restore_signals(const struct sigaction old[2])
-{
-	sigaction(SIGINT, &old[0], NULL);
-	sigaction(SIGTERM, &old[1], NULL);
-}
-
-/* Waits for the child, redrawing the progress line every second on a terminal and
- * passing a SIGINT/SIGTERM on.  0 with its wait status, or 1. */
+/* Waits for the child, redrawing the progress line and passing a SIGINT/SIGTERM on.
+ * 0 with its wait status, or 1. */
 static int wait_child(struct tune *t, pid_t pid, int *status)
 {
-	const struct timespec nap = { 0, 50 * 1000 * 1000 };
-	double drawn = now_s();
-	bool passed = false;
+	struct proc_wait w = { -1, true, progress_tick, t };
 
-	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return set_err(t, "waitpid: %s", strerror(errno));
-		if (interrupted && !passed) {
-			kill(pid, interrupted);
-			passed = true;
-		}
-		nanosleep(&nap, NULL);
-		if (t->tty && now_s() - drawn >= 1.0) {
-			progress_draw(t);
-			drawn = now_s();
-		}
-	}
+	t->drawn_at = fe_now_s();
+	if (proc_wait(pid, status, &w) < 0)
+		return set_err(t, "waitpid: %s", strerror(errno));
+	return 0;
 }
 
 /* The run's base name in runs/ (and traces/): T_NS-sSEED or rerun-WHAT-sSEED. */
@@ -952,7 +907,7 @@ static int run_once(struct tune *t, const struct setting *s, const char *what,
 	pid_t pid;
 	int status = 0, rc;
 
-	if (interrupted)
+	if (proc_interrupted())
 		return set_err(t, "interrupted"), 130;
 	run_name(s, what, seed, name, sizeof(name));
 	snprintf(json, sizeof(json), "%s/runs/%s.json", t->outdir, name);
@@ -964,7 +919,7 @@ static int run_once(struct tune *t, const struct setting *s, const char *what,
 	if (!argv)
 		return set_err(t, "out of memory");
 	describe_run(t, s, what, seed, set, sizeof(set));
-	t->run_t0 = now_s();
+	t->run_t0 = fe_now_s();
 	progress_draw(t);
 	pid = spawn(t, argv, log);
 	rc = pid < 0 ? 1 : wait_child(t, pid, &status);
@@ -972,7 +927,7 @@ static int run_once(struct tune *t, const struct setting *s, const char *what,
 	t->runs_done++;
 	if (rc)
 		return rc;
-	if (interrupted)
+	if (proc_interrupted())
 		return set_err(t, "interrupted (run %u/%u, %s)", t->runs_done, t->runs_total,
 			       t->doing),
 		       130;
@@ -1460,7 +1415,8 @@ static int write_heatmap(struct tune *t, const struct heatmap *h)
 
 static int write_plots(struct tune *t)
 {
-	time_t since = time(NULL) - 1;
+	struct gp_plot plots[NHEATMAPS];
+	char names[NHEATMAPS][3][64];
 	size_t k;
 
 	for (k = 0; k < NHEATMAPS; k++)
@@ -1473,7 +1429,13 @@ static int write_plots(struct tune *t)
 			t->tty ? "\r" : "", NHEATMAPS, t->tty ? "\033[K" : "\n");
 		t->drawn = true;
 	}
-	t->nplots = report_render_plots(t->gnuplot, t->outdir, since, t->err, sizeof(t->err));
+	for (k = 0; k < NHEATMAPS; k++) {
+		snprintf(names[k][0], sizeof(names[k][0]), "heat_%s.gp", heatmaps[k].name);
+		snprintf(names[k][1], sizeof(names[k][1]), "heat_%s.png", heatmaps[k].name);
+		snprintf(names[k][2], sizeof(names[k][2]), "heat_%s.svg", heatmaps[k].name);
+		plots[k] = (struct gp_plot){ names[k][0], { names[k][1], names[k][2] }, 2 };
+	}
+	t->nplots = gp_render(t->gnuplot, t->outdir, plots, NHEATMAPS, t->err, sizeof(t->err));
 	return t->nplots < 0;
 }
 
@@ -1697,7 +1659,7 @@ static int prepare(struct tune *t)
 		return rc;
 	if (t->trace && check_record(t) != 0)
 		return 1;
-	if (t->plots && report_find_gnuplot(t->gnuplot, sizeof(t->gnuplot)) != 0)
+	if (t->plots && gp_find(t->gnuplot, sizeof(t->gnuplot)) != 0)
 		return set_err(t, "%s not found: install gnuplot, or use --no-plots", t->gnuplot);
 	snprintf(runs, sizeof(runs), "%s/runs", t->outdir);
 	if (fe_mkdir_p(runs) != 0)
@@ -1716,11 +1678,10 @@ static int prepare(struct tune *t)
 /* The grid, the choice, the plots, the check, the report: 0, 1, 2 or 130. */
 static int tune_all(struct tune *t)
 {
-	struct sigaction old[2];
 	int rc;
 
-	t->t0 = now_s();
-	catch_signals(old);
+	t->t0 = fe_now_s();
+	proc_catch_signals(false);
 	rc = run_grid(t);
 	if (!rc) {
 		recommend(t);
@@ -1729,11 +1690,11 @@ static int tune_all(struct tune *t)
 	}
 	if (!rc && !(rc = run_check(t))) {
 		judge(t);
-		rc = write_txt(t, now_s() - t->t0) || write_html(t);
+		rc = write_txt(t, fe_now_s() - t->t0) || write_html(t);
 	}
 	progress_end(t);
-	restore_signals(old);
-	if (rc && rc != 130 && interrupted) {
+	proc_restore_signals();
+	if (rc && rc != 130 && proc_interrupted()) {
 		set_err(t, "interrupted");
 		rc = 130;
 	}
@@ -1769,14 +1730,13 @@ int cmd_tune(int argc, char **argv)
 	t.outdir = DEFAULT_OUTDIR;
 	t.plots = true;
 	t.tty = isatty(STDERR_FILENO);
-	interrupted = 0;
 	rc = parse_args(&t, argc, argv);
 	if (rc == 0)
 		rc = prepare(&t);
 	if (rc == 0)
 		rc = tune_all(&t);
 	if (rc == 0)
-		print_result(&t, now_s() - t.t0);
+		print_result(&t, fe_now_s() - t.t0);
 	else if (rc == 1 || rc == 130)
 		fprintf(stderr, PROG ": %s\n", t.err);
 	free(t.wl_args);

@@ -1,5 +1,5 @@
 /*
- * analysis/util.c — helpers shared by the front end's subcommands (see util.h).
+ * analysis/util.c — helpers shared by the front end's modules (see util.h).  No state.
  */
 #include "util.h"
 
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int fe_mkdir_p(const char *path)
@@ -193,4 +194,34 @@ const char *fe_signal_name(int sig)
 	default:
 		return "a signal";
 	}
+}
+
+double fe_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void fe_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int fe_write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }

@@ -1,6 +1,8 @@
 /*
- * analysis/util.h — small helpers shared by the front end's subcommands: directories,
- * finding programs, and the magslab-workload program beside this one.
+ * analysis/util.h — small helpers shared by the front end's modules: directories, finding
+ * programs (and the magslab-workload program beside this one), one-line errors, the
+ * --bucket option, signal names and exit statuses, counts for progress lines, the
+ * monotonic clock and short sleeps, HTML escaping (tune's page).
  *
  * No state, no locks.  Functions that can fail return -1 with errno set (or a message in
  * err where they have one).
@@ -57,5 +59,14 @@ void fe_format_count(char *buf, size_t len, uint64_t n);
 
 /* s with <, >, & and " escaped for HTML text and attribute values. */
 void fe_html_escape(FILE *f, const char *s);
+
+/* Writes all of buf to fd (a pipe: again after EINTR or a short write): 0, or -1 (errno). */
+int fe_write_all(int fd, const char *buf, size_t n);
+
+/* Seconds on the monotonic clock. */
+double fe_now_s(void);
+
+/* Sleeps ms milliseconds (a signal cuts it short: the caller's loop looks at it). */
+void fe_sleep_ms(long ms);
 
 #endif /* MAGSLAB_ANALYSIS_UTIL_H */

@@ -4,11 +4,9 @@
  *
  * The report page: the title, the damage and loss lines, the trace, run, phases and layers
  * lines (summary.c writes them for summary.txt too), the files, the five plots (each PNG
- * linking its SVG and its script) and the cache table.  With the parameter `host` (a
- * report of one host's traces, from `magslab report`) a line under the files names the
- * host and links the merged report (../../index.html); with `hosts` (the merged report of
- * several hosts) a Hosts section there has a row per host linking its report
- * (hosts/DIR/index.html), and a last row of this report's own counts.
+ * linking its SVG and its script) and the cache table.  With the parameter `host` or
+ * `hosts` (from `magslab report`, traces of several hosts), the host line or the Hosts
+ * section (hosts.c) comes under the files line.
  *
  * The live page (parameter live-page, written at init and at every snapshot, always under
  * a temporary name renamed into place): it reloads itself every refresh-s seconds and
@@ -66,75 +64,6 @@ static void page_head(const struct out *o, FILE *f)
 		"estimated (no alloc events: pcc hits unknown)");
 }
 
-/* Parameter `host`: which host, and the way back to the merged report. */
-static void host_line(const struct report *r, FILE *f)
-{
-	fprintf(f, "<p id=\"host\">Host <b>");
-	html_str(f, r->host_name);
-	fprintf(f, "</b>: the report of this host's %" PRIu64 " trace%s only, one of %" PRIu64
-		" hosts; <a href=\"../../index.html\">the merged report of every host</a>.</p>\n",
-		r->host_traces, r->host_traces == 1 ? "" : "s", r->host_of);
-}
-
-/* A count cell of the Hosts table ("-": unknown). */
-static void count_cell(FILE *f, int64_t v)
-{
-	if (v < 0)
-		fprintf(f, "<td class=\"n\">-</td>");
-	else
-		fprintf(f, "<td class=\"n\">%" PRId64 "</td>", v);
-}
-
-/* One row of the Hosts section: the host (a link to its report), counts, report. */
-static void host_row(const struct host_row *h, FILE *f)
-{
-	int k;
-
-	fprintf(f, "<tr><td>");
-	if (h->dir)
-		fprintf(f, "<a href=\"hosts/%s/index.html\">", h->dir);
-	html_str(f, h->host);
-	fprintf(f, "%s</td>", h->dir ? "</a>" : "");
-	count_cell(f, (int64_t)h->traces);
-	for (k = 0; k < MS_HOST_COUNTS; k++)
-		count_cell(f, h->counts[k]);
-	if (h->dir) {
-		fprintf(f, "<td><a href=\"hosts/%s/index.html\">hosts/%s/index.html</a></td>",
-			h->dir, h->dir);
-	} else {
-		fprintf(f, "<td>none: ");
-		html_str(f, h->error ? h->error : "");
-		fprintf(f, "</td>");
-	}
-	fprintf(f, "</tr>\n");
-}
-
-/* Parameter `hosts`: the table of the hosts, then this report's own row. */
-static void hosts_section(const struct report *r, FILE *f)
-{
-	int64_t own[MS_HOST_COUNTS] = {
-		(int64_t)r->events, (int64_t)r->magslab_events, r->nr_caches, r->nr_arenas,
-		(int64_t)r->disc_events, (int64_t)r->disc_packets,
-	};
-	uint32_t i;
-	int k;
-
-	fprintf(f, "<h2 id=\"hosts\">Hosts</h2>\n<p>This report merges the traces of %" PRIu32
-		" hosts; each host also has a report of its own traces (<a href=\"hosts.txt\">"
-		"hosts.txt</a>, <a href=\"hosts.json\">hosts.json</a>).</p>\n<table>\n"
-		"<tr><th>host</th><th>traces</th>", r->nr_hosts);
-	for (k = 0; k < MS_HOST_COUNTS; k++)
-		fprintf(f, "<th>%s</th>", ms_host_count_names[k]);
-	fprintf(f, "<th>report</th></tr>\n");
-	for (i = 0; i < r->nr_hosts; i++)
-		host_row(&r->hosts[i], f);
-	fprintf(f, "<tr><td>(all hosts)</td>");
-	count_cell(f, (int64_t)r->hosts_traces);
-	for (k = 0; k < MS_HOST_COUNTS; k++)
-		count_cell(f, own[k]);
-	fprintf(f, "<td>this page</td></tr>\n</table>\n");
-}
-
 /* The plots and the cache table. */
 static void page_body(const struct out *o, FILE *f)
 {
@@ -179,9 +108,9 @@ int html_write(struct out *o)
 		"<a href=\"summary.txt\">summary.txt</a>, <a href=\"buckets.csv\">buckets.csv</a>; "
 		"the plots' data (*.dat) and gnuplot scripts (*.gp) are in this directory.</p>\n");
 	if (o->r->host_name)
-		host_line(o->r, f);
+		hosts_html_line(o->r, f);
 	if (o->r->hosts)
-		hosts_section(o->r, f);
+		hosts_html_section(o->r, f);
 	page_body(o, f);
 	return out_close(o, f, "index.html");
 }

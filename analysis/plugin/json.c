@@ -110,7 +110,7 @@ static char *utf8_clean(const char *s)
 	return c;
 }
 
-static json_t *jstring(const char *s)
+json_t *json_text(const char *s)
 {
 	char *c = utf8_valid(s) ? NULL : utf8_clean(s);
 	json_t *v = json_string(c ? c : s);
@@ -172,7 +172,7 @@ static void j_u64(json_t *o, const char *key, uint64_t v)
 
 static void j_str(json_t *o, const char *key, const char *s)
 {
-	put(o, key, s ? jstring(s) : json_null());
+	put(o, key, s ? json_text(s) : json_null());
 }
 
 static void j_null(json_t *o, const char *key)
@@ -233,7 +233,7 @@ static void print_sep(FILE *f, int depth, bool one_line, bool first)
 
 static void print_string(FILE *f, const char *s)
 {
-	json_t *v = jstring(s);
+	json_t *v = json_text(s);
 
 	json_dumpf(v, f, JSON_ENCODE_ANY);
 	json_decref(v);
@@ -799,7 +799,7 @@ int json_write_manifest(struct out *o)
 	put(root, "generator", json_string("sink.magslab.report"));
 	put(root, "index", json_string("index.html"));
 	for (i = 0; i < o->nr_written; i++)
-		put(files, NULL, jstring(o->written[i]));
+		put(files, NULL, json_text(o->written[i]));
 	put(root, "files", files);
 	put(root, "plots", manifest_plots());
 	text = json_dumps(root, JSON_INDENT(2));

@@ -47,7 +47,8 @@ static const char *const output_files[] = {
 	"common.gpi", "magsize.gp", "contention.gp", "hash.gp", "depot.gp", "layers.gp",
 	"magsize.png", "magsize.svg", "contention.png", "contention.svg", "hash.png",
 	"hash.svg", "depot.png", "depot.svg", "layers.png", "layers.svg",
-	"live-magsize.gpi", "live-contention.gpi", "snapshot.seq", "manifest.json",
+	"live-magsize.gpi", "live-contention.gpi", "snapshot.seq", "hosts.txt", "hosts.json",
+	"manifest.json",
 	NULL,
 };
 
@@ -588,7 +589,7 @@ int output_write(struct report *r)
 
 	prepare(&o);
 	output_remove(r);	/* no stale file of an earlier report (old PNGs) */
-	if (write_files(&o) || html_write(&o))
+	if (write_files(&o) || html_write(&o) || hosts_write(&o))
 		goto out;
 	if (r->snapshot_ns && (gp_write_live(&o) || write_stamp(&o, true)))
 		goto out;

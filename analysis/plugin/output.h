@@ -1,13 +1,13 @@
 /*
  * output.h — sink.magslab.report: what the writers of the report directory share (the
- * internal header of output.c, dat.c, gp.c, json.c, summary.c and html.c).
+ * internal header of output.c, dat.c, gp.c, json.c, summary.c, html.c and hosts.c).
  *
  * output.c works out, once per report or snapshot, everything the files have in common
  * (struct out: the plotted caches and hash series, the time axis, the run's tunables, the
  * plot titles), then calls the writers in a fixed order: the data files first (dat.c
  * fills in the block numbers of each plotted cache), then the scripts that draw them
- * (gp.c), summary.json (json.c), summary.txt (summary.c), index.html (html.c), and last
- * manifest.json (json.c).  A writer opens its files with out_open and ends each with
+ * (gp.c), summary.json (json.c), summary.txt (summary.c), index.html (html.c), with
+ * several hosts hosts.txt and hosts.json (hosts.c), and last manifest.json (json.c).  A writer opens its files with out_open and ends each with
  * out_close: in a snapshot the file is written under a hidden temporary name and renamed
  * into place, so that no reader ever sees half a file.
  *
@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 #include "report.h"
 
@@ -95,6 +97,7 @@ int gp_write_live(struct out *o);
 
 /* json.c */
 int json_write_summary(struct out *o);
+json_t *json_text(const char *s);	/* a JSON string; bytes that are not UTF-8 as '?' */
 int json_write_manifest(struct out *o);
 
 /* summary.c: summary.txt, and what index.html shows the same way */
@@ -109,6 +112,11 @@ extern const char *const summary_col_names[NCOLS];
 extern const bool summary_col_left[NCOLS];
 void summary_cache_cells(const struct out *o, const struct cache *c, char cells[NCOLS][96]);
 const struct cache *summary_table_cache(const struct out *o, uint32_t i);
+
+/* hosts.c: parameters `hosts` and `host` */
+int hosts_write(struct out *o);				/* hosts.txt, hosts.json */
+void hosts_html_section(const struct report *r, FILE *f);	/* index.html: Hosts */
+void hosts_html_line(const struct report *r, FILE *f);	/* index.html: which host */
 
 /* html.c */
 int html_write(struct out *o);

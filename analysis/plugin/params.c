@@ -161,7 +161,33 @@ static int damage_param(struct report *r, const bt_value *params)
 	return 0;
 }
 
-/* One row of `hosts`: {host, dir or error, traces, the counts (absent: unknown)}. */
+/* An array of strings member of map m (absent: empty). */
+static int list_member(struct report *r, const bt_value *m, const char *key, const char *param,
+		       struct host_list *out)
+{
+	const bt_value *v = bt_value_map_borrow_entry_value_const(m, key);
+	uint64_t i, n = v && bt_value_is_array(v) ? bt_value_array_get_length(v) : 0;
+
+	if (v && !bt_value_is_array(v)) {
+		report_error(r, "parameter '%s': '%s' must be an array of strings", param, key);
+		return -1;
+	}
+	out->v = ms_xrealloc(NULL, (n + 1) * sizeof(*out->v));
+	for (i = 0; i < n; i++) {
+		const bt_value *e = bt_value_array_borrow_element_by_index_const(v, i);
+
+		if (!bt_value_is_string(e)) {
+			report_error(r, "parameter '%s': '%s' must be an array of strings", param,
+				     key);
+			return -1;
+		}
+		out->v[out->n++] = ms_strdup(bt_value_string_get(e));
+	}
+	return 0;
+}
+
+/* One row of `hosts`: {host, hostname, dir, error (no report), traces, inputs, the counts
+ * (absent: unknown)}. */
 static int host_row(struct report *r, const bt_value *m, struct host_row *row)
 {
 	int64_t traces;
@@ -172,12 +198,14 @@ static int host_row(struct report *r, const bt_value *m, struct host_row *row)
 		return -1;
 	}
 	if (string_member(r, m, "host", "hosts", &row->host) ||
+	    string_member(r, m, "hostname", "hosts", &row->hostname) ||
 	    string_member(r, m, "dir", "hosts", &row->dir) ||
 	    string_member(r, m, "error", "hosts", &row->error) ||
-	    int_member(r, m, "traces", "hosts", true, &traces))
+	    int_member(r, m, "traces", "hosts", true, &traces) ||
+	    list_member(r, m, "inputs", "hosts", &row->inputs))
 		return -1;
-	if (!row->host) {
-		report_error(r, "parameter 'hosts': a row without 'host'");
+	if (!row->host || !row->dir) {
+		report_error(r, "parameter 'hosts': a row without 'host' or 'dir'");
 		return -1;
 	}
 	row->traces = (uint64_t)traces;
@@ -188,8 +216,9 @@ static int host_row(struct report *r, const bt_value *m, struct host_row *row)
 }
 
 /*
- * `hosts` (the merged report of several hosts, from `magslab report`): a map {traces: the
- * merged report's trace count, rows: [host rows]}; index.html gets a Hosts section.
+ * `hosts` (the merged report of several hosts, from `magslab report`): a map {traces and
+ * inputs: the merged report's, rows: [host rows]}: index.html gets a Hosts section, and
+ * hosts.txt and hosts.json are written.
  */
 static int hosts_param(struct report *r, const bt_value *params)
 {
@@ -205,7 +234,8 @@ static int hosts_param(struct report *r, const bt_value *params)
 		report_error(r, "parameter 'hosts' must be a map with an array 'rows'");
 		return -1;
 	}
-	if (int_member(r, v, "traces", "hosts", true, &traces))
+	if (int_member(r, v, "traces", "hosts", true, &traces) ||
+	    list_member(r, v, "inputs", "hosts", &r->hosts_inputs))
 		return -1;
 	r->hosts_traces = (uint64_t)traces;
 	n = bt_value_array_get_length(rows);
@@ -311,15 +341,27 @@ int params_parse(struct report *r, const bt_value *params)
 	return 0;
 }
 
+static void list_free(struct host_list *l)
+{
+	uint32_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
 void params_free(struct report *r)
 {
 	uint32_t i;
 
 	for (i = 0; i < r->nr_hosts; i++) {
 		free(r->hosts[i].host);
+		free(r->hosts[i].hostname);
 		free(r->hosts[i].dir);
 		free(r->hosts[i].error);
+		list_free(&r->hosts[i].inputs);
 	}
+	list_free(&r->hosts_inputs);
 	free(r->hosts);
 	free(r->out_dir);
 	free(r->title);

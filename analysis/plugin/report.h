@@ -38,7 +38,8 @@
  *     gp.c        common.gpi, the *.gp plot scripts, the live-*.gpi scripts
  *     json.c      summary.json (jansson) and manifest.json
  *     summary.c   summary.txt, and the lines and cache table it shares with index.html
- *     html.c      index.html: the report page, the host section, the live page
+ *     html.c      index.html: the report page and the live page
+ *     hosts.c     hosts.txt and hosts.json, and the host section and line of index.html
  *   base.c      the leaf: name tables, allocation and error/warning/damage helpers, the
  *               wait-time percentile (used by every file above)
  *
@@ -287,17 +288,25 @@ struct idmap {
 };
 
 /*
- * Parameter `hosts` (`magslab report` of traces of several hosts, merged report): the rows
- * of the Hosts section of index.html, one per host; the last row, "(all hosts)", is this
- * report's own counts.  The counts are named as in hosts.txt (ms_host_count_names).
+ * Parameter `hosts` (`magslab report` of traces of several hosts, merged report): one row
+ * per host, for the Hosts section of index.html, hosts.txt and hosts.json (hosts.c); the
+ * merged row, "(all hosts)", is this report's own counts.  The counts are named as in
+ * hosts.txt (ms_host_count_names).
  */
 #define MS_HOST_COUNTS 6
+struct host_list {
+	char **v;
+	uint32_t n;
+};
+
 struct host_row {
 	char *host;			/* the host's name, "unknown" when the traces have none */
-	char *dir;			/* its report: hosts/DIR/index.html; NULL: none */
-	char *error;			/* why it has no report */
+	char *hostname;			/* the traces' hostname; NULL: none */
+	char *dir;			/* its directory: hosts/DIR */
+	char *error;			/* why it has no report (hosts/DIR/index.html); NULL: it has */
 	uint64_t traces;
 	int64_t counts[MS_HOST_COUNTS];	/* -1: unknown */
+	struct host_list inputs;	/* its trace directories (or live URLs) */
 };
 
 struct report {
@@ -313,6 +322,7 @@ struct report {
 	struct host_row *hosts;		/* `hosts`: the other hosts' rows */
 	uint32_t nr_hosts;
 	uint64_t hosts_traces;		/* `hosts`: the merged report's trace count */
+	struct host_list hosts_inputs;	/* `hosts`: the merged report's inputs */
 	char *host_name;		/* `host`: this report is of one host, of host_of */
 	uint64_t host_traces, host_of;
 	char *live_title;		/* `live-page`: the viewer's page until the report */
