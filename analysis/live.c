@@ -1,13 +1,12 @@
 /*
- * analysis/live.c — `magslab live` (see live.h and docs/live.md): a live session, its
- * reading, and the live view.
+ * analysis/live.c — `magslab live` (see live.h and docs/live.md): the options, the run
+ * from start to end, and what it says.
  *
- * What it owns: the work directory ($TMPDIR/magslab-live.XXXXXX: daemon logs, the dumb
- * view's frame file; removed at the end when all went well), the daemons it starts (a
- * session daemon only if none runs; always its own relay daemon, on 127.0.0.1 only), the
- * live session, the babeltrace2 graph that reads it (source.ctf.lttng-live -> muxer ->
- * progress -> sink.magslab.report), CMD (our child, proc.h).  The view (one gnuplot
- * process) is live_view.c's; the page of the png view is the sink's (parameter live-page).
+ * What it owns: the run's order and its loop (stepping the graph, drawing each new
+ * snapshot, watching CMD and the signals), the status and progress lines, and the end
+ * (the plots rendered from the sink's manifest, stdout).  What runs under the view (the
+ * daemons, the session, the graph, CMD, the work directory) is live_session.c's, the view
+ * (one gnuplot process) live_view.c's, the png view's page the sink's (live-page).
  *
  * The sequence, and why in this order:
  *   1. options, CMD, gnuplot and OUTDIR checked before anything is started;
@@ -41,90 +40,28 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "gnuplot.h"
-#include "graph.h"
-#include "live_view.h"
-#include "lttng.h"
+#include "live_impl.h"
 #include "manifest.h"
 #include "proc.h"
 #include "util.h"
 
-#define PROG "magslab live"
 #define DEFAULT_OUTDIR "magslab-live"
-#define SINK_CLASS "magslab.report"
 /* How often the loop looks at CMD, signals and the snapshot stamp (s). */
 #define POLL_S 0.05
 /* Sleep after a step that had nothing to do (ms). */
 #define AGAIN_SLEEP_MS 10
-/* The live timer: how often the tracer sends the relay daemon what it has (us). */
-#define LIVE_TIMER_US 100000
 /* After the session's end, give up if the stream neither ends nor moves for this long (s). */
 #define END_STALL_S 30
-/* CMD's grace after SIGINT, then after SIGTERM (s). */
-#define CMD_GRACE_S 3
 #define SUMMARY_HEAD 30
-
-struct live_opts {
-	enum term term;
-	double interval_s;
-	const char *outdir;
-	unsigned long long bucket_ms; /* 0: the sink's default */
-	bool verbose;
-	char *const *cmd;
-};
-
-struct live {
-	struct live_opts o;
-	char outdir[PATH_MAX];  /* absolute */
-	char workdir[PATH_MAX]; /* "" until made */
-	char gnuplot[PATH_MAX];
-	char cmdline[1024];     /* CMD ARGS, for messages */
-	time_t since;           /* files written from then on are this run's */
-	bool failed;            /* keep the work directory (logs) */
-
-	struct ml_daemon sessiond;
-	bool started_sessiond;
-	struct ml_relayd relayd;
-	struct ml_session session;
-	struct ml_losses lost;
-
-	struct mg_plugins plugins;
-	bool have_plugins;
-	struct mg_inputs inputs;
-	bool have_inputs;
-	const bt_plugin *sink_holder;
-	bt_value *params;
-	struct mg_graph *graph;
-	uint64_t events;        /* events read, kept when the graph is gone */
-	bool stream_ended;      /* the graph reached its end: the sink wrote the report */
-	char report_err[MG_ERRLEN]; /* why the sink wrote no report, if so */
-
-	pid_t child;
-	int child_status;
-	bool child_done;
-	double t_start;         /* when CMD started (monotonic s) */
-
-	struct view view;
-	char seq_seen[64];      /* the content of snapshot.seq last drawn */
-	bool have_snapshot;
-};
 
 /* ==========================================================================================
  * Usage and options
@@ -240,6 +177,7 @@ static int parse_options(int argc, char **argv, struct live_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char why[256];
 	int c;
 
 	opterr = 0;
@@ -269,15 +207,9 @@ static int parse_options(int argc, char **argv, struct live_opts *o)
 		case 'h':
 			live_usage(stdout);
 			return 0;
-		case ':':
-			return usage_error("%s needs an argument", argv[optind - 1]);
 		default:
-			if (optopt) {
-				char opt[3] = { '-', (char)optopt, 0 };
-
-				return usage_error("unknown option '%s'", opt);
-			}
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			fe_option_error(c, argv, why, sizeof(why));
+			return usage_error("%s", why);
 		}
 	}
 	if (optind >= argc)
@@ -413,194 +345,6 @@ static void maybe_draw(struct live *l)
 }
 
 /* ==========================================================================================
- * Daemons, session, graph
- */
-
-static int make_workdir(struct live *l, char *err, size_t errlen)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(l->workdir, sizeof(l->workdir), "%s/magslab-live.XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(l->workdir)) {
-		fe_seterr(err, errlen, "cannot create a work directory %s: %s", l->workdir,
-		       strerror(errno));
-		l->workdir[0] = '\0';
-		return -1;
-	}
-	return 0;
-}
-
-static int start_session(struct live *l, char *err, size_t errlen)
-{
-	struct ml_session_opts so;
-	char trace[PATH_MAX + 16], relayd[64];
-
-	if (ml_sessiond_ensure(&l->sessiond, l->workdir, &l->started_sessiond, err, errlen))
-		return -1;
-	snprintf(trace, sizeof(trace), "%s/trace", l->outdir);
-	if (ml_relayd_start(&l->relayd, trace, l->workdir, err, errlen))
-		return -1;
-	snprintf(relayd, sizeof(relayd), "127.0.0.1:%d", l->relayd.control_port);
-	memset(&so, 0, sizeof(so));
-	so.relayd = relayd;
-	so.relayd_data_port = l->relayd.data_port;
-	so.live_timer_us = LIVE_TIMER_US;
-	if (ml_session_create(&so, &l->session, err, errlen))
-		return -1;
-	return ml_session_start(&l->session, err, errlen);
-}
-
-/*
- * png view: the sink's live page (index.html reloading itself every interval, rounded up,
- * until the report replaces it).
- */
-static int live_page_param(const struct live *l, bt_value *p)
-{
-	unsigned refresh = (unsigned)(l->o.interval_s + 0.999);
-	bt_value *m;
-
-	if (l->o.term != TERM_PNG)
-		return 0;
-	if (bt_value_map_insert_empty_map_entry(p, "live-page", &m) !=
-		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
-	    bt_value_map_insert_string_entry(m, "title", l->cmdline) !=
-		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
-	    bt_value_map_insert_unsigned_integer_entry(m, "refresh-s", refresh ? refresh : 1) !=
-		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK)
-		return -1;
-	return 0;
-}
-
-static bt_value *sink_params(const struct live *l)
-{
-	bt_value *p = bt_value_map_create();
-	uint64_t snap_ms = (uint64_t)(l->o.interval_s * 1000 + 0.5);
-
-	if (!p)
-		return NULL;
-	if (bt_value_map_insert_string_entry(p, "output-dir", l->outdir) !=
-		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
-	    bt_value_map_insert_unsigned_integer_entry(p, "snapshot-ms", snap_ms) !=
-		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
-	    (l->o.bucket_ms && bt_value_map_insert_unsigned_integer_entry(p, "bucket-ms",
-									  l->o.bucket_ms) !=
-				       BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) ||
-	    live_page_param(l, p)) {
-		bt_value_put_ref(p);
-		return NULL;
-	}
-	return p;
-}
-
-/* Builds the graph on the session's URL and steps it once: the viewer attaches then. */
-static int attach_graph(struct live *l, char *err, size_t errlen)
-{
-	bt_logging_level ll = l->o.verbose ? BT_LOGGING_LEVEL_WARNING : BT_LOGGING_LEVEL_NONE;
-	const bt_component_class_sink *sink;
-	char host[256], url[512];
-	char *args[1] = { url };
-
-	if (gethostname(host, sizeof(host)) != 0) {
-		fe_seterr(err, errlen, "gethostname: %s", strerror(errno));
-		return -1;
-	}
-	host[sizeof(host) - 1] = '\0';
-	if (snprintf(url, sizeof(url), "net://127.0.0.1:%d/host/%s/%s", l->relayd.live_port,
-		     host, l->session.name) >= (int)sizeof(url)) {
-		fe_seterr(err, errlen, "the live URL is too long (host name %s)", host);
-		return -1;
-	}
-	if (mg_plugins_load(&l->plugins, true, err, errlen))
-		return -1;
-	l->have_plugins = true;
-	if (mg_discover(&l->plugins, args, 1, ll, &l->inputs, err, errlen))
-		return -1;
-	l->have_inputs = true;
-	sink = mg_find_sink_class(&l->plugins, SINK_CLASS, &l->sink_holder, err, errlen);
-	if (!sink)
-		return -1;
-	l->params = sink_params(l);
-	if (!l->params) {
-		fe_seterr(err, errlen, "out of memory");
-		return -1;
-	}
-	if (mg_graph_build(&l->plugins, &l->inputs, sink, "report", l->params, ll, &l->graph,
-			   err, errlen))
-		return -1;
-	switch (mg_graph_step(l->graph, l->o.verbose, err, errlen)) {
-	case MG_STEP_ERROR:
-		return -1;
-	case MG_STEP_END:
-		fe_seterr(err, errlen, "the live session %s ended before it began", url);
-		return -1;
-	default:
-		return 0;
-	}
-}
-
-/* ==========================================================================================
- * CMD
- */
-
-/* In CMD, before exec: the traced program's environment (lttng.h). */
-static void cmd_env(void *arg)
-{
-	(void)arg;
-	ml_child_env(false);
-}
-
-/* CMD as our child; with the dumb view (which owns the terminal) its output to cmd.log. */
-static int start_cmd(struct live *l, char *err, size_t errlen)
-{
-	char log[PATH_MAX + 16];
-	int fd = -1;
-	struct proc_spec s = { l->o.cmd, PROC_KEEP, PROC_KEEP, PROC_KEEP, NULL,
-			       PROC_DEFAULT_SIGNALS | PROC_CLOSE_FDS, cmd_env, NULL, PROG };
-
-	if (l->o.term == TERM_DUMB) {
-		snprintf(log, sizeof(log), "%s/cmd.log", l->outdir);
-		fd = proc_open_out(log);
-		if (fd >= 0)
-			s.out = s.err = fd;
-	}
-	l->child = proc_spawn(&s);
-	if (fd >= 0)
-		close(fd);
-	if (l->child < 0) {
-		l->child = 0;
-		fe_seterr(err, errlen, "cannot start %s: fork: %s", l->o.cmd[0], strerror(errno));
-		return -1;
-	}
-	l->t_start = fe_now_s();
-	return 0;
-}
-
-/* Whether CMD has ended (reaps it). */
-static bool cmd_ended(struct live *l)
-{
-	if (l->child_done || l->child <= 0)
-		return true;
-	l->child_done = proc_ended(l->child, &l->child_status);
-	return l->child_done;
-}
-
-/* Stops CMD: SIGINT (a Ctrl-C at a terminal reached it already), then SIGTERM, SIGKILL. */
-static void stop_cmd(struct live *l)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGKILL };
-	static const double grace[] = { CMD_GRACE_S, CMD_GRACE_S, 10 };
-
-	if (!cmd_ended(l) && proc_stop(l->child, &l->child_status, sigs, grace, 3))
-		l->child_done = true;
-}
-
-static int cmd_exit_code(const struct live *l)
-{
-	return proc_exit_code(l->child_status);
-}
-
-/* ==========================================================================================
  * The run
  */
 
@@ -625,10 +369,10 @@ static int watch(struct live *l, char *err, size_t errlen)
 		if (t < next_poll)
 			continue;
 		next_poll = t + POLL_S;
-		if (cmd_ended(l))
+		if (live_cmd_ended(l))
 			return 0;
 		if (proc_interrupted()) {
-			stop_cmd(l);
+			live_stop_cmd(l);
 			return 0;
 		}
 		maybe_draw(l);
@@ -684,51 +428,6 @@ static int drain(struct live *l, char *err, size_t errlen)
 	return 0;
 }
 
-/* Stops and destroys the session (its end ends the live stream). */
-static int end_session(struct live *l, char *err, size_t errlen)
-{
-	char ignored[ML_ERRLEN];
-
-	if (!l->session.created)
-		return 0;
-	if (ml_session_stop(&l->session, &l->lost, err, errlen)) {
-		ml_session_destroy(&l->session, ignored, sizeof(ignored));
-		return -1;
-	}
-	return ml_session_destroy(&l->session, err, errlen);
-}
-
-/* Everything undone, in order; safe at any stage. */
-static void live_teardown(struct live *l)
-{
-	char ignored[ML_ERRLEN];
-
-	if (l->child > 0 && !l->child_done)
-		stop_cmd(l);
-	view_stop(&l->view);
-	if (l->session.created) {
-		ml_session_stop(&l->session, NULL, ignored, sizeof(ignored));
-		ml_session_destroy(&l->session, ignored, sizeof(ignored));
-	}
-	mg_graph_destroy(l->graph);
-	l->graph = NULL;
-	bt_current_thread_clear_error();
-	bt_value_put_ref(l->params);
-	l->params = NULL;
-	bt_plugin_put_ref(l->sink_holder);
-	l->sink_holder = NULL;
-	if (l->have_inputs)
-		mg_inputs_free(&l->inputs);
-	l->have_inputs = false;
-	if (l->have_plugins)
-		mg_plugins_put(&l->plugins);
-	l->have_plugins = false;
-	ml_daemon_stop(&l->relayd.d);
-	ml_daemon_stop(&l->sessiond);
-	if (l->workdir[0] && !l->failed)
-		fe_remove_tree(l->workdir);
-}
-
 /* ==========================================================================================
  * The end: report, plots, what to say
  */
@@ -760,21 +459,6 @@ static void trace_dir(const struct live *l, char *buf, size_t len)
 	closedir(d);
 }
 
-static void print_head(const char *path, int lines)
-{
-	FILE *f = fopen(path, "r");
-	char buf[4096];
-	int n = 0;
-
-	if (!f)
-		return;
-	while (n < lines && fgets(buf, sizeof(buf), f)) {
-		fputs(buf, stdout);
-		n += strchr(buf, '\n') != NULL;
-	}
-	fclose(f);
-}
-
 /* The final report is there (written at the stream's end, this run). */
 static bool report_written(const struct live *l)
 {
@@ -803,7 +487,7 @@ static void print_results(const struct live *l, int nplots)
 	char trace[PATH_MAX], path[PATH_MAX + 32];
 
 	printf(PROG ": %s exited with status %d%s%s%s; %llu events read\n", l->o.cmd[0],
-	       cmd_exit_code(l), proc_interrupted() ? " (interrupted by " : "",
+	       live_cmd_exit_code(l), proc_interrupted() ? " (interrupted by " : "",
 	       proc_interrupted() ? fe_signal_name(proc_interrupted()) : "", proc_interrupted() ? ")" : "",
 	       (unsigned long long)l->events);
 	if (proc_interrupted())
@@ -820,7 +504,7 @@ static void print_results(const struct live *l, int nplots)
 		printf("output:  %s/cmd.log (the command's stdout and stderr)\n", l->outdir);
 	printf("summary: %s/summary.txt\n\n", l->outdir);
 	snprintf(path, sizeof(path), "%s/summary.txt", l->outdir);
-	print_head(path, SUMMARY_HEAD);
+	fe_print_head(path, SUMMARY_HEAD, false);
 	fflush(stdout);
 	if (l->lost.discarded_events || l->lost.lost_packets)
 		fprintf(stderr, PROG ": WARNING: the tracer discarded %llu events and lost %llu "
@@ -844,7 +528,7 @@ static void final_dumb_frame(struct live *l)
 static int finish(struct live *l)
 {
 	char err[MG_ERRLEN];
-	int code = cmd_exit_code(l), nplots = -1;
+	int code = live_cmd_exit_code(l), nplots = -1;
 
 	struct manifest m;
 
@@ -917,8 +601,8 @@ static int setup(struct live *l, char *err, size_t errlen)
 	/* a stamp of an earlier run here must not pass for this run's first snapshot */
 	snprintf(path, sizeof(path), "%s/snapshot.seq", l->outdir);
 	unlink(path);
-	if (make_workdir(l, err, errlen) || start_session(l, err, errlen) ||
-	    attach_graph(l, err, errlen))
+	if (live_make_workdir(l, err, errlen) || live_start_session(l, err, errlen) ||
+	    live_attach_graph(l, err, errlen))
 		return -1;
 	l->view.term = l->o.term;
 	l->view.verbose = l->o.verbose;
@@ -928,7 +612,7 @@ static int setup(struct live *l, char *err, size_t errlen)
 		fe_seterr(err, errlen, "interrupted before the command started");
 		return -1;
 	}
-	return start_cmd(l, err, errlen);
+	return live_start_cmd(l, err, errlen);
 }
 
 static int run(struct live *l)
@@ -945,11 +629,11 @@ static int run(struct live *l)
 	if (watch(l, err, sizeof(err)))
 		goto fail;
 	clear_progress(l);
-	if (!cmd_ended(l))
-		stop_cmd(l); /* the stream ended under it */
+	if (!live_cmd_ended(l))
+		live_stop_cmd(l); /* the stream ended under it */
 	fprintf(stderr, PROG ": %s %s (status %d): reading the rest of the trace\n",
-		l->o.cmd[0], proc_interrupted() ? "stopped" : "exited", cmd_exit_code(l));
-	if (end_session(l, err, sizeof(err)) || drain(l, err, sizeof(err)))
+		l->o.cmd[0], proc_interrupted() ? "stopped" : "exited", live_cmd_exit_code(l));
+	if (live_end_session(l, err, sizeof(err)) || drain(l, err, sizeof(err)))
 		goto fail;
 	clear_progress(l);
 	/* the sink writes the report when the graph ends; it is finalized with the graph */

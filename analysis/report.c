@@ -113,32 +113,6 @@ static int fail(const char *msg)
 	return 1;
 }
 
-/* Prints the first lines of path on stdout (and how many more there are). */
-static void print_head(const char *path, int lines)
-{
-	FILE *f = fopen(path, "r");
-	char buf[4096];
-	int n = 0, more = 0;
-
-	if (!f)
-		return;
-	while (fgets(buf, sizeof(buf), f)) {
-		bool whole = strchr(buf, '\n') != NULL;
-
-		if (n < lines)
-			fputs(buf, stdout);
-		else if (whole)
-			more++;
-		if (whole)
-			n++;
-	}
-	if (n < lines && n > 0 && !feof(f))
-		putchar('\n');
-	fclose(f);
-	if (more)
-		printf("... (%d more lines in %s)\n", more, path);
-}
-
 /* ---- one graph --------------------------------------------------------------------------- */
 
 /* What every graph run of one `magslab report` shares. */
@@ -396,7 +370,7 @@ static void print_result(const struct report_opts *o, const struct mg_inputs *in
 		printf(", and %d in the host reports\n", host_plots);
 	printf("summary: %s/summary.txt\n\n", absout);
 	snprintf(path, sizeof(path), "%s/summary.txt", absout);
-	print_head(path, SUMMARY_HEAD);
+	fe_print_head(path, SUMMARY_HEAD, true);
 	fflush(stdout);
 }
 
@@ -623,6 +597,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o, int *firs
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char why[256];
 	int c;
 
 	opterr = 0;
@@ -652,15 +627,9 @@ static int parse_options(int argc, char **argv, struct report_opts *o, int *firs
 		case 'h':
 			report_usage(stdout);
 			return 0;
-		case ':':
-			return usage_error("%s needs an argument", argv[optind - 1]);
 		default:
-			if (optopt) {
-				char opt[3] = { '-', (char)optopt, 0 };
-
-				return usage_error("unknown option '%s'", opt);
-			}
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			fe_option_error(c, argv, why, sizeof(why));
+			return usage_error("%s", why);
 		}
 	}
 	if (optind >= argc)

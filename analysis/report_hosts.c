@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 const char *host_label(const struct host *h)
 {
 	return h->name ? h->name : "unknown";
@@ -30,16 +32,6 @@ void hosts_free(struct hosts *hs)
 	free(hs->h);
 	hs->h = NULL;
 	hs->n = 0;
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-	p = realloc(p, size ? size : 1);
-	if (!p) {
-		fputs("magslab report: out of memory\n", stderr);
-		exit(1);
-	}
-	return p;
 }
 
 /* NULL (no hostname) sorts last; otherwise by name. */
@@ -91,7 +83,7 @@ static struct host *host_for(struct hosts *hs, char *name)
 			return h;
 		}
 	}
-	hs->h = xrealloc(hs->h, (hs->n + 1) * sizeof(*hs->h));
+	hs->h = fe_xrealloc(hs->h, (hs->n + 1) * sizeof(*hs->h));
 	h = &hs->h[hs->n++];
 	memset(h, 0, sizeof(*h));
 	h->name = name;
@@ -136,7 +128,7 @@ int hosts_group(const struct mg_plugins *p, const struct mg_inputs *in,
 			return -1;
 		}
 		h = host_for(hs, name);
-		h->in.src = xrealloc(h->in.src, (h->in.n + 1) * sizeof(*h->in.src));
+		h->in.src = fe_xrealloc(h->in.src, (h->in.n + 1) * sizeof(*h->in.src));
 		h->in.src[h->in.n++] = *s;
 		h->in.ndirs += s->ndirs;
 		h->in.nlive += s->live;

@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <getopt.h>
 #include <errno.h>
 #include <signal.h>
 #include <ftw.h>
@@ -224,4 +225,49 @@ int fe_write_all(int fd, const char *buf, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+void *fe_xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p) {
+		fputs("magslab: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+void fe_option_error(int c, char **argv, char *buf, size_t len)
+{
+	if (c == ':')
+		snprintf(buf, len, "%s needs an argument", argv[optind - 1]);
+	else if (optopt)
+		snprintf(buf, len, "unknown option '-%c'", optopt);
+	else
+		snprintf(buf, len, "unknown option '%s'", argv[optind - 1]);
+}
+
+void fe_print_head(const char *path, int lines, bool more)
+{
+	FILE *f = fopen(path, "r");
+	char buf[4096];
+	int n = 0, left = 0;
+
+	if (!f)
+		return;
+	while (fgets(buf, sizeof(buf), f) && (more || n < lines)) {
+		bool whole = strchr(buf, '\n') != NULL;
+
+		if (n < lines)
+			fputs(buf, stdout);
+		else if (whole)
+			left++;
+		if (whole)
+			n++;
+	}
+	if (more && n < lines && n > 0 && !feof(f))
+		putchar('\n');
+	fclose(f);
+	if (left)
+		printf("... (%d more lines in %s)\n", left, path);
 }

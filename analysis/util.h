@@ -63,6 +63,19 @@ void fe_html_escape(FILE *f, const char *s);
 /* Writes all of buf to fd (a pipe: again after EINTR or a short write): 0, or -1 (errno). */
 int fe_write_all(int fd, const char *buf, size_t n);
 
+/* realloc, or "magslab: out of memory" on stderr and exit status 1. */
+void *fe_xrealloc(void *p, size_t size);
+
+/*
+ * The words of a usage error for what getopt_long returned (c: ':' an option without its
+ * argument, else an unknown option), as "-o needs an argument", "unknown option '-x'",
+ * "unknown option '--bogus'", into buf.  For parsers with opterr 0 and a leading ':'.
+ */
+void fe_option_error(int c, char **argv, char *buf, size_t len);
+
+/* The first lines of path on stdout; with more, then "... (N more lines in PATH)". */
+void fe_print_head(const char *path, int lines, bool more);
+
 /* Seconds on the monotonic clock. */
 double fe_now_s(void);
 
