@@ -1,12 +1,13 @@
-# analysis/frontend.mk — the front end build/bin/magslab (analysis/magslab.c, report.c,
-# graph.c), included at the end of the top-level Makefile (it uses $(BUILD), $(CC),
-# $(STDFLAGS), $(WFLAGS) and $(PREFIX) from there).
+# analysis/frontend.mk — the front end build/bin/magslab (every analysis/*.c: the map of
+# the modules is in analysis/magslab.c), included at the end of the top-level Makefile (it
+# uses $(BUILD), $(CC), $(STDFLAGS), $(WFLAGS) and $(PREFIX) from there).
 #
 #   make frontend            build/bin/magslab
 #   build/bin/magslab --help
 #
 # It links libbabeltrace2 (reading traces), liblttng-ctl (session control for record,
-# run and live) and libjansson (reading magslab-workload's JSON in tune); scripts/deps.sh
+# run and live) and libjansson (the report's manifest.json and summary.json,
+# magslab-workload's JSON in tune); scripts/deps.sh
 # installs their -dev packages.  Not libmagslab: it drives the workload program and reads
 # traces, whatever TRACE mode built the library.  At run time it loads the magslab babeltrace2 plugin from
 # ../lib/babeltrace2/plugins beside itself (build/lib/babeltrace2/plugins), or
