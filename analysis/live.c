@@ -340,7 +340,6 @@ static void maybe_draw(struct live *l)
 	if (strcmp(seq, l->seq_seen) == 0 && !(winch && l->view.term == TERM_DUMB))
 		return;
 	snprintf(l->seq_seen, sizeof(l->seq_seen), "%s", seq);
-	l->have_snapshot = true;
 	draw(l, false);
 }
 

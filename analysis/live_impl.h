@@ -70,7 +70,6 @@ struct live {
 
 	struct view view;
 	char seq_seen[64];      /* the content of snapshot.seq last drawn */
-	bool have_snapshot;
 };
 
 /* live_session.c */

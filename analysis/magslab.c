@@ -23,7 +23,8 @@
  *   proc.c                         every child process, the interrupted flag
  *
  * The report directory itself is the sink's (analysis/plugin/, report.h there): the front
- * end passes it parameters and reads its manifest, and writes nothing into it.
+ * end passes it parameters and reads its manifest; no file of the report is written by
+ * the front end (the rendered plots are gnuplot's, from the scripts the manifest names).
  */
 #include <stdio.h>
 #include <string.h>
