@@ -1,14 +1,16 @@
-# analysis/frontend.mk — the front end build/bin/magslab (analysis/magslab.c, report.c,
-# ...), included at the end of the top-level Makefile (it uses $(BUILD), $(CC),
-# $(STDFLAGS), $(WFLAGS) and $(PREFIX) from there).  It links the trace-reading library
-# $(TL_LIB) (tracelib/tracelib.mk: discovery, the babeltrace2 graph, damaged-trace checks,
-# the stall watchdog; its headers through -Itracelib), as magslab-workload does.
+# analysis/frontend.mk — the front end build/bin/magslab (every analysis/*.c: the map of
+# the modules is in analysis/magslab.c), included at the end of the top-level Makefile (it
+# uses $(BUILD), $(CC), $(STDFLAGS), $(WFLAGS) and $(PREFIX) from there).  It links the
+# trace-reading library $(TL_LIB) (tracelib/tracelib.mk: discovery, the babeltrace2 graph,
+# damaged-trace checks, the stall watchdog; its headers through -Itracelib), as
+# magslab-workload does.
 #
 #   make frontend            build/bin/magslab
 #   build/bin/magslab --help
 #
 # It links libbabeltrace2 (reading traces), liblttng-ctl (session control for record,
-# run and live) and libjansson (reading magslab-workload's JSON in tune); scripts/deps.sh
+# run and live) and libjansson (the report's manifest.json and summary.json,
+# magslab-workload's JSON in tune); scripts/deps.sh
 # installs their -dev packages.  Not libmagslab: it drives the workload program and reads
 # traces, whatever TRACE mode built the library.  At run time it loads the magslab babeltrace2 plugin from
 # ../lib/babeltrace2/plugins beside itself (build/lib/babeltrace2/plugins), or

@@ -10,7 +10,8 @@
  *     trace on disk is complete when ml_session_destroy() returns.
  *
  * No locks and no threads.  Signals: ml_sessiond_ensure() blocks SIGUSR1 while it waits
- * for the new daemon's readiness signal and restores the mask before returning.
+ * for the new daemon's readiness signal and restores the mask before returning.  The
+ * daemons are children started and stopped through proc.h.
  *
  * FAQ
  *   Why fork/exec the daemons instead of `lttng-sessiond --daemonize`?  A daemonized
@@ -22,6 +23,7 @@
  *   after, the last packets could be cut.  The wait costs ~0.5 s per session.
  */
 #include "lttng.h"
+#include "proc.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -33,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,14 +46,6 @@
 #define STOP_TIMEOUT_MS 5000
 #define DESTROY_TIMEOUT_MS 10000
 #define RELAYD_TRIES 5
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* First line of a daemon's log, for an error message ("" if none). */
 static void log_head(const char *log, char *buf, size_t len)
@@ -76,31 +69,23 @@ static void log_head(const char *log, char *buf, size_t len)
 /* ---- daemons --------------------------------------------------------------------------- */
 
 /*
- * In the child: own process group (a terminal's Ctrl-C goes to the front end, which stops
- * the session first), stdin from /dev/null, stdout+stderr to the log, then exec.
+ * Starts a daemon (d->pid, or -1 with errno): its own process group (a terminal's Ctrl-C
+ * goes to the front end, which stops the session first), nothing blocked, stdin from
+ * /dev/null, stdout and stderr to its log.
  */
-static void exec_daemon(const char *log, char *const argv[])
+static pid_t spawn_daemon(struct ml_daemon *d, char *const argv[])
 {
-	sigset_t none;
-	int fd;
+	int log = proc_open_out(d->log), e;
+	struct proc_spec s = { argv, PROC_DEVNULL, log >= 0 ? log : PROC_KEEP,
+			       log >= 0 ? log : PROC_KEEP, NULL, PROC_OWN_GROUP | PROC_UNBLOCK,
+			       NULL, NULL, NULL };
 
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0) {
-		dup2(fd, STDIN_FILENO);
-		close(fd);
-	}
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
-	execvp(argv[0], argv);
-	fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
+	d->pid = proc_spawn(&s);
+	e = errno;
+	if (log >= 0)
+		close(log);
+	errno = e;
+	return d->pid;
 }
 
 /* Why a daemon that exited early did so, into err. */
@@ -110,32 +95,25 @@ static void explain_exit(const struct ml_daemon *d, int status, char *err, size_
 
 	log_head(d->log, head, sizeof(head));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		fe_seterr(err, errlen, "%s not found or not executable: install lttng-tools "
+		tl_seterr(err, errlen, "%s not found or not executable: install lttng-tools "
 		       "(make deps)%s%s", d->name, head[0] ? ": " : "", head);
 	else if (WIFEXITED(status))
-		fe_seterr(err, errlen, "%s exited with status %d at start%s%s (log: %s)", d->name,
+		tl_seterr(err, errlen, "%s exited with status %d at start%s%s (log: %s)", d->name,
 		       WEXITSTATUS(status), head[0] ? ": " : "", head, d->log);
 	else
-		fe_seterr(err, errlen, "%s was killed by signal %d at start (log: %s)", d->name,
+		tl_seterr(err, errlen, "%s was killed by signal %d at start (log: %s)", d->name,
 		       WTERMSIG(status), d->log);
 }
 
 void ml_daemon_stop(struct ml_daemon *d)
 {
-	int status, i;
+	static const int sigs[] = { SIGTERM, SIGKILL };
+	static const double grace[] = { STOP_TIMEOUT_MS / 1000.0, -1 };
+	int status;
 
 	if (d->pid <= 0)
 		return;
-	kill(d->pid, SIGTERM);
-	for (i = 0; i < STOP_TIMEOUT_MS / 20; i++) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-			d->pid = 0;
-			return;
-		}
-		sleep_ms(20);
-	}
-	kill(d->pid, SIGKILL);
-	waitpid(d->pid, &status, 0);
+	proc_stop(d->pid, &status, sigs, grace, 2);
 	d->pid = 0;
 }
 
@@ -151,13 +129,13 @@ static int wait_ready(struct ml_daemon *d, char *err, size_t errlen)
 	for (waited = 0; waited < START_TIMEOUT_MS; waited += 50) {
 		if (sigtimedwait(&usr1, NULL, &step) == SIGUSR1)
 			return 0;
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+		if (proc_ended(d->pid, &status)) {
 			d->pid = 0;
 			explain_exit(d, status, err, errlen);
 			return -1;
 		}
 	}
-	fe_seterr(err, errlen, "%s did not become ready within %d s (log: %s)", d->name,
+	tl_seterr(err, errlen, "%s did not become ready within %d s (log: %s)", d->name,
 	       START_TIMEOUT_MS / 1000, d->log);
 	ml_daemon_stop(d);
 	return -1;
@@ -180,15 +158,12 @@ int ml_sessiond_ensure(struct ml_daemon *d, const char *logdir, bool *started, c
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, &old);
-	d->pid = fork();
-	if (d->pid < 0) {
-		fe_seterr(err, errlen, "cannot start lttng-sessiond: fork: %s", strerror(errno));
+	if (spawn_daemon(d, argv) < 0) {
+		tl_seterr(err, errlen, "cannot start lttng-sessiond: fork: %s", strerror(errno));
 		d->pid = 0;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
-	if (d->pid == 0)
-		exec_daemon(d->log, argv);
 	rc = wait_ready(d, err, errlen);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (rc == 0 && started)
@@ -244,32 +219,29 @@ static int relayd_try(struct ml_relayd *r, char *err, size_t errlen)
 	r->data_port = free_port();
 	r->live_port = free_port();
 	if (r->control_port < 0 || r->data_port < 0 || r->live_port < 0) {
-		fe_seterr(err, errlen, "cannot find a free port on 127.0.0.1: %s", strerror(errno));
+		tl_seterr(err, errlen, "cannot find a free port on 127.0.0.1: %s", strerror(errno));
 		return -1;
 	}
 	snprintf(c, sizeof(c), "tcp://127.0.0.1:%d", r->control_port);
 	snprintf(dt, sizeof(dt), "tcp://127.0.0.1:%d", r->data_port);
 	snprintf(lv, sizeof(lv), "tcp://127.0.0.1:%d", r->live_port);
-	r->d.pid = fork();
-	if (r->d.pid < 0) {
+	if (spawn_daemon(&r->d, argv) < 0) {
 		r->d.pid = 0;
-		fe_seterr(err, errlen, "cannot start lttng-relayd: fork: %s", strerror(errno));
+		tl_seterr(err, errlen, "cannot start lttng-relayd: fork: %s", strerror(errno));
 		return -1;
 	}
-	if (r->d.pid == 0)
-		exec_daemon(r->d.log, argv);
 	for (waited = 0; waited < START_TIMEOUT_MS; waited += 20) {
 		if (listening(r->control_port) && listening(r->data_port) &&
 		    listening(r->live_port))
 			return 1;
-		if (waitpid(r->d.pid, &status, WNOHANG) == r->d.pid) {
+		if (proc_ended(r->d.pid, &status)) {
 			r->d.pid = 0;
 			explain_exit(&r->d, status, err, errlen);
 			return WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -1 : 0;
 		}
-		sleep_ms(20);
+		fe_sleep_ms(20);
 	}
-	fe_seterr(err, errlen, "lttng-relayd did not listen within %d s (log: %s)",
+	tl_seterr(err, errlen, "lttng-relayd did not listen within %d s (log: %s)",
 	       START_TIMEOUT_MS / 1000, r->d.log);
 	ml_daemon_stop(&r->d);
 	return -1;
@@ -330,7 +302,7 @@ int ml_parse_hostport(const char *arg, char *host, size_t hostlen, int *port, ch
 	}
 	return 0;
 bad:
-	fe_seterr(err, errlen, "'%s' is not HOST[:PORT] (PORT 1 to 65534; an IPv6 address in "
+	tl_seterr(err, errlen, "'%s' is not HOST[:PORT] (PORT 1 to 65534; an IPv6 address in "
 	       "brackets)", arg);
 	return -1;
 }
@@ -361,7 +333,7 @@ static struct lttng_session_descriptor *make_descriptor(const struct ml_session_
 
 	if (!o->relayd) {
 		if (o->live_timer_us) {
-			fe_seterr(err, errlen, "a live session needs a relay daemon");
+			tl_seterr(err, errlen, "a live session needs a relay daemon");
 			return NULL;
 		}
 		return lttng_session_descriptor_local_create(name, o->output);
@@ -389,7 +361,7 @@ static int enable_channel(const struct ml_session_opts *o, struct lttng_handle *
 	int ret;
 
 	if (!ch) {
-		fe_seterr(err, errlen, "cannot create the channel: out of memory");
+		tl_seterr(err, errlen, "cannot create the channel: out of memory");
 		return -1;
 	}
 	snprintf(ch->name, sizeof(ch->name), CHANNEL);
@@ -402,7 +374,7 @@ static int enable_channel(const struct ml_session_opts *o, struct lttng_handle *
 	ret = lttng_enable_channel(h, ch);
 	lttng_channel_destroy(ch);
 	if (ret < 0) {
-		fe_seterr(err, errlen, "cannot enable the channel (sub-buffers %llu × %llu B): %s",
+		tl_seterr(err, errlen, "cannot enable the channel (sub-buffers %llu × %llu B): %s",
 		       (unsigned long long)(o->num_subbuf ? o->num_subbuf : ML_NUM_SUBBUF),
 		       (unsigned long long)(o->subbuf_size ? o->subbuf_size : ML_SUBBUF_DEFAULT),
 		       lttng_strerror(ret));
@@ -418,11 +390,11 @@ static int enable_one_event(struct lttng_handle *h, const char *name, char *err,
 	int ret;
 
 	if (!ev) {
-		fe_seterr(err, errlen, "out of memory");
+		tl_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	if (strlen(name) >= sizeof(ev->name)) {
-		fe_seterr(err, errlen, "event name too long: '%s'", name);
+		tl_seterr(err, errlen, "event name too long: '%s'", name);
 		lttng_event_destroy(ev);
 		return -1;
 	}
@@ -432,7 +404,7 @@ static int enable_one_event(struct lttng_handle *h, const char *name, char *err,
 	ret = lttng_enable_event_with_exclusions(h, ev, CHANNEL, NULL, 0, NULL);
 	lttng_event_destroy(ev);
 	if (ret < 0) {
-		fe_seterr(err, errlen, "cannot enable event '%s': %s", name, lttng_strerror(ret));
+		tl_seterr(err, errlen, "cannot enable event '%s': %s", name, lttng_strerror(ret));
 		return -1;
 	}
 	return 0;
@@ -444,7 +416,7 @@ static int enable_events(const char *list, struct lttng_handle *h, char *err, si
 	int rc = 0, n = 0;
 
 	if (!copy) {
-		fe_seterr(err, errlen, "out of memory");
+		tl_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	for (name = strtok_r(copy, ",", &save); name && rc == 0;
@@ -458,7 +430,7 @@ static int enable_events(const char *list, struct lttng_handle *h, char *err, si
 	}
 	free(copy);
 	if (rc == 0 && n == 0) {
-		fe_seterr(err, errlen, "--events: no event name in '%s'", list);
+		tl_seterr(err, errlen, "--events: no event name in '%s'", list);
 		rc = -1;
 	}
 	return rc;
@@ -474,7 +446,7 @@ static int add_context(struct lttng_handle *h, enum lttng_event_context_type typ
 	ctx.ctx = type;
 	ret = lttng_add_context(h, &ctx, NULL, CHANNEL);
 	if (ret < 0) {
-		fe_seterr(err, errlen, "cannot add the %s context: %s", what, lttng_strerror(ret));
+		tl_seterr(err, errlen, "cannot add the %s context: %s", what, lttng_strerror(ret));
 		return -1;
 	}
 	return 0;
@@ -490,7 +462,7 @@ static int configure(const struct ml_session_opts *o, const char *name, char *er
 	domain_of(o, &dom);
 	h = lttng_create_handle(name, &dom);
 	if (!h) {
-		fe_seterr(err, errlen, "cannot get a handle on session %s", name);
+		tl_seterr(err, errlen, "cannot get a handle on session %s", name);
 		return -1;
 	}
 	rc = enable_channel(o, h, &dom, err, errlen);
@@ -520,13 +492,13 @@ int ml_session_create(const struct ml_session_opts *o, struct ml_session *s, cha
 	desc = make_descriptor(o, s->name, err, errlen);
 	if (!desc) {
 		if (!err[0])
-			fe_seterr(err, errlen, "cannot describe session %s", s->name);
+			tl_seterr(err, errlen, "cannot describe session %s", s->name);
 		return -1;
 	}
 	ret = lttng_create_session_ext(desc);
 	lttng_session_descriptor_destroy(desc);
 	if (ret != LTTNG_OK) {
-		fe_seterr(err, errlen, "cannot create session %s: %s", s->name,
+		tl_seterr(err, errlen, "cannot create session %s: %s", s->name,
 		       lttng_strerror(-(int)ret));
 		return -1;
 	}
@@ -545,7 +517,7 @@ int ml_session_start(struct ml_session *s, char *err, size_t errlen)
 	int ret = lttng_start_tracing(s->name);
 
 	if (ret < 0) {
-		fe_seterr(err, errlen, "cannot start session %s: %s", s->name, lttng_strerror(ret));
+		tl_seterr(err, errlen, "cannot start session %s: %s", s->name, lttng_strerror(ret));
 		return -1;
 	}
 	s->started = true;
@@ -565,12 +537,12 @@ static int read_losses(struct ml_session *s, struct ml_losses *lost, char *err,
 	domain_of(&none, &dom);
 	h = lttng_create_handle(s->name, &dom);
 	if (!h) {
-		fe_seterr(err, errlen, "cannot get a handle on session %s", s->name);
+		tl_seterr(err, errlen, "cannot get a handle on session %s", s->name);
 		return -1;
 	}
 	n = lttng_list_channels(h, &chans);
 	if (n < 0) {
-		fe_seterr(err, errlen, "cannot list the channels of %s: %s", s->name,
+		tl_seterr(err, errlen, "cannot list the channels of %s: %s", s->name,
 		       lttng_strerror(n));
 		goto out;
 	}
@@ -596,7 +568,7 @@ int ml_session_stop(struct ml_session *s, struct ml_losses *lost, char *err, siz
 	if (s->started) {
 		ret = lttng_stop_tracing_no_wait(s->name);
 		if (ret < 0 && ret != -LTTNG_ERR_TRACE_ALREADY_STOPPED) {
-			fe_seterr(err, errlen, "cannot stop session %s: %s", s->name,
+			tl_seterr(err, errlen, "cannot stop session %s: %s", s->name,
 			       lttng_strerror(ret));
 			return -1;
 		}
@@ -607,14 +579,14 @@ int ml_session_stop(struct ml_session *s, struct ml_losses *lost, char *err, siz
 		if (ret == 0)
 			break;
 		if (ret < 0) {
-			fe_seterr(err, errlen, "cannot wait for the data of session %s: %s", s->name,
+			tl_seterr(err, errlen, "cannot wait for the data of session %s: %s", s->name,
 			       lttng_strerror(ret));
 			return -1;
 		}
 		if (waited == 2000)
 			fprintf(stderr, "magslab: waiting for the tracer to flush session %s...\n",
 				s->name);
-		sleep_ms(10);
+		fe_sleep_ms(10);
 	}
 	return lost ? read_losses(s, lost, err, errlen) : 0;
 }
@@ -630,14 +602,14 @@ int ml_session_destroy(struct ml_session *s, char *err, size_t errlen)
 	ret = lttng_destroy_session_ext(s->name, &dh);
 	s->created = false;
 	if (ret != LTTNG_OK) {
-		fe_seterr(err, errlen, "cannot destroy session %s: %s", s->name,
+		tl_seterr(err, errlen, "cannot destroy session %s: %s", s->name,
 		       lttng_strerror(-(int)ret));
 		return -1;
 	}
 	st = lttng_destruction_handle_wait_for_completion(dh, DESTROY_TIMEOUT_MS);
 	lttng_destruction_handle_destroy(dh);
 	if (st != LTTNG_DESTRUCTION_HANDLE_STATUS_COMPLETED) {
-		fe_seterr(err, errlen, "session %s: the tracer did not finish closing the trace "
+		tl_seterr(err, errlen, "session %s: the tracer did not finish closing the trace "
 		       "within %d s", s->name, DESTROY_TIMEOUT_MS / 1000);
 		return -1;
 	}

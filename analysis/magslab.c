@@ -7,6 +7,24 @@
  * subcommand's name, options follow) and its usage function in analysis/NAME.c + NAME.h,
  * and add one line to the table below.  Exit status convention for every subcommand:
  * 0 success, 1 failure (one line on stderr saying why), 2 bad usage, 130 interrupted.
+ *
+ * The modules, and who calls whom (calls only go down; util.c is used by all):
+ *
+ *   magslab.c                      the subcommand table
+ *   run.c                          record_run, then report_run
+ *   tune.c tune_run.c tune_out.c   runs magslab-workload (or `magslab record`) per setting
+ *   live.c live_session.c live_view.c
+ *   record.c                       one recording session around one command
+ *   report.c report_hosts.c        report_run: graphs, the sink's manifest, plots
+ *   lttng.c                        daemons and sessions (liblttng-ctl)
+ *   graph.c tracecheck.c watchdog.c  babeltrace2: discovery, the graph, its bounds
+ *   manifest.c                     reading a report directory's manifest.json
+ *   gnuplot.c                      every gnuplot run (report, live, tune)
+ *   proc.c                         every child process, the interrupted flag
+ *
+ * The report directory itself is the sink's (analysis/plugin/, report.h there): the front
+ * end passes it parameters and reads its manifest; no file of the report is written by
+ * the front end (the rendered plots are gnuplot's, from the scripts the manifest names).
  */
 #include <stdio.h>
 #include <string.h>

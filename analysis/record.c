@@ -8,8 +8,9 @@
  *   2. make sure a session daemon runs (start one only if none does; lttng.h);
  *   3. create, configure and start the session — before CMD starts, so its first events
  *      (cache_create) are in the trace;
- *   4. run CMD as our child and wait for it; SIGINT/SIGTERM are noted and forwarded, not
- *      fatal: the session must still be stopped in order for the trace to be readable;
+ *   4. run CMD as our child and wait for it (proc.h); SIGINT/SIGTERM are noted and
+ *      forwarded, not fatal: the session must still be stopped in order for the trace to
+ *      be readable;
  *   5. stop, wait until no data is pending, read the tracer's loss counts, destroy;
  *   6. stop the session daemon if we started it;
  *   7. read the trace back (babeltrace2: source.ctf.fs -> muxer -> sink.utils.dummy) to
@@ -27,18 +28,16 @@
 #include <dirent.h>
 #include <netdb.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "graph.h"
+#include "proc.h"
 #include "util.h"
 
 #define PROG "magslab record"
@@ -120,93 +119,44 @@ static bool power_of_two(uint64_t v)
 
 /* ---- the child ------------------------------------------------------------------------- */
 
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
+/* In the child, before exec: the traced program's environment (lttng.h). */
+static void child_env(void *blocking)
 {
-	got_signal = sig;
-}
-
-static void set_handlers(struct sigaction *old_int, struct sigaction *old_term)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, old_int);
-	sigaction(SIGTERM, &sa, old_term);
-}
-
-static void exec_cmd(const struct record_opts *o, char *const cmd[])
-{
-	ml_child_env(o->blocking);
-	if (o->cmd_stdout) {
-		int fd = open(o->cmd_stdout, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd < 0) {
-			fprintf(stderr, PROG ": cannot write %s: %s\n", o->cmd_stdout,
-				strerror(errno));
-			_exit(127);
-		}
-		dup2(fd, STDOUT_FILENO);
-		close(fd);
-	}
-	execvp(cmd[0], cmd);
-	fprintf(stderr, PROG ": cannot run %s: %s\n", cmd[0], strerror(errno));
-	_exit(127);
+	ml_child_env(*(const bool *)blocking);
 }
 
 /*
  * Runs CMD and waits for it.  A signal to us is forwarded once to CMD (a Ctrl-C at a
- * terminal reaches both; a `kill` reaches only us) and remembered.
+ * terminal reaches both; a `kill` reaches only us) and remembered.  CMD gets the default
+ * actions of SIGINT and SIGTERM, not the ones we inherited: a shell starts background jobs
+ * with SIGINT ignored, and CMD must still stop when we forward a Ctrl-C.
  */
 static int run_cmd(const struct record_opts *o, char *const cmd[], struct record_result *res,
 		   char *err, size_t errlen)
 {
-	struct sigaction old_int, old_term;
-	int status, forwarded = 0;
-	pid_t pid, w;
+	bool blocking = o->blocking;
+	struct proc_spec s = { cmd, PROC_KEEP, PROC_KEEP, PROC_KEEP, NULL, PROC_DEFAULT_SIGNALS,
+			       child_env, &blocking, PROG };
+	int status, rc, e;
+	pid_t pid;
 
-	got_signal = 0;
-	set_handlers(&old_int, &old_term);
-	fflush(NULL);
-	pid = fork();
+	proc_catch_signals(false);
+	pid = proc_spawn(&s);
 	if (pid < 0) {
 		snprintf(err, errlen, "cannot start %s: fork: %s", cmd[0], strerror(errno));
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
+		proc_restore_signals();
 		return -1;
 	}
-	if (pid == 0) {
-		/*
-		 * Default actions, not the ones we inherited: a shell starts background jobs
-		 * with SIGINT ignored, and CMD must still stop when we forward a Ctrl-C.
-		 */
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		exec_cmd(o, cmd);
-	}
-	for (;;) {
-		w = waitpid(pid, &status, 0);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR)
-			break;
-		if (got_signal && !forwarded) {
-			kill(pid, got_signal);
-			forwarded = 1;
-		}
-	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	res->interrupted = got_signal != 0;
-	res->signal = got_signal;
-	if (w != pid) {
-		snprintf(err, errlen, "cannot wait for %s: %s", cmd[0], strerror(errno));
+	rc = proc_wait(pid, &status, NULL);
+	e = errno;
+	proc_restore_signals();
+	res->interrupted = proc_interrupted() != 0;
+	res->signal = proc_interrupted();
+	if (rc != 1) {
+		snprintf(err, errlen, "cannot wait for %s: %s", cmd[0], strerror(e));
 		return -1;
 	}
-	res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	res->exit_code = proc_exit_code(status);
 	return 0;
 }
 
@@ -446,7 +396,7 @@ static int resolve_host(const char *host, char *err, size_t errlen)
 	hints.ai_socktype = SOCK_STREAM;
 	r = getaddrinfo(host, NULL, &hints, &res);
 	if (r != 0) {
-		fe_seterr(err, errlen, "cannot resolve the host '%s': %s", host, gai_strerror(r));
+		tl_seterr(err, errlen, "cannot resolve the host '%s': %s", host, gai_strerror(r));
 		return -1;
 	}
 	freeaddrinfo(res);

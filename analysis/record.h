@@ -29,7 +29,6 @@ struct record_opts {
 	bool buffers_pid;
 	bool quiet;             /* no progress line while the trace is counted */
 	bool no_count;          /* do not read the trace back (the caller reads it anyway) */
-	const char *cmd_stdout; /* NULL: CMD writes to our stdout; else this file */
 	const char *logdir;     /* where a daemon we start logs (NULL: the trace dir or /tmp) */
 };
 

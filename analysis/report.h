@@ -8,17 +8,18 @@
  * net://HOST[:PORT]/host/HOSTNAME/SESSION.  Several TRACEs are merged into one report.
  * OUTDIR defaults to ./magslab-report (created if needed; files of an earlier report there
  * are overwritten).  The graph is built and run here (analysis/graph.c); the sink writes
- * summary.json, summary.txt, the time series, the gnuplot scripts and index.html
- * (docs/report.md); then every *.gp script this run wrote is run with gnuplot in OUTDIR
- * (unless --no-plots) and must produce the PNG and SVG files it names.  On success stdout
- * has where index.html is and the head of summary.txt.
+ * every file of the report (docs/report.md), last manifest.json, which names them and what
+ * each gnuplot script draws; the front end checks from it that the report was written and
+ * renders its scripts (gnuplot.c) unless --no-plots.  On success stdout has where
+ * index.html is and the head of summary.txt.
  *
  * Several hosts: with traces of more than one host (the `hostname` of each trace's
  * environment, mg_source_hostname; "unknown" without one), OUTDIR also gets one full report
- * per host in OUTDIR/hosts/HOST/ (the graph run again on that host's traces), the table
- * hosts.txt / hosts.json, and a Hosts section in index.html linking each host's report;
- * stdout lists each host's index.html.  Not for live sessions (they cannot be read twice).
- * docs/report.md, "Several hosts".
+ * per host in OUTDIR/hosts/HOST/ (the graph run on that host's traces first, the sink told
+ * which host it is), and the merged report's sink is given the host table (report_hosts.h):
+ * it writes hosts.txt, hosts.json and a Hosts section in index.html linking each host's
+ * report; stdout lists each host's index.html.  Not for live sessions (they cannot be read
+ * twice).  docs/report.md, "Several hosts".
  *
  * Exit status: 0 success, 1 failure (one line on stderr: "magslab report: ..."), 2 bad
  * usage, 3 (REPORT_EXIT_DAMAGED) the report is written but the trace is damaged (its first
@@ -35,31 +36,32 @@
 #ifndef MAGSLAB_ANALYSIS_REPORT_H
 #define MAGSLAB_ANALYSIS_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <time.h>
 
 /* The report was written, but the trace is damaged. */
 #define REPORT_EXIT_DAMAGED 3
+
+/* What one `magslab report` is asked to do (its options). */
+struct report_opts {
+	const char *outdir;        /* -o (report_run: never NULL) */
+	unsigned long long bucket; /* --bucket; 0: the sink's default */
+	bool plots;                /* not --no-plots */
+	bool quiet, verbose;       /* -q, -v */
+};
+
+/*
+ * The job of `magslab report TRACE... -o OUTDIR` for a caller that parsed its own options
+ * (cmd_report, and `magslab run`): the checks, the graph(s), the plots, the lines on
+ * stdout, the error on stderr ("magslab report: ...").  Returns the exit status above.
+ */
+int report_run(const struct report_opts *o, char *const traces[], size_t ntraces);
 
 /* argv[0] is "report". */
 int cmd_report(int argc, char **argv);
 
 /* The --help text. */
 void report_usage(FILE *f);
-
-/*
- * The gnuplot program: $MAGSLAB_GNUPLOT or `gnuplot` found in PATH, written into out.
- * 0 if it is there and executable, -1 otherwise (out then holds what was looked for).
- */
-int report_find_gnuplot(char *out, size_t len);
-
-/*
- * Runs, in dir, every *.gp script written there since `since` (scripts of an earlier
- * report are not run) and checks that each wrote the PNG and SVG files it names.
- * Returns the number of scripts run, or -1 with the cause on one line in err.
- */
-int report_render_plots(const char *gnuplot, const char *dir, time_t since, char *err,
-			size_t errlen);
 
 #endif /* MAGSLAB_ANALYSIS_REPORT_H */

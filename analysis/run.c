@@ -7,9 +7,10 @@
  * directory must start empty, and a user's own files are never deleted).
  *
  * Steps: check the workload name (magslab-workload WORKLOAD --help must succeed: a typo
- * is a usage error before any LTTng daemon is involved), record (record.c; the workload
- * writes its JSON counters to OUTDIR/workload.json), then `magslab report OUTDIR/trace
- * -o OUTDIR` (report.c).  Options the run does not know are the workload's.
+ * is a usage error before any LTTng daemon is involved), record (record_run; the workload
+ * writes its JSON counters to OUTDIR/workload.json), then the report of OUTDIR/trace into
+ * OUTDIR (report_run, as `magslab report OUTDIR/trace -o OUTDIR` would).  Options the run
+ * does not know are the workload's.
  *
  * Every option is checked before anything runs: run's own here, the workload's by
  * `magslab-workload WORKLOAD ... --check-options`.  Interrupted (Ctrl-C, SIGTERM), the
@@ -33,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "record.h"
 #include "report.h"
 #include "util.h"
@@ -199,7 +201,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 static int check_workload(const char *prog, const struct run_args *a)
 {
 	char *argv[MAX_ARGS + 8];
-	pid_t pid;
+	struct proc_spec s = { argv, PROC_KEEP, PROC_DEVNULL, PROC_KEEP, NULL, PROC_QUIET,
+			       NULL, NULL, NULL };
 	int status, n = 0, i;
 
 	argv[n++] = (char *)prog;
@@ -208,45 +211,21 @@ static int check_workload(const char *prog, const struct run_args *a)
 		argv[n++] = a->wl_args[i];
 	argv[n++] = "--check-options";
 	argv[n] = NULL;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
+	if (proc_run(&s, &status) != 0)
 		return 0; /* cannot tell: the run itself will say */
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		if (fd >= 0)
-			dup2(fd, STDOUT_FILENO);
-		execv(prog, argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return 0;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 /* magslab-workload WORKLOAD --help succeeds: the workload exists. */
 static bool workload_exists(const char *prog, const char *workload)
 {
-	pid_t pid;
+	char *argv[] = { (char *)prog, (char *)workload, "--help", NULL };
+	struct proc_spec s = { argv, PROC_KEEP, PROC_DEVNULL, PROC_DEVNULL, NULL, PROC_QUIET,
+			       NULL, NULL, NULL };
 	int status;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
+	if (proc_run(&s, &status) != 0)
 		return true; /* cannot tell: the run itself will say */
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		execl(prog, prog, workload, "--help", (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return true;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
@@ -275,25 +254,15 @@ static int prepare_outdir(const char *outdir, const char *trace)
 	return 0;
 }
 
+/* `magslab report TRACE -o OUTDIR` with run's --bucket, --no-plots and -q. */
 static int report_trace(const struct run_args *a, char *trace)
 {
-	char *argv[12];
-	int n = 0;
+	struct report_opts o = { a->outdir, 0, !a->no_plots, a->rec.quiet, false };
+	char *traces[] = { trace };
 
-	argv[n++] = "report";
-	argv[n++] = trace;
-	argv[n++] = "-o";
-	argv[n++] = (char *)a->outdir;
-	if (a->bucket) {
-		argv[n++] = "--bucket";
-		argv[n++] = (char *)a->bucket;
-	}
-	if (a->no_plots)
-		argv[n++] = "--no-plots";
-	if (a->rec.quiet)
-		argv[n++] = "-q";
-	argv[n] = NULL;
-	return cmd_report(n, argv);
+	if (a->bucket)
+		fe_parse_bucket(a->bucket, &o.bucket); /* checked with the options */
+	return report_run(&o, traces, 1);
 }
 
 /* The workload's command line: PROG WORKLOAD ARGS... --json OUTDIR/workload.json. */

@@ -1,9 +1,10 @@
 /*
- * analysis/util.c — helpers shared by the front end's subcommands (see util.h).
+ * analysis/util.c — helpers shared by the front end's modules (see util.h).  No state.
  */
 #include "util.h"
 
 #include <dirent.h>
+#include <getopt.h>
 #include <errno.h>
 #include <signal.h>
 #include <ftw.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int fe_mkdir_p(const char *path)
@@ -131,27 +133,6 @@ int fe_find_workload(char *out, size_t len, char *err, size_t errlen)
 	return -1;
 }
 
-void fe_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-void fe_format_count(char *buf, size_t len, uint64_t n)
-{
-	if (n >= 10000000)
-		snprintf(buf, len, "%.0fM", (double)n / 1e6);
-	else if (n >= 1000000)
-		snprintf(buf, len, "%.1fM", (double)n / 1e6);
-	else if (n >= 10000)
-		snprintf(buf, len, "%.0fk", (double)n / 1e3);
-	else
-		snprintf(buf, len, "%llu", (unsigned long long)n);
-}
-
 void fe_html_escape(FILE *f, const char *s)
 {
 	for (; *s; s++) {
@@ -193,4 +174,79 @@ const char *fe_signal_name(int sig)
 	default:
 		return "a signal";
 	}
+}
+
+double fe_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void fe_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int fe_write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void *fe_xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p) {
+		fputs("magslab: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+void fe_option_error(int c, char **argv, char *buf, size_t len)
+{
+	if (c == ':')
+		snprintf(buf, len, "%s needs an argument", argv[optind - 1]);
+	else if (optopt)
+		snprintf(buf, len, "unknown option '-%c'", optopt);
+	else
+		snprintf(buf, len, "unknown option '%s'", argv[optind - 1]);
+}
+
+void fe_print_head(const char *path, int lines, bool more)
+{
+	FILE *f = fopen(path, "r");
+	char buf[4096];
+	int n = 0, left = 0;
+
+	if (!f)
+		return;
+	while (fgets(buf, sizeof(buf), f) && (more || n < lines)) {
+		bool whole = strchr(buf, '\n') != NULL;
+
+		if (n < lines)
+			fputs(buf, stdout);
+		else if (whole)
+			left++;
+		if (whole)
+			n++;
+	}
+	if (more && n < lines && n > 0 && !feof(f))
+		putchar('\n');
+	fclose(f);
+	if (left)
+		printf("... (%d more lines in %s)\n", left, path);
 }

@@ -1,6 +1,8 @@
 /*
- * analysis/util.h — small helpers shared by the front end's subcommands: directories,
- * finding programs, and the magslab-workload program beside this one.
+ * analysis/util.h — small helpers shared by the front end's modules: directories, finding
+ * programs (and the magslab-workload program beside this one), one-line errors, the
+ * --bucket option, signal names and exit statuses, counts for progress lines, the
+ * monotonic clock and short sleeps, HTML escaping (tune's page).
  *
  * No state, no locks.  Functions that can fail return -1 with errno set (or a message in
  * err where they have one).
@@ -9,6 +11,8 @@
 #define MAGSLAB_ANALYSIS_UTIL_H
 
 #include <stdbool.h>
+#include "tl_util.h"   /* tl_seterr, tl_format_count: shared with tracelib */
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,9 +39,6 @@ int fe_find_program(const char *prog, char *out, size_t len);
  */
 int fe_find_workload(char *out, size_t len, char *err, size_t errlen);
 
-/* snprintf into a caller's one-line error buffer (every module's `char *err, size_t errlen`). */
-void fe_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /*
  * A report's --bucket MS (report, run, live): a whole number of milliseconds from 1 to
@@ -52,10 +53,30 @@ int fe_parse_bucket(const char *arg, unsigned long long *out);
 int fe_interrupted_status(int sig);
 const char *fe_signal_name(int sig);
 
-/* A count for a progress line: 987, 12k, 1.3M, 12M. */
-void fe_format_count(char *buf, size_t len, uint64_t n);
 
 /* s with <, >, & and " escaped for HTML text and attribute values. */
 void fe_html_escape(FILE *f, const char *s);
+
+/* Writes all of buf to fd (a pipe: again after EINTR or a short write): 0, or -1 (errno). */
+int fe_write_all(int fd, const char *buf, size_t n);
+
+/* realloc, or "magslab: out of memory" on stderr and exit status 1. */
+void *fe_xrealloc(void *p, size_t size);
+
+/*
+ * The words of a usage error for what getopt_long returned (c: ':' an option without its
+ * argument, else an unknown option), as "-o needs an argument", "unknown option '-x'",
+ * "unknown option '--bogus'", into buf.  For parsers with opterr 0 and a leading ':'.
+ */
+void fe_option_error(int c, char **argv, char *buf, size_t len);
+
+/* The first lines of path on stdout; with more, then "... (N more lines in PATH)". */
+void fe_print_head(const char *path, int lines, bool more);
+
+/* Seconds on the monotonic clock. */
+double fe_now_s(void);
+
+/* Sleeps ms milliseconds (a signal cuts it short: the caller's loop looks at it). */
+void fe_sleep_ms(long ms);
 
 #endif /* MAGSLAB_ANALYSIS_UTIL_H */

@@ -241,12 +241,16 @@ started_within() {
 }
 
 # Ctrl-C while the command runs: the command is stopped, the report of what was read is
-# written, exit 130 (128+SIGINT), and the output says so.
+# written, exit 130 (128+SIGINT), and the output says so.  The command is 30 idle phases of
+# 1 s: a workload_phase event every second whatever the scheduling, so that the trace runs
+# up to the interruption (a pair run's only later events, pcc_contention, come from
+# preemptions: some runs have none, and their trace ends 3 ms after the start).
 ns_interrupt() {
-	local out=$WORK/int pid rc t0 dur
+	local out=$WORK/int pid rc t0 dur schedule
 	rm -rf "$out"
-	"$BIN" live --term png -o "$out" -- "$WL" pair --quiet --threads 2 --duration 30s \
-		>"$out.out" 2>"$out.err" &
+	schedule=$(printf 'idle:1s,%.0s' {1..29})idle:1s
+	"$BIN" live --term png -o "$out" -- "$WL" phases --quiet --threads 2 \
+		--schedule "$schedule" >"$out.out" 2>"$out.err" &
 	pid=$!
 	started_within 30 "$out.err" || { kill -KILL "$pid"; return 1; }
 	sleep 2

@@ -446,9 +446,15 @@ t_snapshots() {
 		n=${BASH_REMATCH[1]}
 		((n >= 2)) || fail "report-$name: $n snapshot(s) with snapshot-ms=1, want several"
 		for f in "$plain"/*; do
+			[[ ${f##*/} == manifest.json ]] && continue # names the live files too
 			cmp -s "$f" "$out/${f##*/}" ||
 				fail "report-$name: ${f##*/} differs with snapshot-ms=1"
 		done
+		[[ $(jq -c '.files' "$plain/manifest.json" | sed 's/]$/,"live-magsize.gpi","live-contention.gpi","snapshot.seq"]/') == \
+			"$(jq -c '.files' "$out/manifest.json")" ]] ||
+			fail "report-$name: manifest.json with snapshot-ms=1 does not add the live files"
+		jq -e --slurpfile p "$plain/manifest.json" '.plots == $p[0].plots' "$out/manifest.json" \
+			>/dev/null || fail "report-$name: manifest.json plots differ with snapshot-ms=1"
 		[[ -z $(find "$out" -name '.*.tmp') ]] || fail "temporary files left: $(find "$out" -name '.*.tmp')"
 		for f in live-magsize.gpi live-contention.gpi; do
 			[[ -s $out/$f ]] || fail "report-$name: no $f"

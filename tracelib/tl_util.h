@@ -2,8 +2,8 @@
  * tracelib/tl_util.h — small helpers of the trace-reading library (tracelib/): checked
  * allocation, one-line error buffers, the clock, and counts for progress lines.
  *
- * Internal to tracelib/: its users (the front end in analysis/, magslab-workload replay in
- * workloads/) have their own.  No state, no locks.
+ * The front end (analysis/util.h) uses tl_seterr and tl_format_count too, rather than
+ * copies of its own.  No state, no locks.
  */
 #ifndef MAGSLAB_TRACELIB_TL_UTIL_H
 #define MAGSLAB_TRACELIB_TL_UTIL_H

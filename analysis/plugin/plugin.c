@@ -1,16 +1,11 @@
 /*
  * plugin.c — the babeltrace2 plugin "magslab" and its sink component class
- * "report" (sink.magslab.report).  The component itself is in report.c.
+ * "report" (sink.magslab.report): descriptors only.  The component itself is in
+ * report.c; report.h has the map of the other files.
  */
 #include <babeltrace2/babeltrace.h>
 
-bt_component_class_initialize_method_status report_init(
-	bt_self_component_sink *self, bt_self_component_sink_configuration *config,
-	const bt_value *params, void *init_data);
-bt_component_class_sink_graph_is_configured_method_status report_graph_is_configured(
-	bt_self_component_sink *self);
-bt_component_class_sink_consume_method_status report_consume(bt_self_component_sink *self);
-void report_finalize(bt_self_component_sink *self);
+#include "report.h"
 
 BT_PLUGIN_MODULE();
 
@@ -23,7 +18,7 @@ BT_PLUGIN_VERSION(0, 1, 0, "");
 BT_PLUGIN_SINK_COMPONENT_CLASS(report, report_consume);
 BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(report,
 	"Aggregate magslab:* events per cache and time bucket; write summary.json, "
-	"summary.txt, index.html, time-series data and gnuplot scripts");
+	"summary.txt, index.html, time-series data, gnuplot scripts and manifest.json");
 BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(report,
 	"Parameters:\n"
 	"  output-dir (string, required)  report directory, created if missing\n"
@@ -34,6 +29,8 @@ BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(report,
 	"             report so far (all but index.html) every that many ms of wall-clock\n"
 	"             time, plus live-magsize.gpi, live-contention.gpi and, last,\n"
 	"             snapshot.seq (a counter)\n"
+	"  damage, hosts, host, live-page  what the magslab front end passes in: findings\n"
+	"             about the trace's files, the host table, the live page (docs/report.md)\n"
 	"The outputs are described in docs/report.md of magslab.  Render the plots\n"
 	"with: cd OUTPUT-DIR && gnuplot magsize.gp contention.gp hash.gp depot.gp layers.gp");
 BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(report, report_init);

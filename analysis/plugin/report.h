@@ -1,33 +1,51 @@
 /*
- * report.h — sink.magslab.report: shared definitions.
+ * report.h — sink.magslab.report: the data model every file of the sink shares (one
+ * struct report per component: its parameters, the caches, arenas, processes and event
+ * classes seen, the bucket in progress, the temporary files) and each file's entry points.
  *
- * The sink reads the messages of one input port (normally a
- * filter.utils.muxer in front of source.ctf.fs or source.ctf.lttng-live),
- * aggregates the magslab:* events per cache and per time bucket, and at the
- * end of the stream writes the report directory (docs/report.md): summary
- * files, time-series data and the gnuplot scripts that draw them.
+ * The sink reads the messages of one input port (normally a filter.utils.muxer in front of
+ * source.ctf.fs or source.ctf.lttng-live), aggregates the magslab:* events per cache and
+ * per time bucket, and at the end of the stream writes the report directory
+ * (docs/report.md): summary files, time-series data, the gnuplot scripts that draw them,
+ * index.html, and last manifest.json, which names every file and script of the report.
  *
- * Memory is bounded by the number of caches, arenas and event classes, never
- * by the number of events: per-bucket rows and the few per-event series
- * (magsize bumps, pcc adoptions, hash resizes, phases, discarded windows)
- * go to unlinked temporary files as the stream goes by, and are read back
- * once the stream has ended.
+ * Memory is bounded by the number of caches, arenas and event classes, never by the number
+ * of events: per-bucket rows and the few per-event series (magsize bumps, pcc adoptions,
+ * hash resizes, phases, discarded windows) go to unlinked temporary files as the stream
+ * goes by, and are read back once the stream has ended.
  *
- * Live snapshots (parameter snapshot-ms, for `magslab live`): while the
- * stream goes on, every snapshot-ms of wall-clock time (checked in each
- * consume call, so also when a live source has nothing to say), the sink
- * writes the report so far: every output but index.html, from the buckets
- * completed so far, each file written whole then renamed into place, plus
- * two terminal-less plot scripts (live-magsize.gpi, live-contention.gpi),
- * then the stamp snapshot.seq LAST.  A snapshot reads the temporary files
- * from their start and leaves them positioned at their end again, and it
- * changes nothing else: the final report is the same with or without
- * snapshots.
+ * Live snapshots (parameter snapshot-ms, for `magslab live`): while the stream goes on,
+ * every snapshot-ms of wall-clock time (checked in each consume call, so also when a live
+ * source has nothing to say), the sink writes the report so far: every output but
+ * index.html, from the buckets completed so far, each file written whole then renamed into
+ * place, plus two terminal-less plot scripts (live-magsize.gpi, live-contention.gpi), then
+ * the stamp snapshot.seq LAST.  A snapshot reads the temporary files from their start and
+ * leaves them positioned at their end again, and it changes nothing else: the final report
+ * is the same with or without snapshots.  With the parameter live-page, index.html is the
+ * viewer's page meanwhile (html.c), rewritten at each snapshot.
  *
- * Files: plugin.c (plugin and component class descriptors), report.c (the
- * component: parameters, message loop, error handling), events.c (event
- * class resolution and the per-event aggregation), output.c (everything
- * written to the output directory).
+ * Files, and who calls whom (calls only go down this list; base.c calls nothing here):
+ *
+ *   plugin.c    the plugin and component class descriptors
+ *   report.c    the component: init, the message loop, snapshots' timing, errors at the end
+ *   params.c    the parameters                                      (report.c)
+ *   events.c    per-event aggregation, time buckets, discarded events (report.c)
+ *   classes.c   event classes, traces, processes, the id maps       (events.c, report.c)
+ *   sanity.c    values that cannot be: damage findings               (events.c)
+ *   output.c    the report directory: what is plotted, titles, the order of the files,
+ *               snapshots; the writers below sit behind output.h     (report.c)
+ *     dat.c       buckets.csv and the *.dat time series
+ *     gp.c        common.gpi, the *.gp plot scripts, the live-*.gpi scripts
+ *     json.c      summary.json (jansson) and manifest.json
+ *     summary.c   summary.txt, and the lines and cache table it shares with index.html
+ *     html.c      index.html: the report page and the live page
+ *     hosts.c     hosts.txt and hosts.json, and the host section and line of index.html
+ *   base.c      the leaf: name tables, allocation and error/warning/damage helpers, the
+ *               wait-time percentile (used by every file above)
+ *
+ * Error rule: a function that fails appends an error cause (report_error) and returns -1;
+ * the component then fails the graph.  Out of memory aborts (ms_xrealloc, ms_strdup).
+ * Single-threaded (babeltrace2 calls a component from one thread); no locks.
  */
 #ifndef MAGSLAB_REPORT_H
 #define MAGSLAB_REPORT_H
@@ -79,13 +97,6 @@ enum { NR_REASONS = 6, NR_POLICIES = 4, NR_LAYERS = 3 };
 enum { NR_PCC_MODES = 3, PCC_MODE_UNKNOWN = NR_PCC_MODES };
 enum { HASH_KIND_CACHE = 0, HASH_KIND_ARENA = 1 };
 
-extern const char *const ms_kind_names[K_NKNOWN];
-extern const char *const ms_reason_names[NR_REASONS];
-extern const char *const ms_policy_names[NR_POLICIES];
-extern const char *const ms_layer_names[NR_LAYERS];
-extern const char *const ms_pcc_mode_names[NR_PCC_MODES + 1];
-extern const char *const ms_outcome_names[NR_OUTCOMES];
-
 /*
  * Wait-time histogram: log2 buckets with 4 sub-buckets per power of two.
  * Values 0..7 ns are exact; above, a bucket spans 1/4 of its octave, so a
@@ -131,7 +142,7 @@ struct bucket_acc {
 	uint64_t allocs[NR_LAYERS], frees[NR_LAYERS];
 	uint64_t bumps;
 	bool depot_seen;
-	uint32_t hist[MS_HIST_N];	/* wait_ns of this bucket's contentions */
+	uint64_t hist[MS_HIST_N];	/* wait_ns of this bucket's contentions */
 };
 
 /* One row of the per-bucket temporary file (one cache, one bucket). */
@@ -244,6 +255,7 @@ struct evclass {
 	uint16_t is_signed;			/* bit f: field f is a signed integer */
 	uint16_t is_string;
 	uint16_t is_bool;
+	uint8_t nfields;			/* payload members the kind reads */
 	char *name;				/* event class name (counting by name) */
 	uint64_t count;
 	struct cache *memo_cache;		/* the cache of the previous event */
@@ -275,16 +287,46 @@ struct idmap {
 	uint32_t cap, used;
 };
 
+/*
+ * Parameter `hosts` (`magslab report` of traces of several hosts, merged report): one row
+ * per host, for the Hosts section of index.html, hosts.txt and hosts.json (hosts.c); the
+ * merged row, "(all hosts)", is this report's own counts.  The counts are named as in
+ * hosts.txt (ms_host_count_names).
+ */
+#define MS_HOST_COUNTS 6
+struct host_list {
+	char **v;
+	uint32_t n;
+};
+
+struct host_row {
+	char *host;			/* the host's name, "unknown" when the traces have none */
+	char *hostname;			/* the traces' hostname; NULL: none */
+	char *dir;			/* its directory: hosts/DIR */
+	char *error;			/* why it has no report (hosts/DIR/index.html); NULL: it has */
+	uint64_t traces;
+	int64_t counts[MS_HOST_COUNTS];	/* -1: unknown */
+	struct host_list inputs;	/* its trace directories (or live URLs) */
+};
+
 struct report {
 	bt_self_component *self_comp;
 	bt_logging_level log_level;
 	bt_message_iterator *iter;
 
-	/* parameters */
+	/* parameters (params.c) */
 	char *out_dir;
 	char *title;
 	uint64_t bucket_ns;
 	uint32_t max_caches;
+	struct host_row *hosts;		/* `hosts`: the other hosts' rows */
+	uint32_t nr_hosts;
+	uint64_t hosts_traces;		/* `hosts`: the merged report's trace count */
+	struct host_list hosts_inputs;	/* `hosts`: the merged report's inputs */
+	char *host_name;		/* `host`: this report is of one host, of host_of */
+	uint64_t host_traces, host_of;
+	char *live_title;		/* `live-page`: the viewer's page until the report */
+	uint64_t live_refresh_s;
 
 	/* event classes: a map by class pointer, a small direct-mapped cache in front */
 	struct {
@@ -322,7 +364,6 @@ struct report {
 	uint64_t cur_bucket, bucket_end;	/* bucket_end: ns since t0 */
 	uint32_t *dirty;		/* indices of caches with a dirty acc */
 	uint32_t nr_dirty, cap_dirty;
-	uint64_t nr_rows, last_flushed_bucket;
 
 	/* counts */
 	uint64_t events, magslab_events, kind_events[K_UNUSABLE + 1];
@@ -349,7 +390,7 @@ struct report {
 	FILE *phase_f;		/* t, index, len, name bytes */
 	FILE *win_f;		/* pairs of uint64_t abs ns */
 
-	/* warnings for summary.json (bounded) */
+	/* warnings for summary.json (bounded; base.c) */
 	char *warnings[32];
 	uint32_t nr_warnings;
 
@@ -360,6 +401,7 @@ struct report {
 
 	bool failed;		/* the stream failed: leave no outputs */
 	bool written;
+	bool live_page;		/* index.html is the live page (remove it if no report) */
 
 	/* live snapshots (parameter snapshot-ms; output.c: output_snapshot) */
 	uint64_t snapshot_ns;		/* wall-clock period; 0: no snapshots */
@@ -368,25 +410,55 @@ struct report {
 	uint64_t events_at_snapshot;	/* r->events when the last one was written */
 };
 
-/* report.c */
-void report_warn(struct report *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void report_error(struct report *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* base.c: the leaf */
+extern const char *const ms_kind_names[K_NKNOWN];
+extern const char *const ms_reason_names[NR_REASONS];
+extern const char *const ms_policy_names[NR_POLICIES];
+extern const char *const ms_layer_names[NR_LAYERS];
+extern const char *const ms_pcc_mode_names[NR_PCC_MODES + 1];
+extern const char *const ms_outcome_names[NR_OUTCOMES];
+extern const char *const ms_host_count_names[MS_HOST_COUNTS];
 char *ms_strdup(const char *s);
 void *ms_xrealloc(void *p, size_t n);
+char *ms_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void report_error(struct report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void report_warn(struct report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void report_damage(struct report *r, const char *fmt, ...)	/* for summary.json `damage` */
+	__attribute__((format(printf, 2, 3)));
+void report_messages_free(struct report *r);		/* the warnings and damage */
+uint64_t ms_hist_percentile(const uint64_t *hist, uint64_t total, uint64_t max,
+			    unsigned int pct);
+uint64_t ms_monotonic_ns(void);
+
+/* report.c: the component's methods (plugin.c names them in the class descriptor) */
+bt_component_class_initialize_method_status report_init(
+	bt_self_component_sink *self, bt_self_component_sink_configuration *config,
+	const bt_value *params, void *init_data);
+bt_component_class_sink_graph_is_configured_method_status report_graph_is_configured(
+	bt_self_component_sink *self);
+bt_component_class_sink_consume_method_status report_consume(bt_self_component_sink *self);
+void report_finalize(bt_self_component_sink *self);
+
+/* params.c */
+int params_parse(struct report *r, const bt_value *params);
+void params_free(struct report *r);
+
+/* classes.c */
+struct evclass *classes_lookup(struct report *r, const bt_event_class *cls);
+int classes_stream_beginning(struct report *r, const bt_message *msg);
+uint32_t classes_proc(struct report *r, uint32_t domain, int64_t vpid);
+void classes_free(struct report *r);
+uint32_t idmap_get(const struct idmap *m, uint64_t key);
+int idmap_put(struct idmap *m, uint64_t key, uint32_t val);
+void idmap_free(struct idmap *m);
 
 /* events.c */
 int events_handle(struct report *r, const bt_message *msg);
-int events_stream_beginning(struct report *r, const bt_message *msg);
 int events_discarded(struct report *r, const bt_message *msg, bool packets);
 int events_end(struct report *r);
 void events_free(struct report *r);
-uint32_t idmap_get(const struct idmap *m, uint64_t key);
-int idmap_put(struct idmap *m, uint64_t key, uint32_t val);
-
-/* report.c (kept for summary.json `damage`, counted) */
-void report_damage(struct report *r, const char *msg);
 
 /* sanity.c */
 void sanity_cache_event(struct report *r, struct cache *c, int kind, const uint64_t *v,
@@ -395,12 +467,12 @@ void sanity_cache_create(struct report *r, struct cache *c);
 void sanity_arena_create(struct report *r, const struct arena *a);
 void sanity_hash(struct report *r, uint64_t kind, uint64_t ok, uint32_t id);
 void sanity_end(struct report *r);
-void sanity_free(struct report *r);
 
 /* output.c */
 int output_write(struct report *r);
 int output_snapshot(struct report *r);
+int output_live_page(struct report *r);		/* parameter live-page, at init */
 void output_remove(struct report *r);
-extern const char *const ms_output_files[];
+void output_remove_live_page(struct report *r);	/* no report came: not left waiting */
 
 #endif

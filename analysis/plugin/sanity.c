@@ -27,6 +27,9 @@
  * Each finding is one line in the damage list (report_damage), together with those the
  * front end passes in (parameter `damage`: streams shorter than their index...).  A
  * damaged report says so on the first line of summary.txt and in summary.json `damage`.
+ *
+ * Owns the sanity fields of struct cache (magsizes, full_rounds, mags_peak, mag_objects...);
+ * allocates nothing.  Called by events.c only.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -58,7 +61,7 @@ static void damagef(struct report *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + l, sizeof(buf) - l, fmt, ap);
 	va_end(ap);
-	report_damage(r, buf);
+	report_damage(r, "%s", buf);
 }
 
 /* EV of cache c: what (an "impossible value: EV of cache NAME (id ID): WHAT" finding). */
@@ -269,11 +272,4 @@ void sanity_end(struct report *r)
 			check_occupancy(r, c);
 		}
 	}
-}
-
-void sanity_free(struct report *r)
-{
-	for (uint32_t i = 0; i < r->nr_damage; i++)
-		free(r->damage[i]);
-	r->nr_damage = 0;
 }
