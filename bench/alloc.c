@@ -713,10 +713,89 @@ static int lookup(const char *opt, const char *arg,
 	exit(2);
 }
 
+enum { O_ALLOC = 256, O_PATTERN, O_SIZE, O_THREADS, O_OPS, O_TARGET,
+       O_REPS, O_BATCH, O_RING, O_PUBLISH, O_LABEL, O_STATS, O_HELP };
+
+/* The numeric options: where each goes and its bounds. */
+static bool set_number(struct opts *o, int c, const char *v)
+{
+	switch (c) {
+	case O_SIZE:
+		/* At least the word every object gets written. */
+		o->size = parse_u64("--size", v, sizeof(uintptr_t), MAX_SIZE);
+		return true;
+	case O_THREADS:
+		o->threads = parse_u64("--threads", v, 1, MAX_THREADS);
+		return true;
+	case O_OPS:
+		o->ops = parse_u64("--ops", v, 0, UINT64_C(1) << 40);
+		return true;
+	case O_TARGET:
+		o->target_ms = parse_u64("--target-ms", v, 1, 60000);
+		return true;
+	case O_REPS:
+		o->reps = parse_u64("--reps", v, 1, 99);
+		return true;
+	case O_BATCH:
+		o->batch = parse_u64("--batch", v, 1, 1u << 24);
+		return true;
+	case O_RING:
+		o->ring = parse_u64("--ring", v, 2, 1u << 24);
+		if (o->ring & (o->ring - 1))
+			bad_option("bad --ring '%s': want a power of two", v);
+		return true;
+	case O_PUBLISH:
+		o->publish = parse_u64("--publish", v, 1, 1u << 23);
+		return true;
+	}
+	return false;
+}
+
+/* One option of getopt_long's; exits on a bad one. */
+static void set_option(struct opts *o, int c, char **argv)
+{
+	if (set_number(o, c, optarg))
+		return;
+	switch (c) {
+	case O_ALLOC:
+		o->kind = (enum kind)lookup("--alloc", optarg, kind_names, 3);
+		break;
+	case O_PATTERN:
+		o->pattern = (enum pattern)lookup("--pattern", optarg,
+						  pattern_names, 3);
+		break;
+	case O_LABEL:
+		o->label = optarg;
+		break;
+	case O_STATS:
+		o->stats = true;
+		break;
+	case O_HELP:
+		usage(stdout);
+		exit(0);
+	case ':':
+		bad_option("option '%s' needs a value", argv[optind - 1]);
+		break;
+	default:
+		bad_option("unknown option '%s'", argv[optind - 1]);
+	}
+}
+
+/* What no single option can check alone. */
+static void check_opts(const struct opts *o)
+{
+	if (o->publish > o->ring / 2) {
+		fprintf(stderr, "%s: --publish %zu: at most --ring / 2 = %zu "
+			"(try --help)\n", prog, o->publish, o->ring / 2);
+		exit(2);
+	}
+	if (o->pattern == P_XFER && o->threads % 2)
+		bad_option("--pattern xfer needs an even --threads, not %s",
+			   o->threads == 1 ? "1" : "an odd number");
+}
+
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_ALLOC = 256, O_PATTERN, O_SIZE, O_THREADS, O_OPS, O_TARGET,
-	       O_REPS, O_BATCH, O_RING, O_PUBLISH, O_LABEL, O_STATS, O_HELP };
 	static const struct option longopts[] = {
 		{ "alloc", required_argument, NULL, O_ALLOC },
 		{ "pattern", required_argument, NULL, O_PATTERN },
@@ -741,72 +820,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		.ring = 512, .publish = 32,
 	};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_ALLOC:
-			o->kind = (enum kind)lookup("--alloc", optarg,
-						    kind_names, 3);
-			break;
-		case O_PATTERN:
-			o->pattern = (enum pattern)lookup("--pattern", optarg,
-							  pattern_names, 3);
-			break;
-		case O_SIZE:
-			/* At least the word every object gets written. */
-			o->size = parse_u64("--size", optarg,
-					    sizeof(uintptr_t), MAX_SIZE);
-			break;
-		case O_THREADS:
-			o->threads = parse_u64("--threads", optarg, 1,
-					       MAX_THREADS);
-			break;
-		case O_OPS:
-			o->ops = parse_u64("--ops", optarg, 0, UINT64_C(1) << 40);
-			break;
-		case O_TARGET:
-			o->target_ms = parse_u64("--target-ms", optarg, 1, 60000);
-			break;
-		case O_REPS:
-			o->reps = parse_u64("--reps", optarg, 1, 99);
-			break;
-		case O_BATCH:
-			o->batch = parse_u64("--batch", optarg, 1, 1u << 24);
-			break;
-		case O_RING:
-			o->ring = parse_u64("--ring", optarg, 2, 1u << 24);
-			if (o->ring & (o->ring - 1))
-				bad_option("bad --ring '%s': want a power of two",
-					   optarg);
-			break;
-		case O_PUBLISH:
-			o->publish = parse_u64("--publish", optarg, 1, 1u << 23);
-			break;
-		case O_LABEL:
-			o->label = optarg;
-			break;
-		case O_STATS:
-			o->stats = true;
-			break;
-		case O_HELP:
-			usage(stdout);
-			exit(0);
-		case ':':
-			bad_option("option '%s' needs a value", argv[optind - 1]);
-			break;
-		default:
-			bad_option("unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1)
+		set_option(o, c, argv);
 	if (optind < argc)
 		bad_option("unexpected argument '%s'", argv[optind]);
-	if (o->publish > o->ring / 2) {
-		fprintf(stderr, "%s: --publish %zu: at most --ring / 2 = %zu "
-			"(try --help)\n", prog, o->publish, o->ring / 2);
-		exit(2);
-	}
-	if (o->pattern == P_XFER && o->threads % 2)
-		bad_option("--pattern xfer needs an even --threads, not %s",
-			   o->threads == 1 ? "1" : "an odd number");
+	check_opts(o);
 }
 
 /* ---------------------------------------------------------------------- */

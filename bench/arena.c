@@ -225,23 +225,15 @@ static bool phase_over(struct phase *ph, size_t done)
 	return;                                                              \
 } while (0)
 
-static void run_rep(const struct mode *m, const struct opts *o,
-		    const struct script *sc, struct result *res)
+/* Floor: one segment at a time in the empty arena. */
+static void phase_floor(struct arena *a, const struct mode *m,
+			const struct opts *o, const struct script *sc,
+			struct result *res)
 {
-	size_t nfill = 2 * o->live, i;
-	struct slot *all, *live;
-	struct arena *a;
-	struct phase ph;
-	uint64_t t0;
+	size_t nfill = 2 * o->live;
+	uint64_t t0 = now_ns();
 
-	a = arena_create(m->key, (void *)RANGE_BASE, RANGE_SIZE, QUANTUM,
-			 NULL, NULL, NULL, 0, m->fit);
-	if (!a)
-		FAIL(res, "arena_create: %s", magslab_last_error());
-
-	/* Floor: one segment at a time in the empty arena. */
-	t0 = now_ns();
-	for (i = 0; i < o->floor_ops; i++) {
+	for (size_t i = 0; i < o->floor_ops; i++) {
 		size_t size = sc->fill_quanta[i % nfill] * QUANTUM;
 		void *p = do_alloc(a, m, size);
 
@@ -251,9 +243,16 @@ static void run_rep(const struct mode *m, const struct opts *o,
 	}
 	res->floor_ns = o->floor_ops ?
 		(double)(now_ns() - t0) / (double)o->floor_ops : 0;
+}
 
-	/* Fill: 2 * live segments. */
-	all = xmalloc(nfill * sizeof(*all));
+/* Fill: 2 * live segments into all[] (res->fill_done of them). */
+static void phase_fill(struct arena *a, const struct mode *m,
+		       const struct opts *o, const struct script *sc,
+		       struct result *res, struct slot *all)
+{
+	size_t nfill = 2 * o->live, i;
+	struct phase ph;
+
 	phase_start(&ph, "fill", nfill, o->max_seconds);
 	for (i = 0; i < nfill; i++) {
 		size_t size = sc->fill_quanta[i] * QUANTUM;
@@ -268,26 +267,51 @@ static void run_rep(const struct mode *m, const struct opts *o,
 	}
 	res->fill_done = i;
 	res->fill_ns = (double)(now_ns() - ph.start) / (double)(i ? i : 1);
-	if (i < nfill) {
+	if (i < nfill)
 		res->status = RES_FILL_CAPPED;
-		goto check;
-	}
+}
 
-	/* Halve: free the segments not in perm[0..live). */
-	t0 = now_ns();
-	for (i = o->live; i < nfill; i++) {
+/* Halve: free the segments not in perm[0..live); live[] gets the rest. */
+static void phase_halve(struct arena *a, const struct mode *m,
+			const struct opts *o, const struct script *sc,
+			struct result *res, struct slot *all, struct slot *live)
+{
+	size_t nfill = 2 * o->live;
+	uint64_t t0 = now_ns();
+
+	for (size_t i = o->live; i < nfill; i++) {
 		struct slot *s = &all[sc->perm[i]];
 
 		if (do_free(a, m, s->addr, s->size))
 			FAIL(res, "halve: free: %s", magslab_last_error());
 	}
 	res->halve_ns = (double)(now_ns() - t0) / (double)o->live;
-	live = xmalloc(o->live * sizeof(*live));
-	for (i = 0; i < o->live; i++)
+	for (size_t i = 0; i < o->live; i++)
 		live[i] = all[sc->perm[i]];
-	free(all);
+}
 
-	/* Steady state: replace a random live segment, ops times. */
+/* The steady phase's timings; stamp k was taken after k * CHECK_EVERY ops. */
+static void steady_times(struct result *res, const struct phase *ph,
+			 size_t done, uint64_t end)
+{
+	size_t k = (done * 3 / 4) / CHECK_EVERY;
+
+	res->steady_done = done;
+	res->steady_s = (double)(end - ph->start) / 1e9;
+	res->steady_ns = res->steady_s * 1e9 / (double)(done ? done : 1);
+	res->tail_ns = done > k * CHECK_EVERY ?
+		(double)(end - ph->stamps[k]) / (double)(done - k * CHECK_EVERY) :
+		res->steady_ns;
+}
+
+/* Steady state: replace a random live segment, ops times. */
+static void phase_steady(struct arena *a, const struct mode *m,
+			 const struct opts *o, const struct script *sc,
+			 struct result *res, struct slot *live)
+{
+	struct phase ph;
+	size_t i;
+
 	phase_start(&ph, "steady", o->ops, o->max_seconds);
 	ph.stamps = xmalloc((o->ops / CHECK_EVERY + 2) * sizeof(*ph.stamps));
 	ph.stamps[ph.nr_stamps++] = ph.start;
@@ -296,38 +320,66 @@ static void run_rep(const struct mode *m, const struct opts *o,
 
 		if (i % CHECK_EVERY == 0 && i && phase_over(&ph, i))
 			break;
-		if (do_free(a, m, s->addr, s->size))
+		if (do_free(a, m, s->addr, s->size)) {
+			free(ph.stamps);
 			FAIL(res, "steady op %zu: free: %s", i,
 			     magslab_last_error());
+		}
 		s->size = sc->steady_quanta[i] * QUANTUM;
 		s->addr = do_alloc(a, m, s->size);
-		if (!s->addr)
+		if (!s->addr) {
+			free(ph.stamps);
 			FAIL(res, "steady op %zu: allocation of %zu bytes failed",
 			     i, s->size);
+		}
 	}
-	t0 = now_ns();
-	res->steady_done = i;
-	res->steady_s = (double)(t0 - ph.start) / 1e9;
-	res->steady_ns = res->steady_s * 1e9 / (double)(i ? i : 1);
-	/* Stamp k was taken after k * CHECK_EVERY ops. */
-	{
-		size_t k = (i * 3 / 4) / CHECK_EVERY;
-
-		res->tail_ns = i > k * CHECK_EVERY ?
-			(double)(t0 - ph.stamps[k]) /
-			(double)(i - k * CHECK_EVERY) : res->steady_ns;
-	}
+	steady_times(res, &ph, i, now_ns());
 	free(ph.stamps);
-	free(live);
+}
 
-check:
-	/* Not timed.  The process exits right after: no teardown needed. */
-	t0 = now_ns();
+/* Not timed.  The process exits right after: no teardown needed. */
+static void phase_check(struct arena *a, struct result *res)
+{
+	uint64_t t0 = now_ns();
+
 	if (arena_stats(a, &res->st))
 		FAIL(res, "arena_stats: %s", magslab_last_error());
 	if (arena_check(a))
 		FAIL(res, "arena_check FAILED: %s", magslab_last_error());
 	res->check_s = (double)(now_ns() - t0) / 1e9;
+}
+
+static void run_rep(const struct mode *m, const struct opts *o,
+		    const struct script *sc, struct result *res)
+{
+	struct slot *all, *live;
+	struct arena *a;
+
+	a = arena_create(m->key, (void *)RANGE_BASE, RANGE_SIZE, QUANTUM,
+			 NULL, NULL, NULL, 0, m->fit);
+	if (!a)
+		FAIL(res, "arena_create: %s", magslab_last_error());
+	phase_floor(a, m, o, sc, res);
+	if (res->status == RES_ERROR)
+		return;
+	all = xmalloc(2 * o->live * sizeof(*all));
+	phase_fill(a, m, o, sc, res, all);
+	if (res->status == RES_ERROR)
+		return;
+	if (res->status != RES_FILL_CAPPED) {
+		live = xmalloc(o->live * sizeof(*live));
+		phase_halve(a, m, o, sc, res, all, live);
+		if (res->status == RES_ERROR)
+			return;
+		free(all);
+		all = NULL;
+		phase_steady(a, m, o, sc, res, live);
+		if (res->status == RES_ERROR)
+			return;
+		free(live);
+	}
+	free(all);
+	phase_check(a, res);
 }
 
 /* Runs one repetition in a child; fills res (and its peak RSS). */

@@ -397,10 +397,74 @@ static uint64_t num(const char *opt, const char *arg, uint64_t lo,
 	usage_error(msg, arg);
 }
 
+enum { WORKLOAD = 256, THREADS, BATCH, OPS, TARGET, MAGSIZE, POLICY,
+       THRESHOLD, SIZE, REPS, WARMUP, HELP };
+
+/* The integer options: where each goes and its bounds. */
+static bool set_number(struct opts *o, int c, const char *v)
+{
+	switch (c) {
+	case THREADS:
+		o->threads = num("--threads", v, 1, MAX_THREADS);
+		return true;
+	case BATCH:
+		o->batch = num("--batch", v, 1, 1u << 24);
+		return true;
+	case OPS:
+		o->ops = num("--ops", v, 0, UINT64_C(1) << 40);
+		return true;
+	case TARGET:
+		o->target_ms = num("--target-ms", v, 1, 60000);
+		return true;
+	case MAGSIZE:
+		o->magsize = num("--magsize", v, MAG_MIN_ROUNDS, MAG_MAX_ROUNDS);
+		return true;
+	case SIZE:
+		o->size = num("--size", v, sizeof(uintptr_t), 1u << 20);
+		return true;
+	case REPS:
+		o->reps = num("--reps", v, 1, MAX_REPS);
+		return true;
+	case WARMUP:
+		o->warmup = num("--warmup", v, 0, MAX_REPS);
+		return true;
+	}
+	return false;
+}
+
+/* One option of getopt_long's; exits on a bad one. */
+static void set_option(struct opts *o, int c, char **argv)
+{
+	if (set_number(o, c, optarg))
+		return;
+	switch (c) {
+	case WORKLOAD:
+		if (!strcmp(optarg, "pair"))
+			o->workload = W_PAIR;
+		else if (!strcmp(optarg, "batch"))
+			o->workload = W_BATCH;
+		else
+			usage_error("--workload wants pair or batch, not", optarg);
+		break;
+	case POLICY:
+		o->policy = optarg;
+		break;
+	case THRESHOLD:
+		o->threshold = !strcmp(optarg, "max") ? UINT64_MAX :
+			num("--threshold", optarg, 0, UINT64_MAX);
+		break;
+	case HELP:
+		help();
+		exit(0);
+	case ':':
+		usage_error("option needs a value:", argv[optind - 1]);
+	default:
+		usage_error("unknown option", argv[optind - 1]);
+	}
+}
+
 static void parse(int argc, char **argv, struct opts *o)
 {
-	enum { WORKLOAD = 256, THREADS, BATCH, OPS, TARGET, MAGSIZE, POLICY,
-	       THRESHOLD, SIZE, REPS, WARMUP, HELP };
 	static const struct option lo[] = {
 		{ "workload", required_argument, NULL, WORKLOAD },
 		{ "threads", required_argument, NULL, THREADS },
@@ -424,59 +488,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		.size = 64, .reps = 3, .warmup = 1, .target_ms = 300,
 	};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-		switch (c) {
-		case WORKLOAD:
-			if (!strcmp(optarg, "pair"))
-				o->workload = W_PAIR;
-			else if (!strcmp(optarg, "batch"))
-				o->workload = W_BATCH;
-			else
-				usage_error("--workload wants pair or batch, not",
-					    optarg);
-			break;
-		case THREADS:
-			o->threads = num("--threads", optarg, 1, MAX_THREADS);
-			break;
-		case BATCH:
-			o->batch = num("--batch", optarg, 1, 1u << 24);
-			break;
-		case OPS:
-			o->ops = num("--ops", optarg, 0, UINT64_C(1) << 40);
-			break;
-		case TARGET:
-			o->target_ms = num("--target-ms", optarg, 1, 60000);
-			break;
-		case MAGSIZE:
-			o->magsize = num("--magsize", optarg, MAG_MIN_ROUNDS,
-					 MAG_MAX_ROUNDS);
-			break;
-		case POLICY:
-			o->policy = optarg;
-			break;
-		case THRESHOLD:
-			o->threshold = !strcmp(optarg, "max") ? UINT64_MAX :
-				num("--threshold", optarg, 0, UINT64_MAX);
-			break;
-		case SIZE:
-			o->size = num("--size", optarg, sizeof(uintptr_t),
-				      1u << 20);
-			break;
-		case REPS:
-			o->reps = num("--reps", optarg, 1, MAX_REPS);
-			break;
-		case WARMUP:
-			o->warmup = num("--warmup", optarg, 0, MAX_REPS);
-			break;
-		case HELP:
-			help();
-			exit(0);
-		case ':':
-			usage_error("option needs a value:", argv[optind - 1]);
-		default:
-			usage_error("unknown option", argv[optind - 1]);
-		}
-	}
+	while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1)
+		set_option(o, c, argv);
 	if (optind < argc)
 		usage_error("unexpected argument", argv[optind]);
 	if (o->ops == 0 && o->warmup == 0)
@@ -494,37 +507,36 @@ static void summarize(double *v, unsigned int n, double out[3])
 	out[2] = v[n - 1];
 }
 
-int main(int argc, char **argv)
+/* Warms up and returns the rounds each measurement makes: --ops, or
+ * calibrated to about --target-ms (the calibration is the first warm-up). */
+static uint64_t warm_up(struct bench *b)
 {
-	static struct bench bench;
-	struct bench *b = &bench;
-	struct evcount e0, e1;
-	double ns[MAX_REPS], cpu_ns[MAX_REPS], w[3], c[3];
-	uint64_t rounds, wall, cpu, timed = 0;
+	uint64_t rounds, wall;
 	unsigned int i;
-
-	parse(argc, argv, &b->o);
-	setup(b);
 
 	magslab_trace_phase("warmup", 0);
 	if (b->o.ops) {
 		rounds = rounds_for(b, b->o.ops);
 		for (i = 0; i < b->o.warmup; i++)
 			run_once(b, rounds, NULL);
-	} else {
-		/* Grow until a run is long enough to scale from. */
-		rounds = 1;
-		while ((wall = run_once(b, rounds, NULL)) < CAL_MIN_NS &&
-		       rounds < (UINT64_C(1) << 40))
-			rounds *= wall < CAL_MIN_NS / 32 ? 8 : 2;
-		rounds = (uint64_t)((double)rounds * b->o.target_ms * 1e6 /
-				    (double)(wall ? wall : 1));
-		if (!rounds)
-			rounds = 1;
-		for (i = 1; i < b->o.warmup; i++)
-			run_once(b, rounds, NULL);
+		return rounds;
 	}
+	/* Grow until a run is long enough to scale from. */
+	rounds = 1;
+	while ((wall = run_once(b, rounds, NULL)) < CAL_MIN_NS &&
+	       rounds < (UINT64_C(1) << 40))
+		rounds *= wall < CAL_MIN_NS / 32 ? 8 : 2;
+	rounds = (uint64_t)((double)rounds * b->o.target_ms * 1e6 /
+			    (double)(wall ? wall : 1));
+	if (!rounds)
+		rounds = 1;
+	for (i = 1; i < b->o.warmup; i++)
+		run_once(b, rounds, NULL);
+	return rounds;
+}
 
+static void print_header(const struct bench *b, uint64_t rounds)
+{
 	printf("# %s: trace=%s workload=%s threads=%u cores=%u ops=%" PRIu64
 	       " magsize=%u policy=%s size=%zu reps=%u",
 	       prog, BENCH_TRACE_MODE, workload_names[b->o.workload],
@@ -534,9 +546,16 @@ int main(int argc, char **argv)
 		printf(" batch=%zu", b->o.batch);
 	printf("\n");
 	fflush(stdout);
+}
 
-	count_events(b, &e0);
-	for (i = 0; i < b->o.reps; i++) {
+/* The timed measurements: ns[] and cpu_ns[] per operation; returns the
+ * wall time they took together. */
+static uint64_t measure(struct bench *b, uint64_t rounds, double *ns,
+			double *cpu_ns)
+{
+	uint64_t wall, cpu, timed = 0;
+
+	for (unsigned int i = 0; i < b->o.reps; i++) {
 		magslab_trace_phase("measure", i + 1);
 		wall = run_once(b, rounds, &cpu);
 		magslab_trace_phase("idle", i + 1);
@@ -547,18 +566,27 @@ int main(int argc, char **argv)
 		       i + 1, ns[i], cpu_ns[i], (double)wall / 1e9);
 		fflush(stdout);
 	}
-	count_events(b, &e1);
-	teardown(b);
+	return timed;
+}
 
+static void print_events(const struct evcount *e0, const struct evcount *e1)
+{
 	printf("events (timed part, from the cache's counters): mag_swap %"
 	       PRIu64 " depot_get %" PRIu64 " depot_put %" PRIu64
 	       " depot_miss %" PRIu64 " depot_contention %" PRIu64
 	       " pcc_contention %" PRIu64 " magsize_bump %" PRIu64
 	       " slab_grow/release %" PRIu64 "; whole run %" PRIu64 "\n",
-	       e1.swaps - e0.swaps, e1.gets - e0.gets, e1.puts - e0.puts,
-	       e1.misses - e0.misses, e1.depot_cont - e0.depot_cont,
-	       e1.pcc_cont - e0.pcc_cont, e1.bumps - e0.bumps,
-	       e1.slabs - e0.slabs, e1.total);
+	       e1->swaps - e0->swaps, e1->gets - e0->gets, e1->puts - e0->puts,
+	       e1->misses - e0->misses, e1->depot_cont - e0->depot_cont,
+	       e1->pcc_cont - e0->pcc_cont, e1->bumps - e0->bumps,
+	       e1->slabs - e0->slabs, e1->total);
+}
+
+static void print_result(const struct bench *b, uint64_t rounds,
+			 double *ns, double *cpu_ns, uint64_t timed,
+			 uint64_t events, uint64_t events_run)
+{
+	double w[3], c[3];
 
 	summarize(ns, b->o.reps, w);
 	summarize(cpu_ns, b->o.reps, c);
@@ -569,9 +597,28 @@ int main(int argc, char **argv)
 	       " events_run=%" PRIu64 "\n",
 	       BENCH_TRACE_MODE, workload_names[b->o.workload], b->o.threads,
 	       b->cores, ops_for(b, rounds), b->o.magsize, b->o.reps, w[0],
-	       w[1], w[2], c[0], c[1], c[2], (double)timed / 1e9,
-	       e1.total - e0.total,
-	       timed ? (double)(e1.total - e0.total) * 1e9 / (double)timed : 0,
-	       e1.total);
+	       w[1], w[2], c[0], c[1], c[2], (double)timed / 1e9, events,
+	       timed ? (double)events * 1e9 / (double)timed : 0, events_run);
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench bench;
+	struct bench *b = &bench;
+	struct evcount e0, e1;
+	double ns[MAX_REPS], cpu_ns[MAX_REPS];
+	uint64_t rounds, timed;
+
+	parse(argc, argv, &b->o);
+	setup(b);
+	rounds = warm_up(b);
+	print_header(b, rounds);
+	count_events(b, &e0);
+	timed = measure(b, rounds, ns, cpu_ns);
+	count_events(b, &e1);
+	teardown(b);
+	print_events(&e0, &e1);
+	print_result(b, rounds, ns, cpu_ns, timed, e1.total - e0.total,
+		     e1.total);
 	return 0;
 }
