@@ -57,27 +57,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MSM_API __attribute__((visibility("default")))
 #define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* Larger requests fail with ENOMEM at once (64 TiB: no mapping that big
  * exists on x86-64's 47-bit user address space). */
 #define LARGE_MAX ((size_t)1 << 46)
-
-/* The declarations <stdlib.h> and <malloc.h> would give, for both builds. */
-MSM_API void *MSM(malloc)(size_t size);
-MSM_API void MSM(free)(void *p);
-MSM_API void *MSM(calloc)(size_t n, size_t size);
-MSM_API void *MSM(realloc)(void *p, size_t size);
-MSM_API void *MSM(reallocarray)(void *p, size_t n, size_t size);
-MSM_API int MSM(posix_memalign)(void **out, size_t align, size_t size);
-MSM_API void *MSM(aligned_alloc)(size_t align, size_t size);
-MSM_API void *MSM(memalign)(size_t align, size_t size);
-MSM_API void *MSM(valloc)(size_t size);
-MSM_API void *MSM(pvalloc)(size_t size);
-MSM_API size_t MSM(malloc_usable_size)(void *p);
-MSM_API int MSM(malloc_trim)(size_t pad);
 
 static struct arena *kpages;
 static const char *stats_table, *stats_json;

@@ -51,11 +51,14 @@ $(MSM_SO): $(MSM_SO_OBJS) $(SHARED_LINK)
 	@$(CC) $(plain_CFLAGS) -shared -Wl,-soname,libmagslab-malloc.so -Wl,-z,defs \
 		-Wl,-rpath,'$$ORIGIN' -o $@ $(MSM_SO_OBJS) -L$(LIBDIR) -lmagslab -pthread
 
-# Test programs: the msm_-prefixed shim, per configuration.
+# Test programs: the msm_-prefixed shim, per configuration.  A static pattern rule:
+# it takes precedence over the Makefile's generic test rule for these targets.
+MSM_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_malloc*.c))
+
 define msm_tests
 $(eval $(call msm_objs,$(1),malloc-test,-DMSM_PREFIX=msm_,$(1)_MSMT_OBJS))
-$$($(1)_TESTDIR)/test_malloc%: $$($(1)_OBJDIR)/tests/test_malloc%.o $$($(1)_LIBOBJS) \
-		$$($(1)_MSMT_OBJS) | no-sources
+$$(addprefix $$($(1)_TESTDIR)/,$(MSM_TESTS)): $$($(1)_TESTDIR)/%: \
+		$$($(1)_OBJDIR)/tests/%.o $$($(1)_LIBOBJS) $$($(1)_MSMT_OBJS) | no-sources
 	@mkdir -p $$(@D)
 	@echo "  LD [$(1)] $$@"
 	@$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$< $$($(1)_MSMT_OBJS) $$($(1)_LIBOBJS) \

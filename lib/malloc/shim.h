@@ -37,6 +37,24 @@
 #define MSM_XCAT(a, b) MSM_CAT(a, b)
 #define MSM(name) MSM_XCAT(MSM_PREFIX, name)
 
+/* ---- the entry points (malloc.c) --------------------------------------- */
+
+#define MSM_API __attribute__((visibility("default")))
+
+MSM_API void *MSM(malloc)(size_t size);
+MSM_API void MSM(free)(void *p);
+MSM_API void *MSM(calloc)(size_t n, size_t size);
+MSM_API void *MSM(realloc)(void *p, size_t size);
+MSM_API void *MSM(reallocarray)(void *p, size_t n, size_t size);
+MSM_API int MSM(posix_memalign)(void **out, size_t align, size_t size);
+MSM_API void *MSM(aligned_alloc)(size_t align, size_t size);
+MSM_API void *MSM(memalign)(size_t align, size_t size);
+MSM_API void *MSM(valloc)(size_t size);
+MSM_API void *MSM(pvalloc)(size_t size);
+MSM_API size_t MSM(malloc_usable_size)(void *p);
+/* Reaps every class (magslab's kmem_cache_reap): 1 if anything went back. */
+MSM_API int MSM(malloc_trim)(size_t pad);
+
 /* ---- size classes (classes.c) ---------------------------------------- */
 
 #define MSM_NR_CLASSES   72
