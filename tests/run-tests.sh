@@ -476,6 +476,9 @@ run_report_plugin_checks() { run_listed_checks plugin tests/test_report_plugin.s
 # ---- damaged trace checks (tests/test_trace_damage.sh: fuzz, watchdog, sanity): damage-NAME -
 run_trace_damage_checks() { run_listed_checks damage tests/test_trace_damage.sh; }
 
+# ---- malloc shim checks (tests/test_malloc_programs.sh: real programs on it): malloc-NAME --
+run_malloc_checks() { run_listed_checks malloc tests/test_malloc_programs.sh; }
+
 # ---- front end subcommand checks: begin (tests/test_{record,run,live,tune}.sh) ---------
 # One check per test of each script (--list), named SUBCOMMAND-NAME.  A script that is
 # missing is a failure, not a skip.
@@ -509,6 +512,7 @@ run_other() {
 	run_report_frontend_checks                             # report front end
 	run_report_plugin_checks                               # report plugin
 	run_trace_damage_checks                                # damaged traces
+	run_malloc_checks                                      # malloc shim
 	run_frontend_cmd_checks                                # record, run, live, tune
 }
 
