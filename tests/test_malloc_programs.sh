@@ -43,67 +43,9 @@ SHIM=$ROOT/$BUILD/lib/libmagslab-malloc.so
 say() { printf '%s\n' "$*"; }
 fail() { say "FAIL: $*"; return 1; }
 
-# ---------------------------------------------------------------------------
-# Inputs
-
-gen_python() {
-	cat >"$1" <<'EOF'
-import json, random
-random.seed(14)
-d = {}
-for i in range(200000):
-    key = "k%08d-%s" % (random.randrange(10**8), "x" * (i % 37))
-    d[key] = [i, str(i) * (i % 5), {"half": i * 0.5, "tag": key[-3:]}]
-text = json.dumps(d, sort_keys=True)
-back = json.loads(text)
-assert back == d
-ordered = sorted(back.items(), key=lambda kv: (len(kv[0]), kv[0]))
-print(len(text), len(ordered), ordered[0], ordered[-1])
-print(json.dumps(ordered[::997])[:100000])
-EOF
-}
-
-gen_sql() {
-	cat >"$1" <<'EOF'
-CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT, b INTEGER, c REAL);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
-INSERT INTO t SELECT i, printf('name-%d-%s', i * 7919 % 100003,
-       substr('abcdefghijklmnopqrstuvwxyz', 1, i % 26)), i * 31 % 1000, i / 7.0 FROM n;
-CREATE INDEX ta ON t(a);
-CREATE INDEX tb ON t(b, a);
-SELECT count(*), sum(b), min(a), max(a), sum(c) FROM t;
-SELECT b, count(*), group_concat(substr(a, 1, 9), ',') FROM
-       (SELECT * FROM t WHERE b < 5 ORDER BY a) GROUP BY b;
-SELECT a, b FROM t WHERE a LIKE 'name-1234%' ORDER BY a;
-EOF
-}
-
-gen_c() {
-	"$PY" - "$1" <<'EOF'
-import sys
-with open(sys.argv[1], "w") as f:
-    f.write("#include <string.h>\nstruct s { int a; long b; char c[16]; };\n")
-    for i in range(5000):
-        f.write(f"""int f{i}(int x, struct s *p)
-{{
-	int r = x * {i % 97 + 1};
-	for (int j = 0; j < (x & 7); j++)
-		r += (j ^ {i}) * p->a;
-	if (r > {i})
-		memcpy(p->c, "ab{i % 10}", 4);
-	else
-		p->b += r;
-	return r + p->c[{i % 16}];
-}}
-""")
-EOF
-}
-
-gen_lines() {
-	awk 'BEGIN { for (i = 1; i <= 1000000; i++)
-		printf "%08x line %d %s\n", (i * 2654435761) % 4294967296, i,
-			substr("qwertyuiopasdfghjklzxcvbnm", 1 + i % 23) }' >"$1"
-}
+# The inputs (shared with bench/run-programs.sh): gen_python, gen_sql, gen_c, gen_lines.
+# shellcheck source=tests/malloc_inputs.sh
+source "$ROOT/tests/malloc_inputs.sh"
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -150,25 +92,25 @@ build_c() {
 
 t_python() {
 	local d; d=$(workdir python)
-	gen_python "$d/prog.py"
+	gen_python "$d/prog.py" 200000
 	same_output "$d" python env PYTHONMALLOC=malloc "$PY" "$d/prog.py"
 }
 
 t_sqlite() {
 	local d; d=$(workdir sqlite)
-	gen_sql "$d/prog.sql"
+	gen_sql "$d/prog.sql" 100000
 	same_output "$d" sqlite sqlite3 -batch :memory: -init /dev/null ".read $d/prog.sql"
 }
 
 t_gcc() {
 	local d; d=$(workdir gcc)
-	gen_c "$d/gen.c" || return 1
+	gen_c "$d/gen.c" 5000 || return 1
 	same_output "$d" gcc sh -c "gcc -O2 -c '$d/gen.c' -o - | od -An -tx1"
 }
 
 t_sort() {
 	local d; d=$(workdir sort)
-	gen_lines "$d/lines.txt"
+	gen_lines "$d/lines.txt" 1000000
 	same_output "$d" sort env LC_ALL=C sort "$d/lines.txt"
 }
 

@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -62,6 +63,12 @@
 /* Larger requests fail with ENOMEM at once (64 TiB: no mapping that big
  * exists on x86-64's 47-bit user address space). */
 #define LARGE_MAX ((size_t)1 << 46)
+
+/* A freed large block of at least this size gives its pages back to the OS
+ * at once, as glibc unmaps its mmapped blocks; the base arena would keep up
+ * to 64 MiB of freed pages resident until a reap (magslab/arena.h), and a
+ * program growing a big buffer by realloc leaves a trail of them. */
+#define RELEASE_MIN ((size_t)1 << 20)
 
 static struct arena *kpages;
 static const char *stats_table, *stats_json;
@@ -252,10 +259,13 @@ static void *large_alloc(size_t size, size_t align)
 
 static void large_free(void *p, uint64_t e)
 {
+	size_t len = (size_t)msm_pm_value(e) << MSM_PM_SHIFT;
 	int saved = errno;
 
 	msm_pm_mark_freed(p);
-	arena_xfree(kpages, p, (size_t)msm_pm_value(e) << MSM_PM_SHIFT);
+	if (len >= RELEASE_MIN)
+		madvise(p, len, MADV_DONTNEED);
+	arena_xfree(kpages, p, len);
 	errno = saved;
 }
 

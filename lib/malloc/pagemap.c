@@ -37,14 +37,11 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 
-#define ADDR_BITS   47
-#define LEAF_SHIFT  30
-#define ROOT_SLOTS  ((size_t)1 << (ADDR_BITS - LEAF_SHIFT))
-#define LEAF_UNITS  ((size_t)1 << (LEAF_SHIFT - MSM_PM_SHIFT))
+#define LEAF_UNITS  MSM_PM_LEAF_UNITS
 
-typedef _Atomic uint64_t pm_entry;
+typedef msm_pm_entry pm_entry;
 
-static _Atomic(pm_entry *) pm_root[ROOT_SLOTS];
+_Atomic(msm_pm_entry *) msm_pm_root[MSM_PM_ROOT_SLOTS];
 
 static pm_entry *leaf_new(void)
 {
@@ -58,7 +55,7 @@ static pm_entry *leaf_new(void)
 /* The leaf covering address a; with create, mapped if missing. */
 static pm_entry *leaf_of(uintptr_t a, bool create)
 {
-	_Atomic(pm_entry *) *slot = &pm_root[a >> LEAF_SHIFT];
+	_Atomic(pm_entry *) *slot = &msm_pm_root[a >> MSM_PM_LEAF_SHIFT];
 	pm_entry *leaf = atomic_load_explicit(slot, memory_order_acquire);
 	pm_entry *fresh;
 
@@ -79,17 +76,10 @@ static pm_entry *entry_of(uintptr_t a, bool create)
 {
 	pm_entry *leaf;
 
-	if (a >> ADDR_BITS)
+	if (a >> MSM_PM_ADDR_BITS)
 		return NULL;
 	leaf = leaf_of(a, create);
 	return leaf ? &leaf[(a >> MSM_PM_SHIFT) & (LEAF_UNITS - 1)] : NULL;
-}
-
-uint64_t msm_pm_get(const void *p)
-{
-	pm_entry *e = entry_of((uintptr_t)p, false);
-
-	return e ? atomic_load_explicit(e, memory_order_relaxed) : 0;
 }
 
 /* Stores value << 8 | kind into the entry of unit i of [p, ...): value

@@ -26,6 +26,7 @@
 
 #include <magslab/magslab.h>
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,7 +109,31 @@ size_t msm_classes_reap(void);
 #define MSM_PM_LARGE     0xff
 #define MSM_PM_FREED     0xfe             /* a large head, freed */
 
-uint64_t msm_pm_get(const void *p);
+#define MSM_PM_ADDR_BITS   47
+#define MSM_PM_LEAF_SHIFT  30
+#define MSM_PM_ROOT_SLOTS  ((size_t)1 << (MSM_PM_ADDR_BITS - MSM_PM_LEAF_SHIFT))
+#define MSM_PM_LEAF_UNITS  ((size_t)1 << (MSM_PM_LEAF_SHIFT - MSM_PM_SHIFT))
+
+typedef _Atomic uint64_t msm_pm_entry;
+extern _Atomic(msm_pm_entry *) msm_pm_root[MSM_PM_ROOT_SLOTS];
+
+/* p's entry (0 for every address the shim never handed out); inline, as
+ * every free() starts here. */
+static inline uint64_t msm_pm_get(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	msm_pm_entry *leaf;
+
+	if (a >> MSM_PM_ADDR_BITS)
+		return 0;
+	leaf = atomic_load_explicit(&msm_pm_root[a >> MSM_PM_LEAF_SHIFT],
+				    memory_order_acquire);
+	if (!leaf)
+		return 0;
+	return atomic_load_explicit(
+		&leaf[(a >> MSM_PM_SHIFT) & (MSM_PM_LEAF_UNITS - 1)],
+		memory_order_relaxed);
+}
 /* Record [p, p + len) as a span of class c's slabs / forget it. */
 int msm_pm_set_class(void *p, size_t len, unsigned int c);
 void msm_pm_clear(void *p, size_t len);
