@@ -149,33 +149,45 @@ run_cmd() {
 	echo "$wall $rss $wall"
 }
 
-free_port() {
-	local p
-	for p in $(shuf -i 20000-40000 -n 20); do
-		(echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+# start_redis ALLOC: a server on a free port below the ephemeral range (whose ports
+# client sockets may hold); prints "pid port" once it answers PING.
+start_redis() {
+	local pre=${PRELOAD[$1]} port pid try i
+	[[ $1 == glibc ]] && pre=$WORK/glibc-malloc.so
+	[[ $1 == jemalloc ]] && pre=""
+	for try in 1 2 3 4 5; do
+		port=$(shuf -i 10000-30000 -n 1)
+		env LD_PRELOAD="$pre" redis-server --port "$port" --bind 127.0.0.1 --save '' \
+			--appendonly no --protected-mode yes >"$WORK/redis.log" 2>&1 &
+		pid=$!
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			[[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] &&
+				{ echo "$pid $port"; return 0; }
+			sleep 0.1
+		done
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
 	done
+	echo "run-programs: redis-server on $1 did not start:" >&2
+	cat "$WORK/redis.log" >&2
 	return 1
 }
 
 run_redis() {
-	local alloc=$1 outf=$2 port pid pre=${PRELOAD[$1]} rps hwm t0 wall i
-	port=$(free_port)
-	[[ $alloc == glibc ]] && pre=$WORK/glibc-malloc.so
-	[[ $alloc == jemalloc ]] && pre=""
-	env LD_PRELOAD="$pre" redis-server --port "$port" --bind 127.0.0.1 --save '' \
-		--appendonly no --protected-mode yes >"$WORK/redis.log" 2>&1 &
-	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		[[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] && break
-		sleep 0.1
-	done
+	local alloc=$1 outf=$2 port pid rps hwm t0 wall
+	read -r pid port < <(start_redis "$alloc") || return 1
+	[[ -n $pid ]] || return 1
 	t0=$(date +%s%N)
-	timeout "$TIMEOUT" redis-benchmark -p "$port" -n 100000 -c 50 -d 64 -r 100000 \
+	timeout 300 redis-benchmark -p "$port" -n 100000 -c 50 -d 64 -r 100000 \
 		-t set,get,incr,lpush,rpush,lpop,sadd,hset --csv >"$WORK/redis.csv" 2>/dev/null
 	wall=$((($(date +%s%N) - t0) / 1000000))
 	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 	redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
-	wait "$pid" || true
+	for ((t0 = 0; t0 < 100; t0++)); do       # not our child: poll until it is gone
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
 	# "test","rps",...: every command answered, the mean of their rates.
 	rps=$(awk -F'"' 'NR > 1 && $4 > 0 { s += $4; n++ } END { if (n == 8) printf "%.0f", s / n }' \
 		"$WORK/redis.csv")

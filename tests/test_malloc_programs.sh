@@ -79,12 +79,17 @@ same_output() {
 	done
 }
 
-# build_c SRC BIN [FLAGS...]: compile a helper program (default: warnings are errors).
-build_c() {
-	local src=$1 bin=$2
+# c_program TEST NAME [FLAGS...]: a fresh work directory for TEST with src_NAME's program
+# built in it as NAME (default flags: warnings are errors); prints the directory.
+c_program() {
+	local d name=$2
+	d=$(workdir "$1")
 	shift 2
 	(($#)) || set -- -O1 -Wall -Wextra -Werror
-	"$CC" -std=gnu11 -g -pthread "$@" "$src" -o "$bin" || fail "cannot build $src"
+	"src_$name" "$d/$name.c"
+	"$CC" -std=gnu11 -g -pthread "$@" "$d/$name.c" -o "$d/$name" >&2 ||
+		{ fail "cannot build $d/$name.c" >&2; return 1; }
+	echo "$d"
 }
 
 # ---------------------------------------------------------------------------
@@ -116,7 +121,6 @@ t_sort() {
 
 src_bad() {
 	cat >"$1" <<'EOF'
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,10 +166,9 @@ bad_case() {
 }
 
 t_bad_input() {
-	local d; d=$(workdir bad-input)
-	src_bad "$d/bad.c"
+	local d
 	# Its errors are the point: no warnings, no optimiser reasoning about them.
-	build_c "$d/bad.c" "$d/bad" -O0 -w -fno-builtin || return 1
+	d=$(c_program bad-input bad -O0 -w -fno-builtin) || return 1
 	bad_case "$d/bad" s 0 "free(): invalid pointer" &&
 	bad_case "$d/bad" i 0 "inside a block of malloc-96, not its start" &&
 	bad_case "$d/bad" L 0 "free(): double free of" &&
@@ -179,7 +182,6 @@ t_bad_input() {
 
 src_fork() {
 	cat >"$1" <<'EOF'
-
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -234,9 +236,8 @@ EOF
 }
 
 t_fork() {
-	local d rc; d=$(workdir fork)
-	src_fork "$d/fork.c"
-	build_c "$d/fork.c" "$d/fork" || return 1
+	local d rc
+	d=$(c_program fork fork) || return 1
 	say "+ LD_PRELOAD=$SHIM timeout 120 $d/fork"
 	env LD_PRELOAD="$SHIM" timeout -k 5 120 "$d/fork"
 	rc=$?
@@ -245,7 +246,6 @@ t_fork() {
 
 src_ctor() {
 	cat >"$1" <<'EOF'
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,9 +264,8 @@ EOF
 }
 
 t_startup() {
-	local d out; d=$(workdir startup)
-	src_ctor "$d/ctor.c"
-	build_c "$d/ctor.c" "$d/ctor" || return 1
+	local d out
+	d=$(c_program startup ctor) || return 1
 	out=$(env LD_PRELOAD="$SHIM" "$d/ctor") || { fail "ctor exited $?"; return 1; }
 	[[ $out == "allocated in a constructor" ]] || { fail "ctor printed '$out'"; return 1; }
 	env LD_PRELOAD="$SHIM" MAGSLAB_POLICY=uma MAGSLAB_MALLOC_STATS_JSON="$d/s.json" \
