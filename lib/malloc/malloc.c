@@ -17,7 +17,8 @@
  * where its slab starts, so the pointer is checked to be an object's first
  * byte (a multiply, no division) before kmem_cache_free; a large head gives
  * the length for arena_xfree.  Anything else is not ours: one line naming
- * the address, then abort(), as glibc does.
+ * the address, then abort(), as glibc does.  A freed large block of 1 MiB
+ * or more gives its pages back to the OS at once (RELEASE_MIN).
  *
  * Start-up.  The first call (often from the dynamic loader, libc or
  * LTTng-UST's constructor, before any constructor of ours has run) creates
@@ -26,7 +27,9 @@
  * are served from a static start-up heap, whose blocks free() recognises
  * and ignores, so nothing recurses.  Other threads wait for the start to
  * finish.  Nothing here is a constructor, so the order in which the loader
- * runs constructors does not matter.
+ * runs constructors does not matter.  Not covered: a fork() while another
+ * thread is inside the start-up (the child would wait for it forever); the
+ * start runs at the first malloc, before a program normally has threads.
  *
  * Bad input.  magslab's errors about the shim's own caches or arenas
  * ("cache 'malloc-96': free of 0x...: double free", a write after free
