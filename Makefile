@@ -302,6 +302,9 @@ clean:
 # Benchmarks (make bench): every bench/*.c as build/bin/bench-NAME.
 -include bench/bench.mk
 
+# The malloc replacement (part of lib): build/lib/libmagslab-malloc.so.
+-include lib/malloc/malloc.mk
+
 # Workload generators (make workloads): build/bin/magslab-workload.
 -include workloads/workloads.mk
 

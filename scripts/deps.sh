@@ -22,6 +22,7 @@ PACKAGES=(
 	libjansson-dev               # magslab tune reads magslab-workload's JSON
 	jq                           # JSON checks in the workload/replay tests
 	imagemagick libxml2-utils time # report plugin tests: PNG colours, SVG/HTML validity; bench: peak RSS
+	sqlite3 redis-server redis-tools python3 # real programs under the malloc shim: tests and bench/run-programs.sh
 )
 
 if [[ "${1:-}" == "--list" ]]; then

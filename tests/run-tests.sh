@@ -479,6 +479,9 @@ run_trace_damage_checks() { run_listed_checks damage tests/test_trace_damage.sh;
 # ---- byte-identical reports (tests/test_report_identical.sh): identical-NAME -----------------
 run_report_identical_checks() { run_listed_checks identical tests/test_report_identical.sh; }
 
+# ---- malloc shim checks (tests/test_malloc_programs.sh: real programs on it): malloc-NAME --
+run_malloc_checks() { run_listed_checks malloc tests/test_malloc_programs.sh; }
+
 # ---- front end subcommand checks: begin (tests/test_{record,run,live,tune}.sh) ---------
 # One check per test of each script (--list), named SUBCOMMAND-NAME.  A script that is
 # missing is a failure, not a skip.
@@ -513,6 +516,7 @@ run_other() {
 	run_report_plugin_checks                               # report plugin
 	run_trace_damage_checks                                # damaged traces
 	run_report_identical_checks                            # reports byte-identical
+	run_malloc_checks                                      # malloc shim
 	run_frontend_cmd_checks                                # record, run, live, tune
 }
 
