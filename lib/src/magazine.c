@@ -65,7 +65,9 @@
  *   depot keeps the one exchange path (and its counters) exact.
  * - Why can a pcc hold more rounds than its magsize?  After a shrink, full
  *   magazines keep their rounds; a magazine at or above magsize is simply
- *   full.  Nothing is freed to make it fit.
+ *   full.  Nothing is freed to make it fit.  And fewer: a magazine made for
+ *   a smaller magsize is full at its capacity (depot.c: "magazine sizes");
+ *   the rseq fast path reads that bound from the pcc's `fill`.
  * - Why does the free path re-check loaded after adopting the depot's
  *   magsize (depot_get_empty)?  A grow may have made room: the free then
  *   needs no exchange.
@@ -116,7 +118,8 @@ static void pcc_hold(struct kmem_cache *kc, struct pcc *p)
 static inline void pcc_leave(struct kmem_cache *kc, struct pcc *p)
 {
 	if (kc->pcc_mode == PCC_MODE_RSEQ)
-		pcc_rseq_leave(p, p->loaded->nr_rounds);
+		pcc_rseq_leave(p, p->loaded->nr_rounds,
+			       mag_limit(p->loaded, p->magsize));
 	else
 		pcc_unlock(p);
 }
@@ -254,9 +257,9 @@ void *kmem_cache_zalloc(struct kmem_cache *kc, int flags)
 /* The free path's slow end: no empty magazine anywhere.  Allocates one
  * with no lock held; without one, the object goes back to its slab. */
 static bool free_needs_magazine(struct kmem_cache *kc, void *obj,
-				uint32_t slot)
+				uint32_t slot, unsigned int magsize)
 {
-	struct magazine *m = magazine_alloc();
+	struct magazine *m = magazine_alloc(kc, magsize);
 
 	ms_trace(depot_miss, kc->id, slot, KMEM_FREE_SIDE,
 		 m ? MS_OUTCOME_NEW_MAGAZINE : MS_OUTCOME_NO_MAGAZINE);
@@ -266,7 +269,6 @@ static bool free_needs_magazine(struct kmem_cache *kc, void *obj,
 			      MS_LAYER_SLAB);
 		return false;
 	}
-	atomic_fetch_add(&kc->mags_allocated, 1);
 	depot_add_empty(kc, m, slot);
 	return true;
 }
@@ -277,13 +279,13 @@ static inline bool free_held(struct kmem_cache *kc, struct pcc *p, void *obj,
 			     int *layer)
 {
 	for (;;) {
-		if (p->loaded->nr_rounds < p->magsize) {
+		if (p->loaded->nr_rounds < mag_limit(p->loaded, p->magsize)) {
 			p->loaded->rounds[p->loaded->nr_rounds++] = obj;
 			p->hits++;
 			return true;
 		}
 		/* Room, not emptiness: FAQ "the swap rule". */
-		if (p->prev->nr_rounds < p->magsize) {
+		if (p->prev->nr_rounds < mag_limit(p->prev, p->magsize)) {
 			swap_mags(p, KMEM_FREE_SIDE);
 			continue;
 		}
@@ -303,9 +305,11 @@ free_slow(struct kmem_cache *kc, void *obj, unsigned int aborts)
 
 	p->frees++;
 	while (!free_held(kc, p, obj, &layer)) {
+		unsigned int magsize = p->magsize;
+
 		slot = p->slot;
 		pcc_leave(kc, p);
-		if (!free_needs_magazine(kc, obj, slot))
+		if (!free_needs_magazine(kc, obj, slot, magsize))
 			return;
 		p = pcc_enter(kc, 0);   /* we may be on another CPU now */
 	}
@@ -377,9 +381,9 @@ static void pccs_free(struct kmem_cache *kc)
 {
 	for (unsigned int i = 0; i < kc->nr_pcc; i++) {
 		if (kc->pccs[i].loaded)
-			magazine_free(kc->pccs[i].loaded);
+			magazine_free(kc, kc->pccs[i].loaded);
 		if (kc->pccs[i].prev)
-			magazine_free(kc->pccs[i].prev);
+			magazine_free(kc, kc->pccs[i].prev);
 	}
 	arena_free(arena_base(), kc->pccs, pcc_array_size(kc->nr_pcc));
 	kc->pccs = NULL;
@@ -390,13 +394,12 @@ static int pcc_init(struct kmem_cache *kc, struct pcc *p, unsigned int slot)
 {
 	p->cache_id = kc->id;
 	p->slot = slot;
-	p->magsize = kc->depot.magsize;
-	p->loaded = magazine_alloc();
-	p->prev = magazine_alloc();
+	p->magsize = (uint16_t)kc->depot.magsize;
+	p->loaded = magazine_alloc(kc, p->magsize);
+	p->prev = magazine_alloc(kc, p->magsize);
 	if (!p->loaded || !p->prev)
 		return -1;
-	pcc_init_hot(p);
-	atomic_fetch_add(&kc->mags_allocated, 2);
+	pcc_init_hot(p, mag_limit(p->loaded, p->magsize));
 	return 0;
 }
 
@@ -506,9 +509,10 @@ static void pcc_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 		st->pcc_magsize_min = 0;
 }
 
-size_t magazine_layer_reap(struct kmem_cache *kc)
+size_t magazine_layer_reap(struct kmem_cache *kc, size_t *nr)
 {
-	return kc->no_mags ? 0 : depot_reap(kc);
+	*nr = 0;
+	return kc->no_mags ? 0 : depot_reap(kc, nr);
 }
 
 void magazine_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
@@ -524,7 +528,7 @@ void magazine_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 	st->frees += atomic_load(&kc->direct_frees);
 	st->mags_allocated = atomic_load(&kc->mags_allocated);
 	st->bytes_in_mags = st->objs_in_mags * kc->stride +
-			    st->mags_allocated * sizeof(struct magazine);
+			    atomic_load(&kc->mag_bytes);
 }
 
 unsigned int kmem_cache_pcc_magsizes(struct kmem_cache *kc, unsigned int *out,
