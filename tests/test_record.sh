@@ -32,7 +32,7 @@ source "$ROOT/tests/lttng-ns.sh"
 source "$ROOT/tests/frontend-tests.sh"
 
 ALL_TESTS=(help usage not-found workload exit-code sessiond discard blocking relayd
-	relayd-hosts interrupt no-lttng)
+	relayd-hosts interrupt no-lttng preload)
 
 
 # counters_match CACHE WORKLOAD_JSON SUMMARY_JSON: the trace's report of CACHE says what
@@ -302,6 +302,59 @@ ns_no_lttng() {
 }
 t_no-lttng() { ns_run ns_no_lttng; }
 
+
+# ---- --preload: a real program on the malloc shim (issue 14) --------------------------------
+
+# preload_counters_match STATS_JSON SUMMARY_JSON: every cache of the shim's own counters
+# (MAGSLAB_MALLOC_STATS_JSON, written at exit) against the report of the trace: the
+# events counted for it equal its counters, field by field (names are unique in one
+# process; the shim's JSON has no ids).
+preload_counters_match() {
+	local sj=$1 rj=$2 a b c n=0 bad=0
+	for c in $(jq -r '.caches[].name' "$sj"); do
+		a=$(jq -c --arg c "$c" '.caches[] | select(.name == $c) |
+			[.mag_swaps, .depot_gets, .depot_puts, .depot_misses, .magsize, .magsize_up,
+			 .magsize_down, .depot_contended, .depot_contended_counted, .hash_resizes]' "$sj")
+		b=$(jq -c --arg c "$c" '[.caches[] | select(.name == $c)] |
+			if length == 1 then .[0] | [.mag_swaps, .depot.gets, .depot.puts,
+			 .depot.misses, .magsize.final, .bumps.up, .bumps.down, .contention.count,
+			 .contention.counted, .hash.resizes] else "\(length) caches" end' "$rj")
+		n=$((n + 1))
+		if [[ -z $a || $a != "$b" ]]; then
+			echo "MISMATCH $c: counters $a, report $b"
+			bad=1
+		fi
+	done
+	echo "$n caches: counters = the report's events"
+	((n > 0 && bad == 0)) || fail "the report of the trace does not match the shim's counters"
+}
+
+ns_preload() {
+	local d=$WORK/pl n ev cls
+	source "$ROOT/tests/malloc_inputs.sh"
+	gen_sql "$WORK/pl.sql" 20000
+	rm -f "$WORK/pl.db" "$WORK/pl-stats.json"
+	# --blocking: nothing may be lost, or counts cannot be compared.
+	MAGSLAB_MALLOC_STATS_JSON=$WORK/pl-stats.json record_wl "$d" --preload --blocking -- \
+		sqlite3 "$WORK/pl.db" ".read $WORK/pl.sql" ||
+		fail "record --preload exit $?: $(tail -n 3 "$d.err")"
+	cat "$d.out"
+	grep -q '^program: *sqlite3 (malloc shim), LD_PRELOAD of .*/libmagslab-malloc\.so$' "$d.out" ||
+		fail "no program line naming sqlite3 and the shim"
+	[[ $(discarded_line "$d.out") == 0 ]] || fail "events were discarded"
+	[[ -s $WORK/pl-stats.json ]] || fail "the shim wrote no counters at exit"
+	"$BIN" report -q --no-plots "$d" -o "$d-report" >/dev/null || fail "report of the trace failed"
+	cls=$(jq '[.caches[] | select(.name | test("^malloc-[0-9]+$")) |
+		select((.depot.gets | add) + (.depot.misses | add) > 0)] | length' "$d-report/summary.json")
+	echo "size classes with depot traffic in the report: $cls"
+	((cls >= 5)) || fail "only $cls malloc-N caches with events in the report"
+	n=$(jq '.trace.events' "$d-report/summary.json")
+	ev=$(events_line "$d.out")
+	[[ $ev == "$n" ]] || fail "record says $ev events, the report read $n"
+	preload_counters_match "$WORK/pl-stats.json" "$d-report/summary.json"
+	[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
+}
+t_preload() { ns_run ns_preload; }
 # ---- main ----------------------------------------------------------------------------------
 
 # The TRACE=1 workload, exported under its own name (the namespace side re-runs the top).
