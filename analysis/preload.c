@@ -145,3 +145,35 @@ void preload_program(char *const cmd[], char *out, size_t len)
 	}
 	snprintf(out, len, "%.200s (malloc shim)", base_name(cmd[i]));
 }
+
+int preload_note_program(const char *trace, const char *program)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/" PRELOAD_PROGRAM_FILE, trace);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%s\n", program);
+	rc = ferror(f) ? -1 : 0;
+	return fclose(f) || rc ? -1 : 0;
+}
+
+bool preload_noted_program(const char *trace, char *out, size_t len)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/" PRELOAD_PROGRAM_FILE, trace);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok = fgets(out, (int)len, f) != NULL;
+	fclose(f);
+	if (ok)
+		out[strcspn(out, "\n")] = '\0';
+	return ok && out[0];
+}

@@ -17,6 +17,7 @@
 #ifndef MAGSLAB_ANALYSIS_PRELOAD_H
 #define MAGSLAB_ANALYSIS_PRELOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define PRELOAD_LIB_NAME "libmagslab-malloc.so"
@@ -34,6 +35,17 @@ int preload_find_lib(char *out, size_t len, char *err, size_t errlen);
  * environment already has one.  Uses setenv: for a child of this single-threaded program.
  */
 void preload_child_env(const char *lib, const char *stats_json);
+
+/*
+ * What `magslab record --preload` leaves beside the trace it wrote (TRACE/magslab-program,
+ * one line: the program's name), so that `magslab report TRACE` names the program without
+ * being told (--program overrides it).  babeltrace2 ignores the file: it is not a trace.
+ */
+#define PRELOAD_PROGRAM_FILE "magslab-program"
+/* The name into TRACE/magslab-program; 0, or -1 (errno). */
+int preload_note_program(const char *trace, const char *program);
+/* The name noted in TRACE/magslab-program into out; false if there is none. */
+bool preload_noted_program(const char *trace, char *out, size_t len);
 
 /*
  * The program's name for the report: the base name of cmd[0], or with `env` in front

@@ -10,11 +10,11 @@
  *   3. create, configure and start the session — before CMD starts, so its first events
  *      (cache_create) are in the trace;
  *   4. run CMD as our child and wait for it (proc.h; with --preload its environment gets
- *      the shim in LD_PRELOAD, preload.h); SIGINT/SIGTERM are noted and
- *      forwarded, not fatal: the session must still be stopped in order for the trace to
- *      be readable;
+ *      the shim in LD_PRELOAD, preload.h); SIGINT/SIGTERM are noted and forwarded, not
+ *      fatal: the session must still be stopped in order for the trace to be readable;
  *   5. stop, wait until no data is pending, read the tracer's loss counts, destroy;
- *   6. stop the session daemon if we started it;
+ *   6. stop the session daemon if we started it; with --preload, write
+ *      TRACE/magslab-program (the program's name, for `magslab report`);
  *   7. read the trace back (babeltrace2: source.ctf.fs -> muxer -> sink.utils.dummy) to
  *      count its events — proof that it is complete and readable.
  * Every step that fails undoes the ones before it (session destroyed, daemon stopped).
@@ -82,7 +82,7 @@ void record_usage(FILE *f)
 	      "  magslab report /tmp/t -o /tmp/r\n"
 	      "  # any program's malloc on magslab (its size classes are caches malloc-N):\n"
 	      "  magslab record --preload -o /tmp/sq -- sqlite3 /tmp/db 'create index ...'\n"
-	      "  magslab report /tmp/sq -o /tmp/sq-report --program sqlite3\n"
+	      "  magslab report /tmp/sq -o /tmp/sq-report   # names the program: sqlite3\n"
 	      "\n"
 	      "Exit status: CMD's own (128+N if a signal N killed it); 1 the recording failed\n"
 	      "(the cause on one line of stderr); 2 bad usage (options are all checked before\n"
@@ -344,6 +344,11 @@ int record_run(const struct record_opts *o, char *const cmd[], struct record_res
 		res->empty = true;
 		res->counted = true;
 		return 0;
+	}
+	if (o->preload && !o->relayd && preload_note_program(res->trace, res->program)) {
+		snprintf(err, errlen, "cannot write %s/" PRELOAD_PROGRAM_FILE ": %s", res->trace,
+			 strerror(errno));
+		return -1;
 	}
 	if (!o->relayd && !res->interrupted && !o->no_count) {
 		if (count_events(res->trace, o->quiet, &res->events, err, errlen))

@@ -5,7 +5,8 @@
  * plots, and what stdout and stderr say.
  *
  * The sequence, and why in this order:
- *   1. options, the trace paths, gnuplot and OUTDIR checked: nothing read yet;
+ *   1. options, the trace paths, gnuplot and OUTDIR checked: nothing read yet (the
+ *      program a trace of record --preload names, unless --program says);
  *   2. plugins loaded, the traces discovered (graph.c: metadata and stream files checked);
  *   3. with traces of several hosts, the hosts found (one small graph per trace reads its
  *      hostname), then each host's report run into OUTDIR/hosts/DIR and its summary.json
@@ -36,6 +37,7 @@
 #include "gnuplot.h"
 #include "graph.h"
 #include "manifest.h"
+#include "preload.h"
 #include "report_hosts.h"
 #include "util.h"
 
@@ -75,8 +77,8 @@ void report_usage(FILE *f)
 	      "                       (default: sink.magslab.report's, 100)\n"
 	      "  --max-caches N       how many caches the plots draw, the busiest first,\n"
 	      "                       1 to 32 (default 8)\n"
-	      "  --program TEXT       what ran, for the titles and the run line (a trace of\n"
-	      "                       magslab record --preload: e.g. \"sqlite3 (malloc shim)\")\n"
+	      "  --program TEXT       what ran, for the titles and the run line (default: what\n"
+	      "                       TRACE/magslab-program of record --preload says)\n"
 	      "  --no-plots           do not run gnuplot (the *.gp scripts are still written)\n"
 	      "  -q, --quiet          no progress line on stderr\n"
 	      "  -v, --verbose        babeltrace2 warnings, and every cause of an error\n"
@@ -481,6 +483,23 @@ out:
 	return ret;
 }
 
+/*
+ * What the traces say ran (TRACE/magslab-program, written by record --preload; preload.h):
+ * the names, each once, joined with " + " into out; NULL if no trace has one.
+ */
+static const char *noted_program(char *const *traces, size_t ntraces, char *out, size_t len)
+{
+	char one[256];
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ntraces; i++) {
+		if (!preload_noted_program(traces[i], one, sizeof(one)) || strstr(out, one))
+			continue;
+		snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? " + " : "", one);
+	}
+	return out[0] ? out : NULL;
+}
+
 /* The graph run(s) and the outputs, once the options are checked.  Returns the status. */
 static int report_traces(char *const *traces, size_t ntraces, const struct report_opts *o,
 			 const char *sink_spec, const char *gnuplot, const char *absout,
@@ -491,6 +510,7 @@ static int report_traces(char *const *traces, size_t ntraces, const struct repor
 	struct mg_plugins plugins;
 	struct mg_inputs inputs;
 	const bt_plugin *sink_holder = NULL;
+	char noted[512];
 	int ret = 1;
 
 	rc.custom_sink = strcmp(sink_spec, SINK_CLASS) != 0;
@@ -507,7 +527,8 @@ static int report_traces(char *const *traces, size_t ntraces, const struct repor
 	rc.plots = o->plots && !rc.custom_sink;
 	rc.bucket = o->bucket;
 	rc.max_caches = o->max_caches;
-	rc.program = o->program;
+	rc.program = o->program ? o->program
+				 : noted_program(traces, ntraces, noted, sizeof(noted));
 	rc.gnuplot = gnuplot;
 	/* Files written from here on are this run's (1 s of slack for coarse timestamps). */
 	rc.since = time(NULL) - 1;

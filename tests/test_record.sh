@@ -62,6 +62,7 @@ t_help() {
 	grep -q '^Example' "$WORK/help.out" || fail "no example"
 	"$BIN" help record | cmp -s - "$WORK/help.out" || fail "magslab help record differs"
 	"$BIN" --help | grep -q '^  record ' || fail "magslab --help does not list record"
+	grep -q -- '--preload' "$WORK/help.out" || fail "--help does not document --preload"
 }
 
 # expect_usage STATUS PATTERN ARGS...: magslab record ARGS exits STATUS with one stderr line
@@ -79,6 +80,11 @@ expect_usage() {
 t_usage() {
 	expect_usage 2 'no command given'
 	expect_usage 2 'no command given' -o "$WORK/x" --
+	expect_usage 2 'no command given' --preload
+	expect_usage 2 'no command given' --preload --
+	MAGSLAB_MALLOC_LIB=$WORK/no-such.so expect_usage 1 'MAGSLAB_MALLOC_LIB=.* is not a readable file' \
+		--preload -o "$WORK/nolib" -- true
+	[[ ! -e $WORK/nolib ]] || fail "a trace directory was created without the shim"
 	expect_usage 2 "unknown option '--bogus'" --bogus -- true
 	expect_usage 2 'needs an argument' -o
 	expect_usage 2 'power of two' --subbuf 1000 -- true
@@ -344,6 +350,18 @@ ns_preload() {
 	[[ $(discarded_line "$d.out") == 0 ]] || fail "events were discarded"
 	[[ -s $WORK/pl-stats.json ]] || fail "the shim wrote no counters at exit"
 	"$BIN" report -q --no-plots "$d" -o "$d-report" >/dev/null || fail "report of the trace failed"
+	# The report names the program (record left TRACE/magslab-program for it).
+	[[ $(jq -r .run.program "$d-report/summary.json") == "sqlite3 (malloc shim)" ]] ||
+		fail "summary.json run.program is not sqlite3: $(jq -c .run "$d-report/summary.json")"
+	grep -q '^run: program sqlite3 (malloc shim); ' "$d-report/summary.txt" ||
+		fail "summary.txt's run line does not name sqlite3"
+	grep -q 'program sqlite3 (malloc shim)' "$d-report/magsize.gp" || fail "the plot titles do not name sqlite3"
+	# --max-caches 3: the three busiest of the default eight.
+	"$BIN" report -q --no-plots --max-caches 3 "$d" -o "$d-report3" >/dev/null ||
+		fail "report --max-caches 3 failed"
+	[[ $(jq -c '.plots.caches' "$d-report3/summary.json") == "$(jq -c '.plots.caches[0:3]' "$d-report/summary.json")" ]] ||
+		fail "--max-caches 3 did not draw the three busiest caches"
+	echo "plotted (--max-caches 3): $(jq -c .plots.caches "$d-report3/summary.json")"
 	cls=$(jq '[.caches[] | select(.name | test("^malloc-[0-9]+$")) |
 		select((.depot.gets | add) + (.depot.misses | add) > 0)] | length' "$d-report/summary.json")
 	echo "size classes with depot traffic in the report: $cls"
