@@ -311,30 +311,6 @@ t_no-lttng() { ns_run ns_no_lttng; }
 
 # ---- --preload: a real program on the malloc shim (issue 14) --------------------------------
 
-# preload_counters_match STATS_JSON SUMMARY_JSON: every cache of the shim's own counters
-# (MAGSLAB_MALLOC_STATS_JSON, written at exit) against the report of the trace: the
-# events counted for it equal its counters, field by field (names are unique in one
-# process; the shim's JSON has no ids).
-preload_counters_match() {
-	local sj=$1 rj=$2 a b c n=0 bad=0
-	for c in $(jq -r '.caches[].name' "$sj"); do
-		a=$(jq -c --arg c "$c" '.caches[] | select(.name == $c) |
-			[.mag_swaps, .depot_gets, .depot_puts, .depot_misses, .magsize, .magsize_up,
-			 .magsize_down, .depot_contended, .depot_contended_counted, .hash_resizes]' "$sj")
-		b=$(jq -c --arg c "$c" '[.caches[] | select(.name == $c)] |
-			if length == 1 then .[0] | [.mag_swaps, .depot.gets, .depot.puts,
-			 .depot.misses, .magsize.final, .bumps.up, .bumps.down, .contention.count,
-			 .contention.counted, .hash.resizes] else "\(length) caches" end' "$rj")
-		n=$((n + 1))
-		if [[ -z $a || $a != "$b" ]]; then
-			echo "MISMATCH $c: counters $a, report $b"
-			bad=1
-		fi
-	done
-	echo "$n caches: counters = the report's events"
-	((n > 0 && bad == 0)) || fail "the report of the trace does not match the shim's counters"
-}
-
 ns_preload() {
 	local d=$WORK/pl n ev cls
 	source "$ROOT/tests/malloc_inputs.sh"
@@ -369,7 +345,7 @@ ns_preload() {
 	n=$(jq '.trace.events' "$d-report/summary.json")
 	ev=$(events_line "$d.out")
 	[[ $ev == "$n" ]] || fail "record says $ev events, the report read $n"
-	preload_counters_match "$WORK/pl-stats.json" "$d-report/summary.json"
+	ft_preload_counters_match "$WORK/pl-stats.json" "$d-report/summary.json"
 	[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
 }
 t_preload() { ns_run ns_preload; }
@@ -377,10 +353,12 @@ t_preload() { ns_run ns_preload; }
 
 # The TRACE=1 workload, exported under its own name (the namespace side re-runs the top).
 setup() {
+	ft_trace1_shim record
+	[[ $FT_SHIM == "$BUILD/lib/libmagslab-malloc.so" ]] || export MAGSLAB_MALLOC_LIB=$FT_SHIM
 	ft_trace1_workload record
 	export MAGSLAB_TEST_WL=$FT_WORKLOAD
 	WL=$FT_WORKLOAD
 }
 
 ns_dispatch "$@"
-FT_SETUP=setup ft_main record frontend workloads analysis-plugin -- "$@"
+FT_SETUP=setup ft_main record frontend workloads analysis-plugin malloc-shim -- "$@"
