@@ -20,16 +20,26 @@
  * the address, then abort(), as glibc does.  A freed large block of 1 MiB
  * or more gives its pages back to the OS at once (RELEASE_MIN).
  *
- * Start-up.  The first call (often from the dynamic loader, libc or
- * LTTng-UST's constructor, before any constructor of ours has run) creates
- * the classes.  magslab's own start-up may call malloc (fopen, the
- * pthread_atfork registration): those calls, on the starting thread only,
- * are served from a static start-up heap, whose blocks free() recognises
- * and ignores, so nothing recurses.  Other threads wait for the start to
- * finish.  Nothing here is a constructor, so the order in which the loader
- * runs constructors does not matter.  Not covered: a fork() while another
- * thread is inside the start-up (the child would wait for it forever); the
- * start runs at the first malloc, before a program normally has threads.
+ * Start-up.  The classes are created in this library's constructor, which
+ * the loader runs after those of its dependencies (libmagslab, LTTng-UST):
+ * the tracer has registered by then, so the classes' cache_create events
+ * are in a trace (`magslab record --preload`), and a report can name them.
+ * Whatever is allocated before (the loader, libc, LTTng-UST's constructors
+ * and the threads they start) comes from a static start-up heap (4 MiB of
+ * .bss: pages never touched cost nothing), as do the allocations of
+ * magslab's own start-up (fopen, the pthread_atfork registration) on the
+ * starting thread, so nothing recurses; free() recognises its blocks and
+ * ignores them.  If the start-up heap runs out before the constructor, the
+ * classes are created at once (their cache_create events may then be
+ * missing from a trace).  Other threads wait for the start to finish.  Not
+ * covered: a fork() while another thread is inside the start-up (the child
+ * would wait for it forever); the start runs before main(), when a program
+ * normally has no threads of its own.
+ *
+ * Counters at exit.  The stats destructor turns the fast path off and takes
+ * its own allocations (stdio's, magslab's snapshot) from the start-up heap,
+ * so that writing the counters does not change them: they then equal the
+ * events of the process in a trace (tests/test_record.sh preload).
  *
  * Bad input.  magslab's errors about the shim's own caches or arenas
  * ("cache 'malloc-96': free of 0x...: double free", a write after free
