@@ -32,7 +32,9 @@ int preload_find_lib(char *out, size_t len, char *err, size_t errlen);
 /*
  * In the command's process, before exec: LD_PRELOAD gets lib appended (set to lib if it
  * was empty); stats_json (NULL: none) becomes MAGSLAB_MALLOC_STATS_JSON unless the
- * environment already has one.  Uses setenv: for a child of this single-threaded program.
+ * environment already has one.  Uses setenv and malloc in the child after fork(), as
+ * ml_child_env does: the front end's only other thread (the stall watchdog) never touches
+ * the environment, and glibc's malloc is reset in a child.
  */
 void preload_child_env(const char *lib, const char *stats_json);
 
