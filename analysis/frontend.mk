@@ -14,7 +14,9 @@
 # installs their -dev packages.  Not libmagslab: it drives the workload program and reads
 # traces, whatever TRACE mode built the library.  At run time it loads the magslab babeltrace2 plugin from
 # ../lib/babeltrace2/plugins beside itself (build/lib/babeltrace2/plugins), or
-# $MAGSLAB_PLUGIN_PATH, or MAGSLAB_PLUGINDIR below (where an install puts it).
+# $MAGSLAB_PLUGIN_PATH, or MAGSLAB_PLUGINDIR below (where an install puts it).  The same
+# for the malloc shim of --preload (analysis/preload.c): ../lib beside itself, or
+# $MAGSLAB_MALLOC_LIB, or MAGSLAB_LIBDIR (PREFIX/lib, where `make install` puts it).
 #
 # Guarded, so that `make -f Makefile -f analysis/frontend.mk` also works when the Makefile
 # includes this file already.
@@ -40,11 +42,14 @@ include tracelib/tracelib.mk
 frontend: $(FE_BIN)
 all: frontend
 
-$(FE_BIN): $(FE_SRCS) $(FE_HDRS) $(TL_HDRS) $(TL_LIB) analysis/frontend.mk
+FE_LIBDIR  = $(abspath $(PREFIX))/lib
+
+# $(TL_STAMP) changes with PREFIX (tracelib.mk): MAGSLAB_LIBDIR follows it.
+$(FE_BIN): $(FE_SRCS) $(FE_HDRS) $(TL_HDRS) $(TL_LIB) $(TL_STAMP) analysis/frontend.mk
 	@mkdir -p $(@D)
 	@echo "  CC+LD   $@"
 	@$(CC) $(filter-out -fPIC,$(STDFLAGS)) $(WFLAGS) $(FE_CFLAGS) $(FE_BT_CFLAGS) \
-		$(FE_LT_CFLAGS) $(FE_JS_CFLAGS) -Itracelib \
+		$(FE_LT_CFLAGS) $(FE_JS_CFLAGS) -Itracelib -DMAGSLAB_LIBDIR='"$(FE_LIBDIR)"' \
 		-o $@ $(FE_SRCS) $(TL_LIB) $(FE_BT_LIBS) $(FE_LT_LIBS) $(FE_JS_LIBS) -lm
 
 endif

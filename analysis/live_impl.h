@@ -33,6 +33,8 @@ struct live_opts {
 	double interval_s;
 	const char *outdir;
 	unsigned long long bucket_ms; /* 0: the sink's default */
+	unsigned max_caches;    /* 0: the sink's default */
+	bool preload;           /* CMD on the malloc shim (preload.h) */
 	bool verbose;
 	char *const *cmd;
 };
@@ -43,6 +45,8 @@ struct live {
 	char workdir[PATH_MAX]; /* "" until made */
 	char gnuplot[PATH_MAX];
 	char cmdline[1024];     /* CMD ARGS, for messages */
+	char preload_lib[PATH_MAX]; /* --preload: the shim */
+	char program[256];      /* --preload: the sink's `program` */
 	time_t since;           /* files written from then on are this run's */
 	bool failed;            /* keep the work directory (logs) */
 

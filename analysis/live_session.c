@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "live_impl.h"
+#include "preload.h"
 #include "proc.h"
 #include "util.h"
 
@@ -97,6 +98,11 @@ static bt_value *sink_params(const struct live *l)
 	    (l->o.bucket_ms && bt_value_map_insert_unsigned_integer_entry(p, "bucket-ms",
 									  l->o.bucket_ms) !=
 				       BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) ||
+	    (l->o.max_caches && bt_value_map_insert_unsigned_integer_entry(p, "max-caches",
+									   l->o.max_caches) !=
+					BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) ||
+	    (l->program[0] && bt_value_map_insert_string_entry(p, "program", l->program) !=
+				      BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) ||
 	    live_page_param(l, p)) {
 		bt_value_put_ref(p);
 		return NULL;
@@ -152,11 +158,14 @@ int live_attach_graph(struct live *l, char *err, size_t errlen)
 
 /* ---- CMD ------------------------------------------------------------------------------- */
 
-/* In CMD, before exec: the traced program's environment (lttng.h). */
+/* In CMD, before exec: the traced program's environment (lttng.h; --preload: preload.h). */
 static void cmd_env(void *arg)
 {
-	(void)arg;
+	const struct live *l = arg;
+
 	ml_child_env(false);
+	if (l->o.preload)
+		preload_child_env(l->preload_lib, NULL);
 }
 
 /* CMD as our child; with the dumb view (which owns the terminal) its output to cmd.log. */
@@ -165,7 +174,7 @@ int live_start_cmd(struct live *l, char *err, size_t errlen)
 	char log[PATH_MAX + 16];
 	int fd = -1;
 	struct proc_spec s = { l->o.cmd, PROC_KEEP, PROC_KEEP, PROC_KEEP, NULL,
-			       PROC_DEFAULT_SIGNALS | PROC_CLOSE_FDS, cmd_env, NULL, PROG };
+			       PROC_DEFAULT_SIGNALS | PROC_CLOSE_FDS, cmd_env, l, PROG };
 
 	if (l->o.term == TERM_DUMB) {
 		snprintf(log, sizeof(log), "%s/cmd.log", l->outdir);

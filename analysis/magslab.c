@@ -15,6 +15,7 @@
  *   tune.c tune_run.c tune_out.c   runs magslab-workload (or `magslab record`) per setting
  *   live.c live_session.c live_view.c
  *   record.c                       one recording session around one command
+ *   preload.c                      the malloc shim under a command (--preload)
  *   report.c report_hosts.c        report_run: graphs, the sink's manifest, plots
  *   lttng.c                        daemons and sessions (liblttng-ctl)
  *   graph.c tracecheck.c watchdog.c  babeltrace2: discovery, the graph, its bounds
@@ -49,7 +50,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, report_usage,
 	  "analyse traces: summary, time series, plots and index.html" },
 	{ "run", cmd_run, run_usage,
-	  "record a magslab-workload run and report it, in one step" },
+	  "record a workload (or --preload: any program) and report it, in one step" },
 	{ "live", cmd_live, live_usage, "watch magsize and contention live while a command runs" },
 	{ "tune", cmd_tune, tune_usage,
 	  "run a workload over a threshold x timeout grid, recommend a setting" },
@@ -76,6 +77,7 @@ static void usage(FILE *f)
 	      "Example:\n"
 	      "  magslab run phases --threads 2 -o out/ph   # record + report a workload\n"
 	      "  magslab live --term dumb -- build/bin/magslab-workload prodcons --threads 8\n"
+      "  magslab run --preload -o out/sq -- sqlite3 /tmp/db .dump   # any program's malloc\n"
 	      "\n"
 	      "Exit status: 0 success, 1 failure (the cause on one line of stderr),\n"
 	      "2 bad usage, 130 interrupted.\n",

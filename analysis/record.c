@@ -3,16 +3,18 @@
  * command.
  *
  * The sequence, and why in this order:
- *   1. check CMD can be run and the trace directory is usable — before any daemon or
- *      session exists, so a typo costs nothing;
+ *   1. check CMD can be run (and with --preload that the malloc shim is there) and the
+ *      trace directory is usable — before any daemon or session exists, so a typo costs
+ *      nothing;
  *   2. make sure a session daemon runs (start one only if none does; lttng.h);
  *   3. create, configure and start the session — before CMD starts, so its first events
  *      (cache_create) are in the trace;
- *   4. run CMD as our child and wait for it (proc.h); SIGINT/SIGTERM are noted and
- *      forwarded, not fatal: the session must still be stopped in order for the trace to
- *      be readable;
+ *   4. run CMD as our child and wait for it (proc.h; with --preload its environment gets
+ *      the shim in LD_PRELOAD, preload.h); SIGINT/SIGTERM are noted and forwarded, not
+ *      fatal: the session must still be stopped in order for the trace to be readable;
  *   5. stop, wait until no data is pending, read the tracer's loss counts, destroy;
- *   6. stop the session daemon if we started it;
+ *   6. stop the session daemon if we started it; with --preload, write
+ *      TRACE/magslab-program (the program's name, for `magslab report`);
  *   7. read the trace back (babeltrace2: source.ctf.fs -> muxer -> sink.utils.dummy) to
  *      count its events — proof that it is complete and readable.
  * Every step that fails undoes the ones before it (session destroyed, daemon stopped).
@@ -37,6 +39,7 @@
 #include <unistd.h>
 
 #include "graph.h"
+#include "preload.h"
 #include "proc.h"
 #include "util.h"
 
@@ -46,7 +49,7 @@ void record_usage(FILE *f)
 {
 	fputs("usage: magslab record [-o DIR] [--events LIST] [--blocking] [--subbuf SIZE]\n"
 	      "                      [--num-subbuf N] [--buffers-pid] [--relayd HOST[:PORT]]\n"
-	      "                      [--name NAME] [-q] -- CMD [ARGS...]\n"
+	      "                      [--name NAME] [--preload] [-q] -- CMD [ARGS...]\n"
 	      "\n"
 	      "Runs CMD under a private LTTng recording session (user-space events of the\n"
 	      "`magslab` provider by default), then says where the trace is, how many events\n"
@@ -68,12 +71,18 @@ void record_usage(FILE *f)
 	      "  --relayd HOST[:PORT] stream the trace to the lttng-relayd at HOST (control\n"
 	      "                       PORT, default 5342; data PORT+1) instead of -o DIR\n"
 	      "  --name NAME          session name (default magslab-PID-TIME)\n"
+	      "  --preload            run CMD (and its children) on magslab's malloc:\n"
+	      "                       " PRELOAD_LIB_NAME " appended to its LD_PRELOAD\n"
+	      "                       (the one beside magslab, or $" PRELOAD_LIB_ENV ")\n"
 	      "  -q, --quiet          no progress line\n"
 	      "  -h, --help           this help\n"
 	      "\n"
 	      "Example:\n"
 	      "  magslab record -o /tmp/t -- build/bin/magslab-workload prodcons --threads 8\n"
 	      "  magslab report /tmp/t -o /tmp/r\n"
+	      "  # any program's malloc on magslab (its size classes are caches malloc-N):\n"
+	      "  magslab record --preload -o /tmp/sq -- sqlite3 /tmp/db 'create index ...'\n"
+	      "  magslab report /tmp/sq -o /tmp/sq-report   # names the program: sqlite3\n"
 	      "\n"
 	      "Exit status: CMD's own (128+N if a signal N killed it); 1 the recording failed\n"
 	      "(the cause on one line of stderr); 2 bad usage (options are all checked before\n"
@@ -119,10 +128,21 @@ static bool power_of_two(uint64_t v)
 
 /* ---- the child ------------------------------------------------------------------------- */
 
-/* In the child, before exec: the traced program's environment (lttng.h). */
-static void child_env(void *blocking)
+/* What the child's environment gets (child_env). */
+struct child_env_arg {
+	bool blocking;
+	const char *preload;      /* the shim, or NULL */
+	const char *malloc_stats;
+};
+
+/* In the child, before exec: the traced program's environment (lttng.h, preload.h). */
+static void child_env(void *arg)
 {
-	ml_child_env(*(const bool *)blocking);
+	const struct child_env_arg *a = arg;
+
+	ml_child_env(a->blocking);
+	if (a->preload)
+		preload_child_env(a->preload, a->malloc_stats);
 }
 
 /*
@@ -134,9 +154,10 @@ static void child_env(void *blocking)
 static int run_cmd(const struct record_opts *o, char *const cmd[], struct record_result *res,
 		   char *err, size_t errlen)
 {
-	bool blocking = o->blocking;
+	struct child_env_arg env = { o->blocking, o->preload ? res->preload_lib : NULL,
+				     o->malloc_stats };
 	struct proc_spec s = { cmd, PROC_KEEP, PROC_KEEP, PROC_KEEP, NULL, PROC_DEFAULT_SIGNALS,
-			       child_env, &blocking, PROG };
+			       child_env, &env, PROG };
 	int status, rc, e;
 	pid_t pid;
 
@@ -307,6 +328,11 @@ int record_run(const struct record_opts *o, char *const cmd[], struct record_res
 		snprintf(err, errlen, "%s: command not found (or not executable)", cmd[0]);
 		return 127;
 	}
+	if (o->preload) {
+		if (preload_find_lib(res->preload_lib, sizeof(res->preload_lib), err, errlen))
+			return -1;
+		preload_program(cmd, res->program, sizeof(res->program));
+	}
 	if (o->relayd)
 		snprintf(res->trace, sizeof(res->trace), "relay daemon %s", o->relayd);
 	else if (prepare_output(o->output, res, err, errlen))
@@ -318,6 +344,11 @@ int record_run(const struct record_opts *o, char *const cmd[], struct record_res
 		res->empty = true;
 		res->counted = true;
 		return 0;
+	}
+	if (o->preload && !o->relayd && preload_note_program(res->trace, res->program)) {
+		snprintf(err, errlen, "cannot write %s/" PRELOAD_PROGRAM_FILE ": %s", res->trace,
+			 strerror(errno));
+		return -1;
 	}
 	if (!o->relayd && !res->interrupted && !o->no_count) {
 		if (count_events(res->trace, o->quiet, &res->events, err, errlen))
@@ -336,7 +367,13 @@ void record_print_result(const char *prog, const struct record_result *res)
 	if (res->session[0])
 		printf("session:   %s%s\n", res->session,
 		       res->started_sessiond ? " (on a session daemon started for this run)" : "");
-	if (res->empty)
+	if (res->program[0])
+		printf("program:   %s, LD_PRELOAD of %s\n", res->program, res->preload_lib);
+	if (res->empty && res->program[0])
+		printf("events:    0: no traced program registered (LD_PRELOAD reaches only\n"
+		       "           dynamically linked programs that are not set-user-ID; is the\n"
+		       "           shim built with TRACE=1?); no trace written\n");
+	else if (res->empty)
 		printf("events:    0: no traced program registered (is the command linked with\n"
 		       "           libmagslab built with TRACE=1, or with LTTng-UST?); no trace "
 		       "written\n");
@@ -362,7 +399,7 @@ void record_print_result(const char *prog, const struct record_result *res)
 /* ---- the command ----------------------------------------------------------------------- */
 
 enum { OPT_EVENTS = 256, OPT_BLOCKING, OPT_SUBBUF, OPT_NUM_SUBBUF, OPT_BUFFERS_PID,
-       OPT_RELAYD, OPT_NAME };
+       OPT_RELAYD, OPT_NAME, OPT_PRELOAD };
 
 static int parse_subbuf(const char *arg, uint64_t *out, bool count)
 {
@@ -415,6 +452,7 @@ static int parse_options(int argc, char **argv, struct record_opts *o)
 		{ "buffers-pid", no_argument, NULL, OPT_BUFFERS_PID },
 		{ "relayd", required_argument, NULL, OPT_RELAYD },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "preload", no_argument, NULL, OPT_PRELOAD },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -459,6 +497,9 @@ static int parse_options(int argc, char **argv, struct record_opts *o)
 			break;
 		case OPT_NAME:
 			o->name = optarg;
+			break;
+		case OPT_PRELOAD:
+			o->preload = true;
 			break;
 		case 'q':
 			o->quiet = true;

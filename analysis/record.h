@@ -3,7 +3,10 @@
  * session (liblttng-ctl, analysis/lttng.h) and say where the trace is and what was lost.
  *
  *   magslab record [-o DIR] [--events LIST] [--blocking] [--subbuf SIZE] [--num-subbuf N]
- *                  [--buffers-pid] [--relayd HOST[:PORT]] [--name NAME] [-q] -- CMD ARGS...
+ *                  [--buffers-pid] [--relayd HOST[:PORT]] [--name NAME] [--preload] [-q]
+ *                  -- CMD ARGS...
+ *
+ * --preload puts the malloc shim under CMD and its children (LD_PRELOAD, preload.h).
  *
  * record_run() is the same job for the other subcommands (run, tune --trace): it never
  * prints the final summary (record_print_result() does) and never exits.
@@ -29,6 +32,9 @@ struct record_opts {
 	bool buffers_pid;
 	bool quiet;             /* no progress line while the trace is counted */
 	bool no_count;          /* do not read the trace back (the caller reads it anyway) */
+	bool preload;           /* the malloc shim under CMD (LD_PRELOAD, appended) */
+	const char *malloc_stats; /* with preload: MAGSLAB_MALLOC_STATS_JSON for CMD unless
+				   * its environment has one (NULL: none) */
 	const char *logdir;     /* where a daemon we start logs (NULL: the trace dir or /tmp) */
 };
 
@@ -43,12 +49,15 @@ struct record_result {
 	bool started_sessiond;  /* a session daemon was started (and stopped) for this run */
 	char trace[PATH_MAX];   /* absolute trace directory, or the relay daemon's address */
 	char session[256];
+	char preload_lib[PATH_MAX]; /* with preload: the shim CMD ran on */
+	char program[256];      /* with preload: "NAME (malloc shim)", for the report */
 };
 
 /*
  * Records CMD: returns 0 when the recording worked (CMD's own status is in res, whatever
  * it was), -1 with err when it did not (nothing to pass through: the caller exits 1),
- * 127 with err if CMD cannot be run (not found / not executable).
+ * 127 with err if CMD cannot be run (not found / not executable).  With o->preload, a
+ * missing shim is -1 (err says where it was looked for), before anything has started.
  */
 int record_run(const struct record_opts *o, char *const cmd[], struct record_result *res,
 	       char *err, size_t errlen);

@@ -5,7 +5,8 @@
  * plots, and what stdout and stderr say.
  *
  * The sequence, and why in this order:
- *   1. options, the trace paths, gnuplot and OUTDIR checked: nothing read yet;
+ *   1. options, the trace paths, gnuplot and OUTDIR checked: nothing read yet (the
+ *      program a trace of record --preload names, unless --program says);
  *   2. plugins loaded, the traces discovered (graph.c: metadata and stream files checked);
  *   3. with traces of several hosts, the hosts found (one small graph per trace reads its
  *      hostname), then each host's report run into OUTDIR/hosts/DIR and its summary.json
@@ -36,6 +37,7 @@
 #include "gnuplot.h"
 #include "graph.h"
 #include "manifest.h"
+#include "preload.h"
 #include "report_hosts.h"
 #include "util.h"
 
@@ -47,8 +49,8 @@
 
 void report_usage(FILE *f)
 {
-	fputs("usage: magslab report TRACE [TRACE...] [-o OUTDIR] [--bucket MS] [--no-plots]\n"
-	      "                      [-q] [-v]\n"
+	fputs("usage: magslab report TRACE [TRACE...] [-o OUTDIR] [--bucket MS]\n"
+	      "                      [--max-caches N] [--program TEXT] [--no-plots] [-q] [-v]\n"
 	      "\n"
 	      "Reads the magslab events of the traces with babeltrace2 (the sink.magslab.report\n"
 	      "plugin), writes the report into OUTDIR and renders its plots with gnuplot.\n"
@@ -73,6 +75,10 @@ void report_usage(FILE *f)
 	      "                       overwritten)\n"
 	      "  --bucket MS          time-series interval in milliseconds, 1 to 3600000\n"
 	      "                       (default: sink.magslab.report's, 100)\n"
+	      "  --max-caches N       how many caches the plots draw, the busiest first,\n"
+	      "                       1 to 32 (default 8)\n"
+	      "  --program TEXT       what ran, for the titles and the run line (default: what\n"
+	      "                       TRACE/magslab-program of record --preload says)\n"
 	      "  --no-plots           do not run gnuplot (the *.gp scripts are still written)\n"
 	      "  -q, --quiet          no progress line on stderr\n"
 	      "  -v, --verbose        babeltrace2 warnings, and every cause of an error\n"
@@ -121,6 +127,8 @@ struct run_cfg {
 	const bt_component_class_sink *sink;
 	bool custom_sink, quiet, verbose, plots;
 	unsigned long long bucket; /* 0: the sink's default */
+	unsigned max_caches;       /* 0: the sink's default */
+	const char *program;       /* NULL: none */
 	const char *gnuplot;
 	time_t since;              /* files written from then on are this run's */
 	double read_s;             /* time spent running graphs so far */
@@ -177,6 +185,12 @@ static bt_value *sink_params(const struct run_cfg *rc, const struct mg_inputs *i
 		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
 	    (rc->bucket &&
 	     bt_value_map_insert_unsigned_integer_entry(params, "bucket-ms", rc->bucket) !=
+		     BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) ||
+	    (rc->max_caches &&
+	     bt_value_map_insert_unsigned_integer_entry(params, "max-caches", rc->max_caches) !=
+		     BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) ||
+	    (rc->program &&
+	     bt_value_map_insert_string_entry(params, "program", rc->program) !=
 		     BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) ||
 	    damage_param(params, in) != 0) {
 		bt_value_put_ref(params);
@@ -469,6 +483,23 @@ out:
 	return ret;
 }
 
+/*
+ * What the traces say ran (TRACE/magslab-program, written by record --preload; preload.h):
+ * the names, each once, joined with " + " into out; NULL if no trace has one.
+ */
+static const char *noted_program(char *const *traces, size_t ntraces, char *out, size_t len)
+{
+	char one[256];
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ntraces; i++) {
+		if (!preload_noted_program(traces[i], one, sizeof(one)) || strstr(out, one))
+			continue;
+		snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? " + " : "", one);
+	}
+	return out[0] ? out : NULL;
+}
+
 /* The graph run(s) and the outputs, once the options are checked.  Returns the status. */
 static int report_traces(char *const *traces, size_t ntraces, const struct report_opts *o,
 			 const char *sink_spec, const char *gnuplot, const char *absout,
@@ -479,6 +510,7 @@ static int report_traces(char *const *traces, size_t ntraces, const struct repor
 	struct mg_plugins plugins;
 	struct mg_inputs inputs;
 	const bt_plugin *sink_holder = NULL;
+	char noted[512];
 	int ret = 1;
 
 	rc.custom_sink = strcmp(sink_spec, SINK_CLASS) != 0;
@@ -494,6 +526,9 @@ static int report_traces(char *const *traces, size_t ntraces, const struct repor
 	rc.verbose = o->verbose;
 	rc.plots = o->plots && !rc.custom_sink;
 	rc.bucket = o->bucket;
+	rc.max_caches = o->max_caches;
+	rc.program = o->program ? o->program
+				 : noted_program(traces, ntraces, noted, sizeof(noted));
 	rc.gnuplot = gnuplot;
 	/* Files written from here on are this run's (1 s of slack for coarse timestamps). */
 	rc.since = time(NULL) - 1;
@@ -583,7 +618,7 @@ int report_run(const struct report_opts *o, char *const traces[], size_t ntraces
 	return ret;
 }
 
-enum { OPT_BUCKET = 256, OPT_NO_PLOTS };
+enum { OPT_BUCKET = 256, OPT_NO_PLOTS, OPT_MAX_CACHES, OPT_PROGRAM };
 
 /* Parses argv into o (*first: the first TRACE); -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, struct report_opts *o, int *first)
@@ -592,6 +627,8 @@ static int parse_options(int argc, char **argv, struct report_opts *o, int *firs
 		{ "output", required_argument, NULL, 'o' },
 		{ "bucket", required_argument, NULL, OPT_BUCKET },
 		{ "no-plots", no_argument, NULL, OPT_NO_PLOTS },
+		{ "max-caches", required_argument, NULL, OPT_MAX_CACHES },
+		{ "program", required_argument, NULL, OPT_PROGRAM },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -617,6 +654,14 @@ static int parse_options(int argc, char **argv, struct report_opts *o, int *firs
 			break;
 		case OPT_NO_PLOTS:
 			o->plots = false;
+			break;
+		case OPT_MAX_CACHES:
+			if (fe_parse_max_caches(optarg, &o->max_caches))
+				return usage_error("--max-caches: '%s' is not a whole number from 1 "
+						   "to 32", optarg);
+			break;
+		case OPT_PROGRAM:
+			o->program = optarg;
 			break;
 		case 'q':
 			o->quiet = true;

@@ -2,7 +2,8 @@
  * analysis/report.h — `magslab report`: read one or more CTF traces (or an LTTng live
  * session) with sink.magslab.report and render its gnuplot scripts.
  *
- *   magslab report TRACE [TRACE...] [-o OUTDIR] [--bucket MS] [--no-plots] [-q] [-v]
+ *   magslab report TRACE [TRACE...] [-o OUTDIR] [--bucket MS] [--max-caches N]
+ *                  [--program TEXT] [--no-plots] [-q] [-v]
  *
  * TRACE is a directory (searched for trace directories: see graph.h) or an LTTng live URL
  * net://HOST[:PORT]/host/HOSTNAME/SESSION.  Several TRACEs are merged into one report.
@@ -49,6 +50,8 @@ struct report_opts {
 	unsigned long long bucket; /* --bucket; 0: the sink's default */
 	bool plots;                /* not --no-plots */
 	bool quiet, verbose;       /* -q, -v */
+	unsigned max_caches;       /* --max-caches; 0: the sink's default */
+	const char *program;       /* --program: what ran (the sink's `program`); NULL: none */
 };
 
 /*

@@ -1,10 +1,11 @@
 /*
  * analysis/run.c — `magslab run` (see run.h): the main job of the front end, a workload
- * recorded and reported in one command.
+ * (or with --preload any command on the malloc shim) recorded and reported in one command.
  *
  * What it owns: OUTDIR's layout.  OUTDIR/.magslab-run marks a directory this command
- * wrote; only then is an earlier OUTDIR/trace removed before recording again (a trace
- * directory must start empty, and a user's own files are never deleted).
+ * wrote; only then are an earlier run's OUTDIR/trace, OUTDIR/malloc-stats and
+ * OUTDIR/workload.json removed before recording again (a trace directory must start empty,
+ * and a user's own files are never deleted).
  *
  * Steps: check the workload name (magslab-workload WORKLOAD --help must succeed: a typo
  * is a usage error before any LTTng daemon is involved), record (record_run; the workload
@@ -17,10 +18,17 @@
  * recording stops the workload and the trace is complete up to then: it is reported, as
  * `magslab live` does, and the run says it was interrupted.
  *
- * Exit status: 0 success; the workload's own status if it failed; 1 recording or report
- * failed; 2 bad usage (run's options or the workload's); 3 the report is written but the
- * trace is damaged (report.h); 128+N interrupted by signal N (130 Ctrl-C, 143 SIGTERM),
- * after the report of what was recorded.
+ * --preload -- CMD ARGS: CMD instead of a workload, on the malloc shim (preload.h).  CMD
+ * and the shim are looked for before anything is created; the shim writes each process's
+ * counters at exit into OUTDIR/malloc-stats/PID.json (unless CMD's environment names a
+ * file of its own); the report names the program (the sink's `program`) and is written
+ * whatever CMD's exit status, which is then run's.
+ *
+ * Exit status: 0 success; the workload's own status if it failed; with --preload CMD's
+ * when it is not 0 (after the report); 1 recording or report failed; 2 bad usage (run's
+ * options or the workload's); 3 the report is written but the trace is damaged
+ * (report.h); 127 CMD not found (--preload); 128+N interrupted by signal N (130 Ctrl-C,
+ * 143 SIGTERM), after the report of what was recorded.
  */
 #include "run.h"
 
@@ -34,6 +42,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "preload.h"
 #include "proc.h"
 #include "record.h"
 #include "report.h"
@@ -42,17 +51,22 @@
 #define PROG "magslab run"
 #define DEFAULT_OUTDIR "magslab-run"
 #define MARKER ".magslab-run"
+#define STATS_DIR "malloc-stats"
 #define MAX_ARGS 256
 
 void run_usage(FILE *f)
 {
 	fputs("usage: magslab run WORKLOAD [workload options] [-o OUTDIR] [--bucket MS]\n"
-	      "                   [--blocking] [--subbuf SIZE] [--num-subbuf N] [--no-plots] [-q]\n"
+	      "                   [--max-caches N] [--blocking] [--subbuf SIZE] [--num-subbuf N]\n"
+	      "                   [--no-plots] [-q]\n"
+	      "       magslab run --preload [options] -- CMD [ARGS...]\n"
 	      "\n"
 	      "Runs `magslab-workload WORKLOAD [workload options]` under a private LTTng\n"
 	      "session (as magslab record does), then reports the trace (as magslab report\n"
 	      "does): magazine sizes, depot contention, hash resizes and layer shares over\n"
-	      "time, as plots, a summary table and index.html.\n"
+	      "time, as plots, a summary table and index.html.  With --preload it runs CMD\n"
+	      "instead, on magslab's malloc (" PRELOAD_LIB_NAME " in its LD_PRELOAD, and\n"
+	      "its children's): one cache per size class, malloc-16 ... malloc-32768.\n"
 	      "\n"
 	      "WORKLOAD  pair batch prodcons phases sizes large arena replay\n"
 	      "          (magslab-workload --help; magslab-workload WORKLOAD --help for its\n"
@@ -64,6 +78,10 @@ void run_usage(FILE *f)
 	      "                       workload's counters), the report files and index.html;\n"
 	      "                       an earlier run's files there are replaced\n"
 	      "  --bucket MS          report time-series interval in ms (default 100)\n"
+	      "  --max-caches N       how many caches the plots draw, the busiest first,\n"
+	      "                       1 to 32 (default 8)\n"
+	      "  --preload            run CMD (after --) on the malloc shim, not a workload;\n"
+	      "                       OUTDIR/" STATS_DIR "/PID.json: each process's counters\n"
 	      "  --blocking           no event is discarded: the workload waits for the\n"
 	      "                       tracer instead (it runs slower)\n"
 	      "  --subbuf SIZE        sub-buffer size (default 1m), --num-subbuf N (default 8)\n"
@@ -75,14 +93,17 @@ void run_usage(FILE *f)
 	      "  # magazines grow under a burst of 8 threads on 2 cores, then hold:\n"
 	      "  magslab run phases --threads 2 --schedule idle:1s,burst:4s,steady:3s -o out/ph\n"
 	      "  xdg-open out/ph/index.html\n"
+	      "  # sqlite3 building an index, its size classes' magazines:\n"
+	      "  magslab run --preload -o out/sq -- sqlite3 /tmp/db 'create index i on t(a)'\n"
 	      "\n"
 	      "Every option (the workload's too) is checked before anything runs.  Ctrl-C\n"
 	      "stops the workload; what was recorded is reported.\n"
 	      "\n"
-	      "Exit status: 0 success; the workload's status if it failed; 1 recording or\n"
-	      "report failed (the cause on one line of stderr); 2 bad usage; 3 the report is\n"
-	      "written but the trace is damaged; 128+N interrupted by signal N (130 Ctrl-C,\n"
-	      "143 SIGTERM), after the report of what was recorded.\n",
+	      "Exit status: 0 success; the workload's status if it failed; with --preload\n"
+	      "CMD's if not 0 (after the report); 1 recording or report failed (the cause on\n"
+	      "one line of stderr); 2 bad usage; 3 the report is written but the trace is\n"
+	      "damaged; 127 CMD not found; 128+N interrupted by signal N (130 Ctrl-C, 143\n"
+	      "SIGTERM), after the report of what was recorded.\n",
 	      f);
 }
 
@@ -103,10 +124,14 @@ static int fail(const char *fmt, const char *a, const char *b)
 }
 
 struct run_args {
-	const char *workload;
+	const char *workload;   /* NULL with --preload */
+	char *const *cmd;       /* --preload: CMD ARGS */
+	bool preload;
 	const char *outdir;
 	const char *bucket;
+	unsigned max_caches;    /* 0: the sink's default */
 	bool no_plots;
+	char program[256];      /* --preload: the report's `program` */
 	struct record_opts rec;
 	char *wl_args[MAX_ARGS]; /* the workload's own options */
 	int n_wl;
@@ -118,7 +143,7 @@ static int own_option(int argc, char **argv, int *i, struct run_args *a)
 	const char *opt = argv[*i];
 	bool takes = strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0 ||
 		     strcmp(opt, "--bucket") == 0 || strcmp(opt, "--subbuf") == 0 ||
-		     strcmp(opt, "--num-subbuf") == 0;
+		     strcmp(opt, "--num-subbuf") == 0 || strcmp(opt, "--max-caches") == 0;
 	const char *val = NULL;
 
 	if (takes) {
@@ -135,8 +160,11 @@ static int own_option(int argc, char **argv, int *i, struct run_args *a)
 			return usage_error("--bucket: '%s' is not a whole number of milliseconds "
 					   "from 1 to 3600000", val);
 		a->bucket = val;
-	}
-	else if (strcmp(opt, "--subbuf") == 0 || strcmp(opt, "--num-subbuf") == 0) {
+	} else if (strcmp(opt, "--max-caches") == 0) {
+		if (fe_parse_max_caches(val, &a->max_caches))
+			return usage_error("--max-caches: '%s' is not a whole number from 1 to 32",
+					   val);
+	} else if (strcmp(opt, "--subbuf") == 0 || strcmp(opt, "--num-subbuf") == 0) {
 		bool count = opt[2] == 'n';
 		uint64_t *v = count ? &a->rec.num_subbuf : &a->rec.subbuf_size;
 
@@ -155,21 +183,59 @@ static int own_option(int argc, char **argv, int *i, struct run_args *a)
 	return 0;
 }
 
+/* --preload before any "--": a command, not a workload. */
+static bool preload_mode(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--preload") == 0)
+			return true;
+	return false;
+}
+
+/* run --preload [options] -- CMD ARGS.  Returns -1 to go on, else the exit status. */
+static int parse_preload_args(int argc, char **argv, struct run_args *a)
+{
+	int i, rc;
+
+	a->preload = true;
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			run_usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--preload") == 0)
+			continue;
+		rc = own_option(argc, argv, &i, a);
+		if (rc > 0)
+			return rc;
+		if (rc < 0)
+			return usage_error("'%s' is not an option of magslab run --preload (CMD and "
+					   "its arguments go after --)", argv[i]);
+	}
+	if (i + 1 >= argc)
+		return usage_error("--preload: no command given (magslab run --preload [options] "
+				   "-- CMD ARGS...)%s", "");
+	a->cmd = argv + i + 1;
+	return *a->outdir ? -1 : usage_error("-o: empty directory name%s", "");
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	int i, rc;
 
+	a->outdir = DEFAULT_OUTDIR;
 	if (argc < 2)
-		return usage_error("no WORKLOAD given%s", "");
+		return usage_error("no WORKLOAD given (or --preload -- CMD)%s", "");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		run_usage(stdout);
 		return 0;
 	}
+	if (preload_mode(argc, argv))
+		return parse_preload_args(argc, argv, a);
 	if (argv[1][0] == '-')
 		return usage_error("the WORKLOAD comes first, before '%s'", argv[1]);
 	a->workload = argv[1];
-	a->outdir = DEFAULT_OUTDIR;
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			run_usage(stdout);
@@ -229,7 +295,18 @@ static bool workload_exists(const char *prog, const char *workload)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* OUTDIR made ready: created, marked, an earlier run's trace removed. */
+/* An earlier run's counters in OUTDIR (marked by MARKER): gone, as its trace is. */
+static void remove_earlier_counters(const char *outdir)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/" STATS_DIR, outdir);
+	fe_remove_tree(path);
+	snprintf(path, sizeof(path), "%s/workload.json", outdir);
+	unlink(path);
+}
+
+/* OUTDIR made ready: created, marked, an earlier run's trace and counters removed. */
 static int prepare_outdir(const char *outdir, const char *trace)
 {
 	char marker[PATH_MAX];
@@ -247,6 +324,8 @@ static int prepare_outdir(const char *outdir, const char *trace)
 			return fail("cannot remove the earlier trace %s: %s", trace,
 				    strerror(errno));
 	}
+	if (stat(marker, &sb) == 0)
+		remove_earlier_counters(outdir);
 	fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		return fail("cannot write %s: %s", marker, strerror(errno));
@@ -257,7 +336,8 @@ static int prepare_outdir(const char *outdir, const char *trace)
 /* `magslab report TRACE -o OUTDIR` with run's --bucket, --no-plots and -q. */
 static int report_trace(const struct run_args *a, char *trace)
 {
-	struct report_opts o = { a->outdir, 0, !a->no_plots, a->rec.quiet, false };
+	struct report_opts o = { a->outdir, 0, !a->no_plots, a->rec.quiet, false, a->max_caches,
+				 a->preload ? a->program : NULL };
 	char *traces[] = { trace };
 
 	if (a->bucket)
@@ -279,6 +359,21 @@ static void build_cmd(struct run_args *a, char *prog, char *json, char **cmd)
 	if (a->rec.quiet)
 		cmd[n++] = "--quiet";
 	cmd[n] = NULL;
+}
+
+/*
+ * The recording's lines; true if it was interrupted (*sig): as live does, the trace is
+ * complete up to the interruption, and it is reported.
+ */
+static bool recorded(const struct record_result *res, int *sig)
+{
+	record_print_result(PROG, res);
+	if (!res->interrupted)
+		return false;
+	fprintf(stderr, PROG ": interrupted by %s: reporting what was recorded\n",
+		fe_signal_name(res->signal));
+	*sig = res->signal;
+	return true;
 }
 
 /*
@@ -314,14 +409,8 @@ static int record_workload(struct run_args *a, char *trace, char *json, int *sig
 	rc = record_run(&a->rec, cmd, &res, err, sizeof(err));
 	if (rc)
 		return fail("%s%s", err, "");
-	record_print_result(PROG, &res);
-	if (res.interrupted) {
-		/* As live does: the trace is complete up to the interruption; report it. */
-		fprintf(stderr, PROG ": interrupted by %s: reporting what was recorded\n",
-			fe_signal_name(res.signal));
-		*sig = res.signal;
+	if (recorded(&res, sig))
 		return 0;
-	}
 	if (res.exit_code == 0 && res.empty) {
 		fprintf(stderr, PROG ": magslab-workload emitted no event: was it built with "
 			"TRACE=0?  (make TRACE=1)\n");
@@ -335,11 +424,63 @@ static int record_workload(struct run_args *a, char *trace, char *json, int *sig
 	return 0;
 }
 
+/* OUTDIR/malloc-stats made, and the shim's file name in it (absolute: CMD may chdir). */
+static int make_stats_dir(const char *outdir, char *pattern, size_t len)
+{
+	char dir[PATH_MAX + 32], real[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s/" STATS_DIR, outdir);
+	if (fe_mkdir_p(dir) != 0 || !realpath(dir, real))
+		return fail("cannot create %s: %s", dir, strerror(errno));
+	if (snprintf(pattern, len, "%s/%%p.json", real) >= (int)len)
+		return fail("%s: %s", dir, strerror(ENAMETOOLONG));
+	return 0;
+}
+
+/*
+ * --preload: CMD and the shim looked for, OUTDIR made ready, CMD recorded on the shim into
+ * trace.  0 go on and report (*sig: the signal that interrupted it, or 0; *code: CMD's exit
+ * status), else the exit status.
+ */
+static int record_program(struct run_args *a, char *trace, int *sig, int *code)
+{
+	char path[PATH_MAX], err[ML_ERRLEN], stats[PATH_MAX + 16];
+	struct record_result res;
+
+	*sig = 0;
+	*code = 0;
+	if (fe_find_program(a->cmd[0], path, sizeof(path)) != 0) {
+		fprintf(stderr, PROG ": %s: command not found (or not executable)\n", a->cmd[0]);
+		return 127;
+	}
+	if (preload_find_lib(path, sizeof(path), err, sizeof(err)))
+		return fail("%s%s", err, "");
+	if (prepare_outdir(a->outdir, trace) || make_stats_dir(a->outdir, stats, sizeof(stats)))
+		return 1;
+	a->rec.output = trace;
+	a->rec.no_count = true;
+	a->rec.preload = true;
+	a->rec.malloc_stats = stats;
+	if (record_run(&a->rec, a->cmd, &res, err, sizeof(err)))
+		return fail("%s%s", err, "");
+	snprintf(a->program, sizeof(a->program), "%s", res.program);
+	*code = res.exit_code;
+	if (recorded(&res, sig))
+		return 0;
+	if (res.empty) {
+		fprintf(stderr, PROG ": %s emitted no magslab event (LD_PRELOAD reaches only "
+			"dynamically linked programs that are not set-user-ID; a TRACE=0 shim emits "
+			"none): no report\n", a->cmd[0]);
+		return res.exit_code ? res.exit_code : 1;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a;
 	char trace[PATH_MAX], json[PATH_MAX];
-	int rc, sig;
+	int rc, sig, code = 0;
 
 	memset(&a, 0, sizeof(a));
 	rc = parse_args(argc, argv, &a);
@@ -347,19 +488,30 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	snprintf(trace, sizeof(trace), "%s/trace", a.outdir);
 	snprintf(json, sizeof(json), "%s/workload.json", a.outdir);
-	rc = record_workload(&a, trace, json, &sig);
+	rc = a.preload ? record_program(&a, trace, &sig, &code)
+		       : record_workload(&a, trace, json, &sig);
 	if (rc)
 		return rc;
 	putchar('\n');
 	rc = report_trace(&a, trace);
 	if (rc && rc != REPORT_EXIT_DAMAGED)
 		return rc;
-	printf("\nworkload counters: %s\ntrace:             %s\n", json, trace);
+	if (a.preload && getenv(PRELOAD_STATS_ENV))
+		printf("\nprogram counters:  %s (" PRELOAD_STATS_ENV ")\ntrace:             %s\n",
+		       getenv(PRELOAD_STATS_ENV), trace);
+	else if (a.preload)
+		printf("\nprogram counters:  %s/" STATS_DIR "/PID.json (each process that exited "
+		       "normally)\ntrace:             %s\n", a.outdir, trace);
+	else
+		printf("\nworkload counters: %s\ntrace:             %s\n", json, trace);
 	if (sig) {
 		fprintf(stderr, PROG ": interrupted by %s: the report covers the run up to the "
 			"interruption; exit status %d\n", fe_signal_name(sig),
 			fe_interrupted_status(sig));
 		return fe_interrupted_status(sig);
 	}
-	return rc;
+	if (code)
+		fprintf(stderr, PROG ": %s exited with status %d (the report is written); exit "
+			"status %d\n", a.cmd[0], code, code);
+	return code ? code : rc;
 }

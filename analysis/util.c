@@ -157,6 +157,19 @@ int fe_parse_bucket(const char *arg, unsigned long long *out)
 	return 0;
 }
 
+int fe_parse_max_caches(const char *arg, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < 1 || v > FE_MAX_CACHES)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
 int fe_interrupted_status(int sig)
 {
 	return 128 + sig;

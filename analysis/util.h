@@ -46,6 +46,11 @@ int fe_find_workload(char *out, size_t len, char *err, size_t errlen);
  */
 int fe_parse_bucket(const char *arg, unsigned long long *out);
 
+/* A report's --max-caches N (report, run, live): how many caches the plots draw, the
+ * busiest first; 1 to FE_MAX_CACHES (the sink's limit).  0, or -1 (a usage error). */
+#define FE_MAX_CACHES 32
+int fe_parse_max_caches(const char *arg, unsigned *out);
+
 /*
  * The exit status of a subcommand that a signal interrupted (it stopped its command and
  * finished its job first): 128 + sig, as a shell gives it; and the signal's name ("SIGINT").

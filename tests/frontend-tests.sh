@@ -9,7 +9,8 @@
 # ("PREFIX-test: PASS NAME (N s)" or "PREFIX-test: FAIL NAME: REASON (see LOG)"; the
 # reason is the test's first "FAIL: " line), exit status 0 only if every one passed.
 #
-# Helpers for the tests: fail, png_ok, ft_trace1_workload.
+# Helpers for the tests: fail, png_ok, ft_trace1_workload, ft_trace1_shim,
+# ft_preload_counters_match.
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -36,6 +37,43 @@ ft_trace1_workload() {
 		>"$WORK/build-trace1.log" 2>&1 ||
 		{ echo "$1-test: FAIL build: the TRACE=1 workload (see $WORK/build-trace1.log)"; exit 1; }
 	FT_WORKLOAD=$BUILD/$1-trace1/bin/magslab-workload
+}
+
+# ft_trace1_shim PREFIX: the same for the malloc shim of --preload: a TRACE=0 build's
+# libmagslab-malloc.so emits no events, so a TRACE=1 one is built in $BUILD/PREFIX-trace1;
+# FT_SHIM names the one to use (the caller exports MAGSLAB_MALLOC_LIB when it is not the
+# one beside magslab).
+ft_trace1_shim() {
+	FT_SHIM=$BUILD/lib/libmagslab-malloc.so
+	[[ $(ldd "$FT_SHIM" 2>/dev/null) == *liblttng-ust* ]] && return 0
+	"$MAKE" --no-print-directory -s malloc-shim BUILD="$BUILD/$1-trace1" TRACE=1 \
+		>"$WORK/build-shim-trace1.log" 2>&1 ||
+		{ echo "$1-test: FAIL build: the TRACE=1 malloc shim (see $WORK/build-shim-trace1.log)"; exit 1; }
+	FT_SHIM=$BUILD/$1-trace1/lib/libmagslab-malloc.so
+}
+
+# ft_preload_counters_match STATS_JSON SUMMARY_JSON: every cache of the shim's own counters
+# (MAGSLAB_MALLOC_STATS_JSON, written at exit) against the report of the trace: the
+# events counted for it equal its counters, field by field (names are unique in one
+# process; the shim's JSON has no ids).
+ft_preload_counters_match() {
+	local sj=$1 rj=$2 a b c n=0 bad=0
+	for c in $(jq -r '.caches[].name' "$sj"); do
+		a=$(jq -c --arg c "$c" '.caches[] | select(.name == $c) |
+			[.mag_swaps, .depot_gets, .depot_puts, .depot_misses, .magsize, .magsize_up,
+			 .magsize_down, .depot_contended, .depot_contended_counted, .hash_resizes]' "$sj")
+		b=$(jq -c --arg c "$c" '[.caches[] | select(.name == $c)] |
+			if length == 1 then .[0] | [.mag_swaps, .depot.gets, .depot.puts,
+			 .depot.misses, .magsize.final, .bumps.up, .bumps.down, .contention.count,
+			 .contention.counted, .hash.resizes] else "\(length) caches" end' "$rj")
+		n=$((n + 1))
+		if [[ -z $a || $a != "$b" ]]; then
+			echo "MISMATCH $c: counters $a, report $b"
+			bad=1
+		fi
+	done
+	echo "$n caches: counters = the report's events"
+	((n > 0 && bad == 0)) || fail "the report of the trace does not match the shim's counters"
 }
 
 # ft_run_one PREFIX NAME: one test, its PASS/FAIL line; status 0 if it passed.

@@ -37,7 +37,7 @@ source "$ROOT/tests/lttng-ns.sh"
 # shellcheck source=tests/frontend-tests.sh
 source "$ROOT/tests/frontend-tests.sh"
 
-ALL_TESTS=(help usage dumb png x11 exit-code interrupt)
+ALL_TESTS=(help usage dumb png x11 exit-code interrupt preload)
 
 # A short schedule: magsize grows in the burst, holds in steady.
 SCHEDULE=idle:1s,burst:2s,steady:2s
@@ -107,6 +107,7 @@ t_help() {
 	grep -q 'magslab live .*-- *\\*$' "$WORK/help.out" || fail "the example has no command line"
 	"$BIN" help live | cmp -s - "$WORK/help.out" || fail "magslab help live differs"
 	"$BIN" --help | grep -q '^  live ' || fail "magslab --help does not list live"
+	grep -q -- '--preload' "$WORK/help.out" || fail "--help does not document --preload"
 }
 
 # expect_usage STATUS PATTERN ARGS...: magslab live ARGS exits STATUS with one stderr line
@@ -132,6 +133,9 @@ t_usage() {
 	expect_usage 2 "--interval: '0' is not" --interval 0 -- true
 	expect_usage 2 "--interval: 'soon' is not" --interval soon -- true
 	expect_usage 2 "--bucket: '0' is not" --bucket 0 -- true
+	expect_usage 2 'no command given' --preload
+	expect_usage 2 "--max-caches: '0' is not" --max-caches 0 --preload -- true
+	MAGSLAB_MALLOC_LIB=$WORK/no-such.so expect_usage 1 'is not a readable file' --preload -o "$WORK/u-out" -- true
 	expect_usage 127 'command not found' -o "$WORK/u-out" -- /nonexistent/prog
 	DISPLAY='' expect_usage 1 'needs a display' --term x11 -o "$WORK/u-out" -- true
 	[[ ! -e $WORK/u-out ]] || fail "an output directory was made for a run that could not start"
@@ -271,6 +275,33 @@ ns_interrupt() {
 }
 t_interrupt() { ns_run ns_interrupt; }
 
+# --preload (issue 14): sqlite3 on the malloc shim under the png view; the final report
+# names the program and has its size classes, their cache_create events included.
+ns_live_preload() {
+	local out=$WORK/pl rc f
+	source "$ROOT/tests/malloc_inputs.sh"
+	gen_sql "$WORK/pl.sql" 50000
+	rm -rf "$out" "$WORK/pl.db"
+	"$BIN" live --preload --term png --interval 0.5 --max-caches 5 -o "$out" -- \
+		sqlite3 "$WORK/pl.db" ".read $WORK/pl.sql" >"$out.out" 2>"$out.err" && rc=0 || rc=$?
+	cat "$out.err"
+	((rc == 0)) || fail "exit $rc"
+	for f in summary.json index.html magsize.png contention.png; do
+		[[ -s $out/$f ]] || fail "no $out/$f" || return 1
+	done
+	grep -q 'http-equiv="refresh"' "$out/index.html" && fail "the final index.html still reloads itself"
+	grep -q 'sqlite3 (malloc shim)' "$out/index.html" || fail "index.html does not name sqlite3"
+	[[ $(jq -r .run.program "$out/summary.json") == "sqlite3 (malloc shim)" ]] ||
+		fail "summary.json run.program: $(jq -c .run "$out/summary.json")"
+	[[ $(jq '[.caches[] | select(.name | test("^malloc-[0-9]+$")) | select(.created)] | length' \
+		"$out/summary.json") -ge 5 ]] || fail "the size classes' cache_create events are missing"
+	[[ $(jq '.plots.caches | length' "$out/summary.json") == 5 ]] ||
+		fail "--max-caches 5: plotted $(jq -c .plots.caches "$out/summary.json")"
+	echo "plotted: $(jq -c .plots.caches "$out/summary.json")"
+	no_daemons
+}
+t_preload() { ns_run ns_live_preload; }
+
 # ---- main ----------------------------------------------------------------------------------
 
 setup() {
@@ -280,10 +311,12 @@ setup() {
 			{ echo "live-test: FAIL setup: '$t' is not installed (make deps)"; exit 1; }
 	done
 	# (exported as LIVE_WL: the namespace side re-runs this script's top)
+	ft_trace1_shim live
+	[[ $FT_SHIM == "$BUILD/lib/libmagslab-malloc.so" ]] || export MAGSLAB_MALLOC_LIB=$FT_SHIM
 	ft_trace1_workload live
 	export LIVE_WL=$FT_WORKLOAD
 	WL=$LIVE_WL
 }
 
 ns_dispatch "$@"
-FT_SETUP=setup ft_main live frontend workloads analysis-plugin -- "$@"
+FT_SETUP=setup ft_main live frontend workloads analysis-plugin malloc-shim -- "$@"

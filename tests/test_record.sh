@@ -32,7 +32,7 @@ source "$ROOT/tests/lttng-ns.sh"
 source "$ROOT/tests/frontend-tests.sh"
 
 ALL_TESTS=(help usage not-found workload exit-code sessiond discard blocking relayd
-	relayd-hosts interrupt no-lttng)
+	relayd-hosts interrupt no-lttng preload)
 
 
 # counters_match CACHE WORKLOAD_JSON SUMMARY_JSON: the trace's report of CACHE says what
@@ -62,6 +62,7 @@ t_help() {
 	grep -q '^Example' "$WORK/help.out" || fail "no example"
 	"$BIN" help record | cmp -s - "$WORK/help.out" || fail "magslab help record differs"
 	"$BIN" --help | grep -q '^  record ' || fail "magslab --help does not list record"
+	grep -q -- '--preload' "$WORK/help.out" || fail "--help does not document --preload"
 }
 
 # expect_usage STATUS PATTERN ARGS...: magslab record ARGS exits STATUS with one stderr line
@@ -79,6 +80,11 @@ expect_usage() {
 t_usage() {
 	expect_usage 2 'no command given'
 	expect_usage 2 'no command given' -o "$WORK/x" --
+	expect_usage 2 'no command given' --preload
+	expect_usage 2 'no command given' --preload --
+	MAGSLAB_MALLOC_LIB=$WORK/no-such.so expect_usage 1 'MAGSLAB_MALLOC_LIB=.* is not a readable file' \
+		--preload -o "$WORK/nolib" -- true
+	[[ ! -e $WORK/nolib ]] || fail "a trace directory was created without the shim"
 	expect_usage 2 "unknown option '--bogus'" --bogus -- true
 	expect_usage 2 'needs an argument' -o
 	expect_usage 2 'power of two' --subbuf 1000 -- true
@@ -302,14 +308,57 @@ ns_no_lttng() {
 }
 t_no-lttng() { ns_run ns_no_lttng; }
 
+
+# ---- --preload: a real program on the malloc shim (issue 14) --------------------------------
+
+ns_preload() {
+	local d=$WORK/pl n ev cls
+	source "$ROOT/tests/malloc_inputs.sh"
+	gen_sql "$WORK/pl.sql" 20000
+	rm -f "$WORK/pl.db" "$WORK/pl-stats.json"
+	# --blocking: nothing may be lost, or counts cannot be compared.
+	MAGSLAB_MALLOC_STATS_JSON=$WORK/pl-stats.json record_wl "$d" --preload --blocking -- \
+		sqlite3 "$WORK/pl.db" ".read $WORK/pl.sql" ||
+		fail "record --preload exit $?: $(tail -n 3 "$d.err")"
+	cat "$d.out"
+	grep -q '^program: *sqlite3 (malloc shim), LD_PRELOAD of .*/libmagslab-malloc\.so$' "$d.out" ||
+		fail "no program line naming sqlite3 and the shim"
+	[[ $(discarded_line "$d.out") == 0 ]] || fail "events were discarded"
+	[[ -s $WORK/pl-stats.json ]] || fail "the shim wrote no counters at exit"
+	"$BIN" report -q --no-plots "$d" -o "$d-report" >/dev/null || fail "report of the trace failed"
+	# The report names the program (record left TRACE/magslab-program for it).
+	[[ $(jq -r .run.program "$d-report/summary.json") == "sqlite3 (malloc shim)" ]] ||
+		fail "summary.json run.program is not sqlite3: $(jq -c .run "$d-report/summary.json")"
+	grep -q '^run: program sqlite3 (malloc shim); ' "$d-report/summary.txt" ||
+		fail "summary.txt's run line does not name sqlite3"
+	grep -q 'program sqlite3 (malloc shim)' "$d-report/magsize.gp" || fail "the plot titles do not name sqlite3"
+	# --max-caches 3: the three busiest of the default eight.
+	"$BIN" report -q --no-plots --max-caches 3 "$d" -o "$d-report3" >/dev/null ||
+		fail "report --max-caches 3 failed"
+	[[ $(jq -c '.plots.caches' "$d-report3/summary.json") == "$(jq -c '.plots.caches[0:3]' "$d-report/summary.json")" ]] ||
+		fail "--max-caches 3 did not draw the three busiest caches"
+	echo "plotted (--max-caches 3): $(jq -c .plots.caches "$d-report3/summary.json")"
+	cls=$(jq '[.caches[] | select(.name | test("^malloc-[0-9]+$")) |
+		select((.depot.gets | add) + (.depot.misses | add) > 0)] | length' "$d-report/summary.json")
+	echo "size classes with depot traffic in the report: $cls"
+	((cls >= 5)) || fail "only $cls malloc-N caches with events in the report"
+	n=$(jq '.trace.events' "$d-report/summary.json")
+	ev=$(events_line "$d.out")
+	[[ $ev == "$n" ]] || fail "record says $ev events, the report read $n"
+	ft_preload_counters_match "$WORK/pl-stats.json" "$d-report/summary.json"
+	[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
+}
+t_preload() { ns_run ns_preload; }
 # ---- main ----------------------------------------------------------------------------------
 
 # The TRACE=1 workload, exported under its own name (the namespace side re-runs the top).
 setup() {
+	ft_trace1_shim record
+	[[ $FT_SHIM == "$BUILD/lib/libmagslab-malloc.so" ]] || export MAGSLAB_MALLOC_LIB=$FT_SHIM
 	ft_trace1_workload record
 	export MAGSLAB_TEST_WL=$FT_WORKLOAD
 	WL=$FT_WORKLOAD
 }
 
 ns_dispatch "$@"
-FT_SETUP=setup ft_main record frontend workloads analysis-plugin -- "$@"
+FT_SETUP=setup ft_main record frontend workloads analysis-plugin malloc-shim -- "$@"

@@ -27,7 +27,7 @@ source "$ROOT/tests/lttng-ns.sh"
 # shellcheck source=tests/frontend-tests.sh
 source "$ROOT/tests/frontend-tests.sh"
 
-ALL_TESTS=(help usage run rerun foreign interrupted demo)
+ALL_TESTS=(help usage run rerun foreign interrupted demo preload)
 
 
 # expect STATUS PATTERN ARGS...: magslab run ARGS exits STATUS, stderr matches PATTERN.
@@ -68,6 +68,7 @@ t_help() {
 	grep -q '^usage: magslab run WORKLOAD' "$WORK/help.out" || fail "no usage line"
 	grep -q '^Example' "$WORK/help.out" || fail "no example"
 	"$BIN" --help | grep -q '^  run ' || fail "magslab --help does not list run"
+	grep -q -- '--preload' "$WORK/help.out" || fail "--help does not document --preload"
 }
 
 t_usage() {
@@ -77,6 +78,12 @@ t_usage() {
 	expect 2 'writes the workload' batch --json x.json
 	expect 2 'needs an argument' batch -o
 	expect 2 'power of two' batch --subbuf 3k
+	expect 2 '--preload: no command given' --preload
+	expect 2 '--preload: no command given' --preload -o "$WORK/u" --
+	expect 2 "'phases' is not an option of magslab run --preload" phases --preload -- true
+	expect 2 "--max-caches: '0' is not" --preload --max-caches 0 -- true
+	expect 127 'command not found' --preload -o "$WORK/u" -- /nonexistent/prog
+	MAGSLAB_MALLOC_LIB=$WORK/no-such.so expect 1 'is not a readable file' --preload -o "$WORK/u" -- true
 	[[ ! -e $WORK/u ]] || fail "an output directory was made for an unknown workload"
 	# issue 12: every option is checked before anything runs (no OUTDIR, no daemon)
 	expect 2 "--bucket: '0' is not a whole number" batch --bucket 0 -o "$WORK/u"
@@ -168,12 +175,49 @@ ns_demo() {
 }
 t_demo() { ns_run ns_demo; }
 
+# --preload (issue 14): sqlite3 on the malloc shim, recorded and reported; the report names
+# the program, draws --max-caches of its size classes, and its counts equal the counters
+# the shim wrote at exit into OUTDIR/malloc-stats; CMD's exit status is run's.
+ns_run_preload() {
+	local d=$WORK/pl f rc
+	source "$ROOT/tests/malloc_inputs.sh"
+	gen_sql "$WORK/pl.sql" 20000
+	rm -f "$WORK/pl.db"
+	"$BIN" run --preload --blocking --max-caches 4 -q -o "$d" -- sqlite3 "$WORK/pl.db" \
+		".read $WORK/pl.sql" >"$d.out" 2>"$d.err" || fail "run --preload exit $?: $(tail -n 3 "$d.err")"
+	cat "$d.out"
+	for f in index.html summary.json magsize.png contention.png depot.png layers.png; do
+		[[ -s $d/$f ]] || fail "$d/$f missing or empty" || return 1
+	done
+	png_ok "$d/magsize.png"
+	grep -q 'sqlite3 (malloc shim)' "$d/index.html" || fail "index.html does not name sqlite3"
+	[[ $(jq -r .run.program "$d/summary.json") == "sqlite3 (malloc shim)" ]] ||
+		fail "summary.json run.program: $(jq -c .run "$d/summary.json")"
+	[[ $(jq -c '[.plots.caches[] | test("^malloc-[0-9]+$")] | length' "$d/summary.json") == 4 ]] ||
+		fail "--max-caches 4: plotted $(jq -c .plots.caches "$d/summary.json")"
+	f=$(ls "$d"/malloc-stats/*.json)
+	[[ $(wc -w <<<"$f") == 1 ]] || fail "want one counters file in $d/malloc-stats, have: $f"
+	ft_preload_counters_match "$f" "$d/summary.json"
+	# CMD's exit status comes through, after the report; run again replaces the counters.
+	"$BIN" run --preload -q --no-plots -o "$d" -- sqlite3 "$WORK/pl.db" 'select nosuch();' \
+		>"$d.out" 2>"$d.err" && rc=0 || rc=$?
+	cat "$d.err"
+	((rc == 1)) || fail "a failing sqlite3 (exit 1) under run --preload: exit $rc"
+	grep -q 'sqlite3 exited with status 1 (the report is written)' "$d.err" || fail "no status line"
+	[[ $(jq -r .run.program "$d/summary.json") == "sqlite3 (malloc shim)" ]] || fail "no report"
+	[[ $(ls "$d"/malloc-stats | wc -l) == 1 ]] || fail "the earlier run's counters were kept"
+	[[ -z $(ns_daemons) ]] || fail "daemons left running: $(ns_daemons)"
+}
+t_preload() { ns_run ns_run_preload; }
+
 # `magslab run` finds the workload through MAGSLAB_WORKLOAD (a TRACE=1 one, see
 # ft_trace1_workload), which the namespace side inherits.
 setup() {
+	ft_trace1_shim run
+	[[ $FT_SHIM == "$BUILD/lib/libmagslab-malloc.so" ]] || export MAGSLAB_MALLOC_LIB=$FT_SHIM
 	ft_trace1_workload run
 	[[ $FT_WORKLOAD == "$BUILD/bin/magslab-workload" ]] || export MAGSLAB_WORKLOAD=$FT_WORKLOAD
 }
 
 ns_dispatch "$@"
-FT_SETUP=setup ft_main run frontend workloads analysis-plugin -- "$@"
+FT_SETUP=setup ft_main run frontend workloads analysis-plugin malloc-shim -- "$@"

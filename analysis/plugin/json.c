@@ -497,6 +497,8 @@ static void json_params(struct jdoc *d, json_t *root, const struct report *r)
 	j_u64(x, "bucket_ms", r->bucket_ns / 1000000u);
 	j_u64(x, "max_caches", r->max_caches);
 	j_str(x, "title", r->title);
+	if (r->program) /* (absent without it: reports stay byte for byte what they were) */
+		j_str(x, "program", r->program);
 }
 
 /* Events by name, summed over the classes of that name (one per trace with per-PID buffers). */
@@ -623,6 +625,8 @@ static void json_run(struct jdoc *d, json_t *root, const struct out *o)
 {
 	json_t *x = j_open(d, root, "run", false, false);
 
+	if (o->r->program)
+		j_str(x, "program", o->r->program);
 	j_str(x, "workload", o->workload);
 	j_str(x, "workload_from", o->workload_from ? "cache name" : NULL);
 	j_str(x, "workload_cache", o->workload_from);

@@ -414,6 +414,8 @@ static void make_titles(struct out *o)
 
 	if (r->title)
 		o->title1 = ms_strdup(r->title);
+	else if (r->program)
+		o->title1 = ms_asprintf("program %s", r->program);
 	else if (o->workload)
 		o->title1 = ms_asprintf("magslab-workload %s", o->workload);
 	else if (r->nr_traces && r->traces[0].name)

@@ -2,7 +2,7 @@
  * params.c — sink.magslab.report: the component's parameters (docs/report.md,
  * "Parameters"), checked and copied into struct report once, at init.
  *
- * Owns the parameter fields of struct report (out_dir, title, bucket_ns, max_caches,
+ * Owns the parameter fields of struct report (out_dir, title, program, bucket_ns, max_caches,
  * snapshot_ns, hosts, host_*, live_*) and frees them.  `damage` goes straight to the damage
  * findings (base.c).  Every mistake is one error cause naming the parameter; nothing is
  * written before all of them are checked.
@@ -19,7 +19,7 @@
 
 static const char *const known[] = {
 	"output-dir", "bucket-ms", "max-caches", "title", "snapshot-ms", "damage", "hosts", "host",
-	"live-page",
+	"live-page", "program",
 };
 #define NR_KNOWN (sizeof(known) / sizeof(known[0]))
 
@@ -293,6 +293,21 @@ static int live_page_param(struct report *r, const bt_value *params)
 	return 0;
 }
 
+/* A string parameter (absent: *out stays NULL). */
+static int string_param(struct report *r, const bt_value *params, const char *key, char **out)
+{
+	const bt_value *v = bt_value_map_borrow_entry_value_const(params, key);
+
+	if (!v)
+		return 0;
+	if (!bt_value_is_string(v)) {
+		report_error(r, "parameter '%s' must be a string", key);
+		return -1;
+	}
+	*out = ms_strdup(bt_value_string_get(v));
+	return 0;
+}
+
 static int string_params(struct report *r, const bt_value *params)
 {
 	const bt_value *v;
@@ -303,15 +318,8 @@ static int string_params(struct report *r, const bt_value *params)
 		return -1;
 	}
 	r->out_dir = ms_strdup(bt_value_string_get(v));
-	v = bt_value_map_borrow_entry_value_const(params, "title");
-	if (v) {
-		if (!bt_value_is_string(v)) {
-			report_error(r, "parameter 'title' must be a string");
-			return -1;
-		}
-		r->title = ms_strdup(bt_value_string_get(v));
-	}
-	return 0;
+	return string_param(r, params, "title", &r->title) ||
+	       string_param(r, params, "program", &r->program);
 }
 
 int params_parse(struct report *r, const bt_value *params)
@@ -324,7 +332,7 @@ int params_parse(struct report *r, const bt_value *params)
 		if (pc.bad[0]) {
 			report_error(r, "unknown parameter '%s' (have: output-dir, bucket-ms, "
 				     "max-caches, title, snapshot-ms, damage, hosts, host, "
-				     "live-page)", pc.bad);
+				     "live-page, program)", pc.bad);
 			return -1;
 		}
 	}
@@ -365,6 +373,7 @@ void params_free(struct report *r)
 	free(r->hosts);
 	free(r->out_dir);
 	free(r->title);
+	free(r->program);
 	free(r->host_name);
 	free(r->live_title);
 }

@@ -317,6 +317,7 @@ struct report {
 	/* parameters (params.c) */
 	char *out_dir;
 	char *title;
+	char *program;			/* `program`: what ran (magslab run/live --preload) */
 	uint64_t bucket_ns;
 	uint32_t max_caches;
 	struct host_row *hosts;		/* `hosts`: the other hosts' rows */

@@ -162,7 +162,9 @@ void summary_run_line(const struct out *o, char *buf, size_t n)
 
 	fmt_ns(tmo, sizeof(tmo), o->tmo);
 	fmt_ns(bucket, sizeof(bucket), r->bucket_ns);
-	if (o->workload)
+	if (r->program)
+		snprintf(buf, n, "run: program %.200s; ", r->program);
+	else if (o->workload)
 		snprintf(buf, n, "run: workload %s (from cache %.60s); ", o->workload, o->workload_from);
 	else
 		snprintf(buf, n, "run: workload unknown; ");

@@ -20,16 +20,26 @@
  * the address, then abort(), as glibc does.  A freed large block of 1 MiB
  * or more gives its pages back to the OS at once (RELEASE_MIN).
  *
- * Start-up.  The first call (often from the dynamic loader, libc or
- * LTTng-UST's constructor, before any constructor of ours has run) creates
- * the classes.  magslab's own start-up may call malloc (fopen, the
- * pthread_atfork registration): those calls, on the starting thread only,
- * are served from a static start-up heap, whose blocks free() recognises
- * and ignores, so nothing recurses.  Other threads wait for the start to
- * finish.  Nothing here is a constructor, so the order in which the loader
- * runs constructors does not matter.  Not covered: a fork() while another
- * thread is inside the start-up (the child would wait for it forever); the
- * start runs at the first malloc, before a program normally has threads.
+ * Start-up.  The classes are created in this library's constructor, which
+ * the loader runs after those of its dependencies (libmagslab, LTTng-UST):
+ * the tracer has registered by then, so the classes' cache_create events
+ * are in a trace (`magslab record --preload`), and a report can name them.
+ * Whatever is allocated before (the loader, libc, LTTng-UST's constructors
+ * and the threads they start) comes from a static start-up heap (4 MiB of
+ * .bss: pages never touched cost nothing), as do the allocations of
+ * magslab's own start-up (fopen, the pthread_atfork registration) on the
+ * starting thread, so nothing recurses; free() recognises its blocks and
+ * ignores them.  If the start-up heap runs out before the constructor, the
+ * classes are created at once (their cache_create events may then be
+ * missing from a trace).  Other threads wait for the start to finish.  Not
+ * covered: a fork() while another thread is inside the start-up (the child
+ * would wait for it forever); the start runs before main(), when a program
+ * normally has no threads of its own.
+ *
+ * Counters at exit.  The stats destructor turns the fast path off and takes
+ * its own allocations (stdio's, magslab's snapshot) from the start-up heap,
+ * so that writing the counters does not change them: they then equal the
+ * events of the process in a trace (tests/test_record.sh preload).
  *
  * Bad input.  magslab's errors about the shim's own caches or arenas
  * ("cache 'malloc-96': free of 0x...: double free", a write after free
@@ -75,6 +85,14 @@
 
 static struct arena *kpages;
 static const char *stats_table, *stats_json;
+
+/* What malloc's fast path looks a class up in: msm_classes[].cache once the
+ * start is done; NULL while the stats are taken at exit, so that every
+ * malloc takes the slow path then (the frees use msm_classes[] itself). */
+static struct kmem_cache *fast_cache[MSM_NR_CLASSES];
+/* This thread is writing the stats: its allocations come from the start-up
+ * heap, so that taking the counters does not change them. */
+static _Thread_local bool quiet __attribute__((tls_model("initial-exec")));
 
 /* ---------------------------------------------------------------------- */
 /* Bad input                                                                */
@@ -148,32 +166,42 @@ enum { START_NONE, START_BUSY, START_DONE };
 static _Atomic int start_state;
 static _Thread_local bool starting
 	__attribute__((tls_model("initial-exec")));
+/* Set by the constructor below (or when the start-up heap is full): until
+ * then every thread's allocations come from the start-up heap. */
+static _Atomic bool may_start;
 
-/* The start-up heap: what magslab's own start-up allocates.  Never given
- * back (it is a few KiB); each block has a header with its size. */
-#define BOOT_HEAP_SIZE (128 * 1024)
+/* The start-up heap: what is allocated before the shim's constructor runs
+ * (the loader, libc, LTTng-UST's constructors and their threads) and what
+ * magslab's own start-up allocates.  Never given back; each block has a
+ * header with its size.  Untouched pages of it cost nothing. */
+#define BOOT_HEAP_SIZE (4 * 1024 * 1024)
 struct boot_hdr {
 	size_t size;
 	size_t pad;                     /* keeps blocks 16-aligned */
 };
 static _Alignas(4096) unsigned char boot_heap[BOOT_HEAP_SIZE];
-static size_t boot_used;                /* by the starting thread only */
+static _Atomic size_t boot_used;        /* any thread: compare and swap */
 
 static void *boot_alloc(size_t size, size_t align)
 {
 	uintptr_t base = (uintptr_t)boot_heap, p;
+	size_t used = atomic_load_explicit(&boot_used, memory_order_relaxed);
 	struct boot_hdr *h;
 
 	if (align < MSM_ALIGN)
 		align = MSM_ALIGN;
-	p = (base + boot_used + sizeof(*h) + align - 1) & ~(uintptr_t)(align - 1);
-	if (size > BOOT_HEAP_SIZE || p - base > BOOT_HEAP_SIZE - size) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	do {
+		p = (base + used + sizeof(*h) + align - 1) &
+		    ~(uintptr_t)(align - 1);
+		if (size > BOOT_HEAP_SIZE || p - base > BOOT_HEAP_SIZE - size) {
+			errno = ENOMEM;
+			return NULL;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(
+		&boot_used, &used, p + size - base, memory_order_relaxed,
+		memory_order_relaxed));
 	h = (struct boot_hdr *)p - 1;
 	h->size = size;
-	boot_used = p + size - base;
 	return (void *)p;
 }
 
@@ -194,6 +222,13 @@ static void read_knobs(void)
 	stats_json = getenv("MAGSLAB_MALLOC_STATS_JSON");
 }
 
+static void set_fast_path(bool on)
+{
+	for (unsigned int i = 0; i < MSM_NR_CLASSES; i++)
+		__atomic_store_n(&fast_cache[i], on ? msm_classes[i].cache : NULL,
+				 __ATOMIC_RELEASE);
+}
+
 static void start(void)
 {
 	char why[128];
@@ -204,17 +239,19 @@ static void start(void)
 	kpages = arena_kpages();
 	if (!kpages || msm_classes_create(why, sizeof(why)) != 0)
 		die("cannot start: %s", kpages ? why : "no page arena");
+	set_fast_path(true);
 }
 
-/* True once the classes exist; false on the starting thread while it
- * creates them (its allocations then come from the start-up heap). */
+/* True once the classes exist; false before the constructor, and on the
+ * starting thread while it creates them (their allocations then come from
+ * the start-up heap). */
 static bool started(void)
 {
 	int st = atomic_load_explicit(&start_state, memory_order_acquire);
 
 	if (likely(st == START_DONE))
 		return true;
-	if (starting)
+	if (starting || !atomic_load_explicit(&may_start, memory_order_acquire))
 		return false;
 	st = START_NONE;
 	if (atomic_compare_exchange_strong(&start_state, &st, START_BUSY)) {
@@ -229,6 +266,15 @@ static bool started(void)
 	       START_DONE)
 		sched_yield();
 	return true;
+}
+
+/* After the constructors of libmagslab and LTTng-UST (the shim's
+ * dependencies: the loader runs theirs first), so the tracer has registered
+ * and the classes' cache_create events are in the trace. */
+__attribute__((constructor)) static void start_at_load(void)
+{
+	atomic_store_explicit(&may_start, true, memory_order_release);
+	(void)started();
 }
 
 /* ---------------------------------------------------------------------- */
@@ -278,8 +324,16 @@ static __attribute__((noinline)) void *alloc_slow(size_t size, size_t align)
 {
 	int c;
 
-	if (!started())
-		return boot_alloc(size, align);
+	if (!started() || quiet) {
+		void *p = boot_alloc(size, align);
+
+		if (p || starting)
+			return p;
+		/* The start-up heap is full: start now if the constructor has
+		 * not run yet; while the stats are taken, use the classes. */
+		atomic_store_explicit(&may_start, true, memory_order_release);
+		started();
+	}
 	if (size <= MSM_CLASS_MAX && align <= MSM_PM_UNIT) {
 		c = align > MSM_ALIGN ? msm_class_aligned(size, align)
 				      : (int)msm_class_of(size);
@@ -293,7 +347,8 @@ static __attribute__((noinline)) void *alloc_slow(size_t size, size_t align)
 void *MSM(malloc)(size_t size)
 {
 	if (likely(size <= MSM_CLASS_MAX)) {
-		struct kmem_cache *kc = class_cache(msm_class_of(size));
+		struct kmem_cache *kc = __atomic_load_n(
+			&fast_cache[msm_class_of(size)], __ATOMIC_ACQUIRE);
 
 		if (likely(kc != NULL))
 			return kmem_cache_alloc(kc, MEM_ATOMIC);
@@ -535,10 +590,21 @@ static void write_stats(const char *dest, void (*print)(FILE *f))
 	fclose(f);
 }
 
+/*
+ * The stats' own allocations (stdio's, the snapshot magslab takes) come
+ * from the start-up heap: taking the counters must not change them, so
+ * that they equal the trace's events of the process (recorded up to the
+ * provider's destructor, libmagslab's, which runs right after this one).
+ */
 __attribute__((destructor)) static void stats_at_exit(void)
 {
-	if (atomic_load(&start_state) != START_DONE)
+	if (atomic_load(&start_state) != START_DONE ||
+	    (!stats_table && !stats_json))
 		return;
+	quiet = true;
+	set_fast_path(false);
 	write_stats(stats_table, magslab_stats_print);
 	write_stats(stats_json, magslab_stats_json);
+	set_fast_path(true);
+	quiet = false;
 }
