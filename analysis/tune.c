@@ -6,17 +6,15 @@
  * tune_run.c's, the words and files tune_out.c's and tune_plot.c's (tune_impl.h has the
  * map).
  *
- * The options are matched by hand, not with getopt_long: every option tune does not know
- * goes to the workload unchanged and in order, and an abbreviation (which getopt_long
- * would take for one of tune's) must reach the workload as it was written.  What an
- * option means can depend on --preload (--policy is the workload's own option, but with
- * --preload there is no workload and tune sets MAGSLAB_POLICY), so --preload is looked
- * for first, before the options are read.
+ * The options are getopt_long's: tune's own before "--" (an option tune does not know
+ * is an error: a typo must not reach the workload, which might take it for something
+ * else), the workload's options or CMD after it, so the two never mix.
  */
 #include "tune.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -38,7 +36,7 @@ void tune_usage(FILE *f)
 	fputs("usage: magslab tune WORKLOAD --threshold LIST --timeout LIST\n"
 	      "                    [--budget N|DURATION | --repeat N] [--objective NAME]\n"
 	      "                    [--check N] [--margin PCT] [--seed N] [-o OUTDIR] [--trace]\n"
-	      "                    [--no-plots] [-q] [workload options...]\n"
+	      "                    [--no-plots] [-q] [-- workload options...]\n"
 	      "       magslab tune --preload --threshold LIST --timeout LIST [...]\n"
 	      "                    [--metric REGEX [--better higher|lower]] [--policy NAME]\n"
 	      "                    -- CMD [ARGS...]\n"
@@ -54,9 +52,10 @@ void tune_usage(FILE *f)
 	      "best, then re-runs it and the library's default interleaved with new seeds and\n"
 	      "says whether it is better, worse, or not distinguishable from the default.\n"
 	      "\n"
-	      "WORKLOAD  a magslab-workload subcommand (pair, batch, prodcons, phases...);\n"
-	      "          the options after it that are not tune's go to every run, e.g.\n"
-	      "          --threads 8 --duration 1s (see magslab-workload WORKLOAD --help)\n"
+	      "WORKLOAD  a magslab-workload subcommand (pair, batch, prodcons, synthetic...);\n"
+	      "          the options after -- go to every run, e.g. -- --threads 8\n"
+	      "          --duration 1s (see magslab-workload WORKLOAD --help); an option\n"
+	      "          tune does not know is an error before --\n"
 	      "\n"
 	      "Options:\n"
 	      "  --threshold LIST     resize thresholds: whole numbers, comma-separated\n"
@@ -100,7 +99,7 @@ void tune_usage(FILE *f)
 	      "Examples:\n"
 	      "  # race a 3 x 3 grid of 1 s runs for at most 5 minutes\n"
 	      "  magslab tune prodcons --threshold 1,10,1000 --timeout 1ms,100ms,1s \\\n"
-	      "      --budget 5m --threads 8 --duration 1s -o /tmp/tune\n"
+	      "      --budget 5m -o /tmp/tune -- --threads 8 --duration 1s\n"
 	      "  # a program on the malloc replacement: sqlite3's own timer decides\n"
 	      "  magslab tune --preload --threshold 1,100 --timeout 1ms,1s --repeat 8 \\\n"
 	      "      --metric 'Run Time: real ([0-9.]+)' --better lower -- \\\n"
@@ -140,31 +139,31 @@ int tune_err(struct tune *t, const char *fmt, ...)
 
 /* ---- options ----------------------------------------------------------------------- */
 
-enum opt_id { O_THRESHOLD, O_TIMEOUT, O_REPEAT, O_BUDGET, O_OBJECTIVE, O_CHECK, O_MARGIN,
-	      O_SEED, O_OUTPUT, O_TRACE, O_NO_PLOTS, O_QUIET, O_HELP, O_PRELOAD, O_METRIC,
-	      O_BETTER, O_POLICY };
+/* getopt_long's codes: the short options are their letter, the long-only ones above. */
+enum opt_id { O_THRESHOLD = 256, O_TIMEOUT, O_REPEAT, O_BUDGET, O_OBJECTIVE, O_CHECK,
+	      O_MARGIN, O_SEED, O_TRACE, O_NO_PLOTS, O_PRELOAD, O_METRIC, O_BETTER, O_POLICY,
+	      O_OUTPUT = 'o', O_QUIET = 'q', O_HELP = 'h' };
 
-struct opt {
-	const char *name;
-	char letter;
-	bool arg;
-	enum opt_id id;
-	bool preload_only;   /* a workload option otherwise (--policy) */
+static const struct option longopts[] = {
+	{ "threshold", required_argument, NULL, O_THRESHOLD },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "repeat", required_argument, NULL, O_REPEAT },
+	{ "budget", required_argument, NULL, O_BUDGET },
+	{ "objective", required_argument, NULL, O_OBJECTIVE },
+	{ "check", required_argument, NULL, O_CHECK },
+	{ "margin", required_argument, NULL, O_MARGIN },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "output", required_argument, NULL, O_OUTPUT },
+	{ "trace", no_argument, NULL, O_TRACE },
+	{ "no-plots", no_argument, NULL, O_NO_PLOTS },
+	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "help", no_argument, NULL, O_HELP },
+	{ "preload", no_argument, NULL, O_PRELOAD },
+	{ "metric", required_argument, NULL, O_METRIC },
+	{ "better", required_argument, NULL, O_BETTER },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ NULL, 0, NULL, 0 },
 };
-
-static const struct opt options[] = {
-	{ "threshold", 0, true, O_THRESHOLD, false }, { "timeout", 0, true, O_TIMEOUT, false },
-	{ "repeat", 0, true, O_REPEAT, false },       { "budget", 0, true, O_BUDGET, false },
-	{ "objective", 0, true, O_OBJECTIVE, false }, { "check", 0, true, O_CHECK, false },
-	{ "margin", 0, true, O_MARGIN, false },       { "seed", 0, true, O_SEED, false },
-	{ "output", 'o', true, O_OUTPUT, false },     { "trace", 0, false, O_TRACE, false },
-	{ "no-plots", 0, false, O_NO_PLOTS, false },  { "quiet", 'q', false, O_QUIET, false },
-	{ "help", 'h', false, O_HELP, false },        { "preload", 0, false, O_PRELOAD, false },
-	{ "metric", 0, true, O_METRIC, false },       { "better", 0, true, O_BETTER, false },
-	{ "policy", 0, true, O_POLICY, true },
-};
-
-#define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
 /* Whether a is --name or --name=...  */
 static bool is_long(const char *a, const char *name)
@@ -173,27 +172,6 @@ static bool is_long(const char *a, const char *name)
 
 	return strncmp(a, "--", 2) == 0 && strncmp(a + 2, name, n) == 0 &&
 	       (a[n + 2] == '\0' || a[n + 2] == '=');
-}
-
-/* The tune option a is (--name, --name=VALUE or -L), or NULL; *inl gets VALUE. */
-static const struct opt *match_option(const struct tune *t, const char *a, const char **inl)
-{
-	size_t k;
-
-	*inl = NULL;
-	for (k = 0; k < NOPTIONS; k++) {
-		if (options[k].preload_only && !t->preload)
-			continue;
-		if (options[k].letter && a[0] == '-' && a[1] == options[k].letter && !a[2])
-			return &options[k];
-		if (is_long(a, options[k].name)) {
-			const char *eq = strchr(a, '=');
-
-			*inl = eq ? eq + 1 : NULL;
-			return &options[k];
-		}
-	}
-	return NULL;
 }
 
 /* A whole number without sign: 0, or -1. */
@@ -349,11 +327,11 @@ static int parse_count(const char *name, const char *val, unsigned int lo, unsig
 }
 
 /* The options of the design: the rounds, the race, the objective, the check. */
-static int apply_design(struct tune *t, const struct opt *o, const char *val)
+static int apply_design(struct tune *t, int id, const char *val)
 {
 	uint64_t v;
 
-	switch (o->id) {
+	switch (id) {
 	case O_REPEAT:
 		return parse_count("--repeat", val, 1, MAX_REPEAT, &t->repeat);
 	case O_BUDGET:
@@ -376,12 +354,12 @@ static int apply_design(struct tune *t, const struct opt *o, const char *val)
 }
 
 /* --preload's own: --metric, --better, --policy. */
-static int apply_preload(struct tune *t, const struct opt *o, const char *val)
+static int apply_preload(struct tune *t, int id, const char *val)
 {
 	static const char *const policies[] = { "akaros", "illumos", "uma", "adaptive" };
 	size_t k;
 
-	switch (o->id) {
+	switch (id) {
 	case O_METRIC:
 		if (!*val)
 			return tune_usage_error("--metric: an empty REGEX%s", "");
@@ -405,9 +383,9 @@ static int apply_preload(struct tune *t, const struct opt *o, const char *val)
 }
 
 /* Sets what option o says: 0, 2 (bad value, said why), or -1 (--help printed). */
-static int apply_option(struct tune *t, const struct opt *o, const char *val)
+static int apply_option(struct tune *t, int id, const char *val)
 {
-	switch (o->id) {
+	switch (id) {
 	case O_THRESHOLD:
 		return parse_list("--threshold", val, false, t->thresholds, &t->nthresholds);
 	case O_TIMEOUT:
@@ -427,16 +405,16 @@ static int apply_option(struct tune *t, const struct opt *o, const char *val)
 		t->quiet = true;
 		return 0;
 	case O_PRELOAD:
-		return 0;	/* seen before the options were read (preload_given) */
+		return 0;	/* set by parse_args */
 	case O_HELP:
 		tune_usage(stdout);
 		return -1;
 	case O_METRIC:
 	case O_BETTER:
 	case O_POLICY:
-		return apply_preload(t, o, val);
+		return apply_preload(t, id, val);
 	default:
-		return apply_design(t, o, val);
+		return apply_design(t, id, val);
 	}
 }
 
@@ -445,58 +423,41 @@ static const char *refused(const char *a)
 {
 	if (is_long(a, "timeout-ns"))
 		return "--timeout-ns is what tune varies: give --timeout LIST";
+	if (is_long(a, "threshold"))
+		return "--threshold is what tune varies: give it before --";
+	if (is_long(a, "seed"))
+		return "--seed: tune gives every run its seed: give tune's --seed before --";
 	if (is_long(a, "json"))
 		return "--json: tune writes each run's JSON into OUTDIR/runs itself";
 	return NULL;
 }
 
-/* One tune option at argv[*i] (and its value): 0, 2 bad usage, -1 --help printed. */
-static int take_option(struct tune *t, const struct opt *o, const char *inl, int argc,
-		       char **argv, int *i)
+/* An argument before "--" that is not an option: WORKLOAD, once. */
+static int take_operand(struct tune *t, const char *a)
 {
-	const char *val = inl;
-
-	if (!o->arg && inl)
-		return tune_usage_error("--%s takes no value", o->name);
-	if (o->arg && !val) {
-		if (*i + 1 >= argc)
-			return tune_usage_error("%s needs a value", argv[*i]);
-		val = argv[++*i];
-	}
-	return apply_option(t, o, val);
-}
-
-/* An argument that is not tune's: WORKLOAD, a workload option, or a word of CMD. */
-static int take_other(struct tune *t, char *a, bool dashdash)
-{
-	const char *why;
-
-	if (t->preload && !dashdash)
-		return tune_usage_error("%s '%s' (with --preload the command goes after --)",
-				   a[0] == '-' ? "unknown option" : "unexpected argument", a);
-	if (!t->preload && !dashdash && (why = refused(a)))
-		return tune_usage_error("%s", why);
-	if (!t->preload && !t->workload) {
-		if (a[0] == '-' && !dashdash)
-			return tune_usage_error("unknown option '%s' (workload options go after "
-					   "WORKLOAD)",
-					   a);
-		t->workload = a;
-		return 0;
-	}
-	t->args[t->nargs++] = a;
+	if (t->preload)
+		return tune_usage_error("unexpected argument '%s' (with --preload the command goes "
+				   "after --)",
+				   a);
+	if (t->workload)
+		return tune_usage_error("unexpected argument '%s' (workload options go after --)",
+				   a);
+	t->workload = a;
 	return 0;
 }
 
-/* --preload among the options (before any "--"): it changes what the others mean. */
-static bool preload_given(int argc, char **argv)
+/* The arguments after "--": the workload's options, or CMD and its arguments. */
+static int take_rest(struct tune *t, int argc, char **argv, int first)
 {
+	const char *why;
 	int i;
 
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--preload") == 0)
-			return true;
-	return false;
+	for (i = first; i < argc; i++) {
+		if (!t->preload && (why = refused(argv[i])))
+			return tune_usage_error("%s", why);
+		t->args[t->nargs++] = argv[i];
+	}
+	return 0;
 }
 
 /* The objective: --metric, --objective NAME (one of this mode's), or the mode's first. */
@@ -557,6 +518,12 @@ static int check_args(struct tune *t, bool repeat_given)
 {
 	if (!t->preload && !t->workload)
 		return tune_usage_error("no WORKLOAD given%s", "");
+	if (t->preload && t->workload)
+		return tune_usage_error("--preload and WORKLOAD '%s': with --preload the command goes "
+				   "after --", t->workload);
+	if (!t->preload && t->policy)
+		return tune_usage_error("--policy is for a --preload command: give the workload's "
+				   "--policy after --%s", "");
 	if (t->preload && !t->nargs)
 		return tune_usage_error("--preload: no command given (after --)%s", "");
 	if (!t->nthresholds)
@@ -580,34 +547,41 @@ static int check_args(struct tune *t, bool repeat_given)
 }
 
 /*
- * tune's options anywhere before "--"; without --preload the first other argument is
- * WORKLOAD and every other argument after it goes to the workload (all of them after
- * "--"); with --preload everything after "--" is the command.
+ * getopt_long, in order ("-": an operand comes back as code 1, so WORKLOAD is seen where
+ * it stands), with no permutation past "--": everything after it goes to the workload or
+ * is CMD.  An option tune does not know is an error, never passed on.
  * 0 go on, 2 bad usage (said why), -1 --help was printed.
  */
 static int parse_args(struct tune *t, int argc, char **argv)
 {
-	bool dashdash = false, repeat_given = false;
-	int i, r;
+	bool repeat_given = false;
+	int c, r;
 
 	t->args = calloc((size_t)argc, sizeof(*t->args));
 	if (!t->args)
 		return tune_usage_error("out of memory%s", "");
-	t->preload = preload_given(argc, argv);
-	for (i = 1; i < argc; i++) {
-		const char *inl;
-		const struct opt *o = dashdash ? NULL : match_option(t, argv[i], &inl);
-
-		if (!dashdash && strcmp(argv[i], "--") == 0) {
-			dashdash = true;
-			continue;
-		}
-		repeat_given |= o && o->id == O_REPEAT;
-		r = o ? take_option(t, o, inl, argc, argv, &i) : take_other(t, argv[i], dashdash);
+	opterr = 0;
+	optind = 0;	/* a fresh scan: the ordering ("-") is read when it starts */
+	while ((c = getopt_long(argc, argv, "-:o:qh", longopts, NULL)) != -1) {
+		if (c == ':')
+			return tune_usage_error("%s needs a value", argv[optind - 1]);
+		if (c == '?' && optopt >= 256)
+			return tune_usage_error("'%s': that option takes no value", argv[optind - 1]);
+		if (c == '?' && optopt && argv[optind - 1][1] != '-')
+			return tune_usage_error("unknown option '-%c'%s", optopt,
+					   t->preload ? "" : " (workload options go after --)");
+		if (c == '?')
+			return tune_usage_error("unknown option '%s'%s", argv[optind - 1],
+					   t->preload ? "" : " (workload options go after --)");
+		if (c == O_PRELOAD)
+			t->preload = true;
+		repeat_given |= c == O_REPEAT;
+		r = c == 1 ? take_operand(t, optarg) : apply_option(t, c, optarg);
 		if (r)
 			return r;
 	}
-	return check_args(t, repeat_given);
+	r = take_rest(t, argc, argv, optind);
+	return r ? r : check_args(t, repeat_given);
 }
 
 /* ---- the subcommand ---------------------------------------------------------------- */

@@ -150,6 +150,10 @@ void tune_fmt_ratio(const struct rs_paired *p, char *out, size_t len)
 {
 	if (isinf(p->hi) || p->lo <= 0)
 		snprintf(out, len, "%+.1f %% [no interval]", (p->ratio - 1) * 100);
+	else if (p->conf < LEVEL - 1e-9)	/* too few unequal pairs for 95 %: say so */
+		snprintf(out, len, "%+.1f %% [%+.1f..%+.1f, only %.0f %% sure with %zu unequal "
+			 "pairs]", (p->ratio - 1) * 100, (p->lo - 1) * 100, (p->hi - 1) * 100,
+			 p->conf * 100, p->n);
 	else
 		snprintf(out, len, "%+.1f %% [%+.1f..%+.1f]", (p->ratio - 1) * 100,
 			 (p->lo - 1) * 100, (p->hi - 1) * 100);
@@ -198,6 +202,28 @@ static void fmt_unit(enum metric m, const struct rs_median *md, char *out, size_
 
 /* ---- the recommendation in words --------------------------------------------------- */
 
+/* The first line when some settings are worse than the best (by wlo .. whi %). */
+static void explain_matters(struct tune *t, const char *who, size_t worse, double wlo,
+			    double whi)
+{
+	size_t tied = t->ncells - worse - 1;
+	char by[64], rest[64];
+
+	if (fabs(whi - wlo) < 0.5)
+		snprintf(by, sizeof(by), "%+.0f %%", wlo);
+	else
+		snprintf(by, sizeof(by), "%+.0f %% to %+.0f %%", wlo, whi);
+	if (tied)
+		snprintf(rest, sizeof(rest), "%zu other%s tied with it", tied,
+			 tied == 1 ? "" : "s");
+	else
+		snprintf(rest, sizeof(rest), "none tied with it");
+	snprintf(t->matter_line, sizeof(t->matter_line),
+		 "the resize parameters matter for %s here: %zu of the %zu settings %s worse "
+		 "than the best on %s (%s), %s", who, worse, t->ncells,
+		 worse == 1 ? "is" : "are", tune_obj_word(t), by, rest);
+}
+
 /* The first line: do the parameters matter here? */
 static void explain_matter(struct tune *t)
 {
@@ -234,10 +260,7 @@ static void explain_matter(struct tune *t)
 			 "within %+.1f %% .. %+.1f %%)", who, t->ncells, tune_obj_word(t), t->rounds,
 			 lo, hi);
 	else
-		snprintf(t->matter_line, sizeof(t->matter_line),
-			 "the resize parameters matter for %s here: %zu of the %zu settings are "
-			 "worse than the best on %s (%+.0f %% to %+.0f %%), %zu tied with it", who,
-			 worse, t->ncells, tune_obj_word(t), wlo, whi, t->ncells - worse);
+		explain_matters(t, who, worse, wlo, whi);
 }
 
 /* rec_line: the setting, how to apply it, its figures. */
