@@ -8,6 +8,8 @@
 #                                       reference (about 15 minutes on the 2-CPU VM)
 #   bench/run-tune.sh --quick           2 races of 40 s, a short reference, to stdout
 #   bench/run-tune.sh --races N --budget 150s --ref-repeat 12 --out FILE (- : stdout)
+#   bench/run-tune.sh --report-only        no runs: the report of the last run's files
+#                                       ($BUILD/bench-tune)
 #
 # Figures (issue 16's targets):
 #   agreement  how many races recommend the most frequent recommendation, and how many
@@ -34,6 +36,7 @@ races=5
 budget=150s
 ref_repeat=12
 out=bench/results/tune.md
+report_only=0
 WORKLOAD=(prodcons)
 GRID=(--threshold 1,10,1000 --timeout 1ms,1s)
 WL_OPTS=(--threads 8 --duration 500ms)
@@ -48,6 +51,7 @@ while (($#)); do
 	--budget) budget=${2:?--budget needs a value}; shift ;;
 	--ref-repeat) ref_repeat=${2:?--ref-repeat needs a number}; shift ;;
 	--out) out=${2:?--out needs a file}; shift ;;
+	--report-only) report_only=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
@@ -58,7 +62,7 @@ done
 "$MAKE" --no-print-directory -s frontend workloads BUILD="$BUILD" >/dev/null
 BIN=$BUILD/bin/magslab
 WORK=$BUILD/bench-tune
-rm -rf "$WORK" && mkdir -p "$WORK"
+((report_only)) || { rm -rf "$WORK" && mkdir -p "$WORK"; }
 
 # col CSV NAME [FILTER_NAME FILTER_VALUE]: a column's values, one a line.
 col() {
@@ -74,16 +78,20 @@ race_cmd() { # race_cmd I: the tune command of race I
 REF_CMD="$BIN tune ${WORKLOAD[*]} ${GRID[*]} --repeat $ref_repeat --seed 900001 --no-plots -q -o $WORK/ref -- ${WL_OPTS[*]}"
 
 t_start=$(date +%s)
-for ((i = 1; i <= races; i++)); do
+for ((i = 1; i <= races && !report_only; i++)); do
 	echo "run-tune: race $i/$races: $(race_cmd "$i")" >&2
 	# shellcheck disable=SC2046
 	$(race_cmd "$i") >"$WORK/race-$i.out" 2>"$WORK/race-$i.err" ||
 		die "race $i failed: $(tail -n 3 "$WORK/race-$i.err")"
 	grep -E '^(recommended|verdict):' "$WORK/race-$i.out" | cut -c1-150 >&2
 done
-echo "run-tune: reference: $REF_CMD" >&2
-$REF_CMD >"$WORK/ref.out" 2>"$WORK/ref.err" || die "reference failed: $(tail -n 3 "$WORK/ref.err")"
-took=$(($(date +%s) - t_start))
+if ((!report_only)); then
+	echo "run-tune: reference: $REF_CMD" >&2
+	$REF_CMD >"$WORK/ref.out" 2>"$WORK/ref.err" ||
+		die "reference failed: $(tail -n 3 "$WORK/ref.err")"
+	echo $(($(date +%s) - t_start)) >"$WORK/took"
+fi
+took=$(cat "$WORK/took")
 
 # ---- the figures -----------------------------------------------------------------------
 declare -A count
@@ -129,6 +137,43 @@ table() {
 	done
 }
 
+
+# noise: per objective, how much the runs of one setting vary (sd of the log: 0.10 is
+# about +-10 %), raw and after taking out what the runs of a round share (each run's log
+# less its round's mean over the settings run in it: what the race's paired test sees).
+noise() {
+	cat "$WORK"/race-*/runs.csv | awk -F, '
+		$1 == "kind" { for (i = 1; i <= NF; i++) h[$i] = i; next }
+		$1 != "race" { next }
+		{ race = $h["seed"] - $h["round"]; k = race SUBSEP $2 SUBSEP $3
+		  for (m = 1; m <= 3; m++) {
+			v = log($h[m == 1 ? "throughput_mops" : m == 2 ? "cpu_ns_per_op" : "steady_mops"])
+			x[k, $h["round"], m] = v; rs[race, $h["round"], m] += v
+		  }
+		  rn[race, $h["round"]]++; seen[k] = 1; rounds[k, $h["round"]] = 1 }
+		END {
+			for (m = 1; m <= 3; m++) {
+				nk = 0
+				for (k in seen) {
+					split(k, p, SUBSEP); n = s = q = sd = dq = 0
+					for (r = 0; r < 400; r++) if ((k, r) in rounds) {
+						v = x[k, r, m]; d = v - rs[p[1], r, m] / rn[p[1], r]
+						n++; s += v; q += v * v; sd += d; dq += d * d
+					}
+					if (n < 5) continue
+					print m, sqrt((q - s * s / n) / (n - 1)), sqrt((dq - sd * sd / n) / (n - 1))
+				}
+			}
+		}' >"$WORK/noise"
+	local m name
+	for m in 1 2 3; do
+		name=$(echo "throughput (Mops/s)|cpu-per-op (ns)|steady (Mops/s after the warm-up)" | cut -d'|' -f$m)
+		printf '| %s | %d | %.3f | %.3f |\n' "$name" "$(awk -v m=$m '$1 == m' "$WORK/noise" | wc -l)" \
+			"$(awk -v m=$m '$1 == m { print $2 }' "$WORK/noise" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')" \
+			"$(awk -v m=$m '$1 == m { print $3 }' "$WORK/noise" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+	done
+}
+
 report() {
 	local tab worst met_a met_h
 	: >"$WORK/fractions"
@@ -169,6 +214,15 @@ $(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
 	  $h["throughput_mops"], $h["throughput_mops_lo"], $h["throughput_mops_hi"],
 	  100 * ($h["vs_best"] - 1), 100 * ($h["vs_best_lo"] - 1), 100 * ($h["vs_best_hi"] - 1),
 	  $h["best"] == 1 ? "best" : ($h["tied"] == 1 ? "yes" : "no"), $h["bytes_in_mags"] }' "$ref")
+
+Which objective is steadier (issue 16 item 4): over the races' runs, per setting of a race,
+the standard deviation of the log of each figure (0.10: about +-10 %), raw and after taking
+out what the runs of one round share (each run less its round's mean: what the paired test
+works on); the median over the settings of all races:
+
+| objective | settings | sd(log), raw | sd(log), round taken out |
+|---|---|---|---|
+$(noise)
 
 First lines of each race's tune.txt:
 
