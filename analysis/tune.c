@@ -31,6 +31,8 @@
 
 /* ---- messages ---------------------------------------------------------------------- */
 
+static void usage_preload(FILE *f);
+
 void tune_usage(FILE *f)
 {
 	fputs("usage: magslab tune WORKLOAD --threshold LIST --timeout LIST\n"
@@ -80,8 +82,15 @@ void tune_usage(FILE *f)
 	      "                       OUTDIR/traces/THRESHOLD_TIMEOUTNS (not with --preload)\n"
 	      "  --no-plots           write the gnuplot scripts, do not run gnuplot\n"
 	      "  -q, --quiet          no progress line on stderr\n"
-	      "  -h, --help           this help\n"
-	      "With --preload (CMD after --, its output in OUTDIR/runs):\n"
+	      "  -h, --help           this help\n",
+	      f);
+	usage_preload(f);
+}
+
+/* The rest of --help: --preload's options, the files, examples, the environment. */
+static void usage_preload(FILE *f)
+{
+	fputs(	      "With --preload (CMD after --, its output in OUTDIR/runs):\n"
 	      "  --metric REGEX       the figure: the number REGEX's first group (or match)\n"
 	      "                       finds in CMD's output, its last match (default: CMD's\n"
 	      "                       wall time, lower is better)\n"
