@@ -256,8 +256,8 @@ static void explain_matter(struct tune *t)
 	else if (worse == 0)
 		snprintf(t->matter_line, sizeof(t->matter_line),
 			 "magazine size does not limit %s here: all %zu settings are tied with "
-			 "the best on %s after %u rounds (their 95 %% intervals against it lie "
-			 "within %+.1f %% .. %+.1f %%)", who, t->ncells, tune_obj_word(t), t->rounds,
+			 "the best on %s after %u rounds; at this noise level differences within "
+			 "%+.1f %% .. %+.1f %% (their 95 %% intervals against it) are not ruled out", who, t->ncells, tune_obj_word(t), t->rounds,
 			 lo, hi);
 	else
 		explain_matters(t, who, worse, wlo, whi);
