@@ -136,8 +136,8 @@ static int write_heatmap(struct tune *t, enum metric m)
 	for (i = 0; i < t->ncells; i++)
 		if (t->cells[i].tied && i != t->rec)
 			gp_frame(t, f, id++, i, "#1f4fd0", 3);
-	fprintf(f, "set label 1 \"framed: magenta the recommended setting, blue the settings "
-		   "tied with the best on %s;  *: on the Pareto front\" at screen 0.01,0.02 "
+	fprintf(f, "set label 1 \"framed: magenta recommended, blue tied with the best on %s; "
+		   "*: Pareto front\" at screen 0.01,0.02 "
 		   "font \",8\"\n",
 		tune_obj_word(t));
 	gp_cells(t, m, f);
