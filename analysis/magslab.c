@@ -12,7 +12,7 @@
  *
  *   magslab.c                      the subcommand table
  *   run.c                          record_run, then report_run
- *   tune.c tune_run.c tune_out.c   runs magslab-workload (or `magslab record`) per setting
+ *   tune.c tune_*.c                races magslab-workload (or a --preload command) per setting
  *   live.c live_session.c live_view.c
  *   record.c                       one recording session around one command
  *   preload.c                      the malloc shim under a command (--preload)
@@ -53,7 +53,7 @@ static const struct command commands[] = {
 	  "record a workload (or --preload: any program) and report it, in one step" },
 	{ "live", cmd_live, live_usage, "watch magsize and contention live while a command runs" },
 	{ "tune", cmd_tune, tune_usage,
-	  "run a workload over a threshold x timeout grid, recommend a setting" },
+	  "race a threshold x timeout grid, recommend a setting" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -147,12 +147,12 @@ static void forward(pid_t pid, bool *done)
 }
 
 /* To its end, blocking: a signal interrupts waitpid (no SA_RESTART) and is passed on. */
-static int wait_blocking(pid_t pid, int *status, bool fwd)
+static int wait_blocking(pid_t pid, int *status, bool fwd, struct rusage *ru)
 {
 	bool done = false;
 
 	for (;;) {
-		pid_t w = waitpid(pid, status, 0);
+		pid_t w = wait4(pid, status, 0, ru);
 
 		if (w == pid)
 			return 1;
@@ -165,6 +165,11 @@ static int wait_blocking(pid_t pid, int *status, bool fwd)
 
 int proc_wait(pid_t pid, int *status, const struct proc_wait *w)
 {
+	return proc_wait_usage(pid, status, w, NULL);
+}
+
+int proc_wait_usage(pid_t pid, int *status, const struct proc_wait *w, struct rusage *ru)
+{
 	struct proc_wait all = { -1, true, NULL, NULL };
 	double end;
 	bool done = false;
@@ -172,10 +177,10 @@ int proc_wait(pid_t pid, int *status, const struct proc_wait *w)
 	if (!w)
 		w = &all;
 	if (w->timeout_s < 0 && !w->tick)
-		return wait_blocking(pid, status, w->forward);
+		return wait_blocking(pid, status, w->forward, ru);
 	end = fe_now_s() + w->timeout_s;
 	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
+		pid_t r = wait4(pid, status, WNOHANG, ru);
 
 		if (r == pid)
 			return 1;

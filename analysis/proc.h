@@ -11,7 +11,8 @@
  *           dispositions, no fd above 2 left open, a caller's hook (its environment),
  *           then execvp; a failed exec says why on the child's stderr and exits 127.
  *   wait:   to its end, or for a while; a SIGINT or SIGTERM this process got is passed on
- *           to the child once (forward), as a Ctrl-C at a terminal would reach both.
+ *           to the child once (forward), as a Ctrl-C at a terminal would reach both;
+ *           proc_wait_usage also gives the child's rusage (wait4).
  *   stop:   a signal, a grace period, the next signal..., until it is reaped.
  *   status: proc_exit_code: 0-255, or 128+N when signal N killed it (as a shell says).
  *
@@ -27,6 +28,7 @@
 #define MAGSLAB_ANALYSIS_PROC_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /* A standard stream of the child: as it is in this process (0), or from/to /dev/null. */
@@ -65,6 +67,10 @@ struct proc_wait {
 /* Waits for pid (w NULL: to its end, forwarding): 1 reaped (*status), 0 timed out, -1
  * waitpid failed (errno). */
 int proc_wait(pid_t pid, int *status, const struct proc_wait *w);
+
+/* As proc_wait, and once it is reaped the child's resource usage into *ru (wait4: its
+ * own and that of the descendants it reaped; tune's CPU time per run). */
+int proc_wait_usage(pid_t pid, int *status, const struct proc_wait *w, struct rusage *ru);
 
 /* Runs the child to its end (forwarding): 0 with *status, -1 (errno) if it did not start. */
 int proc_run(const struct proc_spec *s, int *status);

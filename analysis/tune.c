@@ -1,17 +1,20 @@
 /*
  * analysis/tune.c — `magslab tune` (see tune.h; the output contract is docs/tune.md): the
- * options, and the job in order: the programs and OUTDIR checked (prepare), the grid run,
- * the recommendation, the files, the re-run check, the summary on stdout.  The runs are
- * tune_run.c's, the words and files tune_out.c's (tune_impl.h has the map).
+ * options, and the job in order: the programs and OUTDIR checked (prepare), the rounds
+ * (a race or a fixed design), the summary and recommendation, the files, the held-out
+ * check, the summary on stdout.  The rounds and the check are tune_race.c's, each run
+ * tune_run.c's, the words and files tune_out.c's and tune_plot.c's (tune_impl.h has the
+ * map).
  *
- * The options are matched by hand, not with getopt_long: every option tune does not know
- * goes to the workload unchanged and in order, and an abbreviation (which getopt_long
- * would take for one of tune's) must reach the workload as it was written.
+ * The options are getopt_long's: tune's own before "--" (an option tune does not know
+ * is an error: a typo must not reach the workload, which might take it for something
+ * else), the workload's options or CMD after it, so the two never mix.
  */
 #include "tune.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -28,53 +31,92 @@
 
 /* ---- messages ---------------------------------------------------------------------- */
 
+static void usage_preload(FILE *f);
+
 void tune_usage(FILE *f)
 {
-	fputs("usage: magslab tune WORKLOAD --threshold LIST --timeout LIST [--repeat N]\n"
-	      "                    [--seed N] [-o OUTDIR] [--trace] [--no-plots] [-q]\n"
-	      "                    [workload options...]\n"
+	fputs("usage: magslab tune WORKLOAD --threshold LIST --timeout LIST\n"
+	      "                    [--budget N|DURATION | --repeat N] [--objective NAME]\n"
+	      "                    [--check N] [--margin PCT] [--seed N] [-o OUTDIR] [--trace]\n"
+	      "                    [--no-plots] [-q] [-- workload options...]\n"
+	      "       magslab tune --preload --threshold LIST --timeout LIST [...]\n"
+	      "                    [--metric REGEX [--better higher|lower]] [--policy NAME]\n"
+	      "                    -- CMD [ARGS...]\n"
 	      "\n"
-	      "Runs `magslab-workload WORKLOAD` once per setting of the grid of magazine\n"
-	      "resize thresholds x resize timeouts (counters only, no tracing unless --trace),\n"
-	      "draws a heatmap per figure, and recommends the setting with the best balance\n"
-	      "of throughput and memory held in magazines, with its reasons.\n"
+	      "Runs `magslab-workload WORKLOAD` (or, with --preload, CMD under the malloc\n"
+	      "replacement " SHIM_NAME ") at every setting of the grid of magazine\n"
+	      "resize thresholds x resize timeouts, in rounds: every setting once per round, in\n"
+	      "a shuffled order.  With --budget it races: after each round (from the sixth on)\n"
+	      "the settings that a paired Wilcoxon signed-rank test (Holm-corrected, 95 %)\n"
+	      "finds worse than the best are dropped, until one setting or a set of\n"
+	      "equivalent ones is left or the budget is spent.  It recommends the setting\n"
+	      "holding the least memory in magazines among those not distinguishable from the\n"
+	      "best, then re-runs it and the library's default interleaved with new seeds and\n"
+	      "says whether it is better, worse, or not distinguishable from the default.\n"
 	      "\n"
-	      "WORKLOAD  a magslab-workload subcommand (pair, batch, prodcons, phases...);\n"
-	      "          the options after it that are not tune's go to every run, e.g.\n"
-	      "          --threads 8 --duration 1s (see magslab-workload WORKLOAD --help)\n"
+	      "WORKLOAD  a magslab-workload subcommand (pair, batch, prodcons, synthetic...);\n"
+	      "          the options after -- go to every run, e.g. -- --threads 8\n"
+	      "          --duration 1s (see magslab-workload WORKLOAD --help); an option\n"
+	      "          tune does not know is an error before --\n"
 	      "\n"
 	      "Options:\n"
 	      "  --threshold LIST     resize thresholds: whole numbers, comma-separated\n"
 	      "  --timeout LIST       resize timeouts, comma-separated: a number and a unit\n"
 	      "                       ns, us, ms or s (no unit: ns), e.g. 100us,1ms,10000000\n"
-	      "  --repeat N           runs per setting, seeds SEED .. SEED+N-1; the results\n"
-	      "                       are the medians (default 1, at most 99)\n"
-	      "  --seed N             the first seed (default 1); the re-runs use the next\n"
+	      "  --budget N|DURATION  race: at most N runs in all, or DURATION (90s, 10m, 1h)\n"
+	      "                       in all, the check included\n"
+	      "  --repeat N           a fixed design instead: N rounds, nothing dropped\n"
+	      "                       (default 1, at most 99)\n"
+	      "  --objective NAME     what decides: throughput (default), cpu-per-op or\n"
+	      "                       steady (throughput after the warm-up); --preload:\n"
+	      "                       wall (default) or cpu (CPU time of CMD)\n"
+	      "  --check N            pairs of the held-out check (default 10, 6 to 99)\n"
+	      "  --margin PCT         survivors whose 95 % interval against the best lies\n"
+	      "                       within +-PCT % are equivalent: the race stops\n"
+	      "                       (default 2)\n"
+	      "  --seed N             round r's seed is N + r (default 1); the check's follow\n"
 	      "  -o, --output OUTDIR  where the results go (default ./" DEFAULT_OUTDIR ",\n"
 	      "                       created if needed; an earlier tune there is\n"
 	      "                       overwritten)\n"
 	      "  --trace              record every run with `magslab record` (LTTng) into\n"
-	      "                       OUTDIR/traces/THRESHOLD_TIMEOUTNS\n"
+	      "                       OUTDIR/traces/THRESHOLD_TIMEOUTNS (not with --preload)\n"
 	      "  --no-plots           write the gnuplot scripts, do not run gnuplot\n"
 	      "  -q, --quiet          no progress line on stderr\n"
-	      "  -h, --help           this help\n"
+	      "  -h, --help           this help\n",
+	      f);
+	usage_preload(f);
+}
+
+/* The rest of --help: --preload's options, the files, examples, the environment. */
+static void usage_preload(FILE *f)
+{
+	fputs(	      "With --preload (CMD after --, its output in OUTDIR/runs):\n"
+	      "  --metric REGEX       the figure: the number REGEX's first group (or match)\n"
+	      "                       finds in CMD's output, its last match (default: CMD's\n"
+	      "                       wall time, lower is better)\n"
+	      "  --better higher|lower  which way the --metric number is better (default\n"
+	      "                       higher: a rate)\n"
+	      "  --policy NAME        MAGSLAB_POLICY for every run: akaros, illumos, uma or\n"
+	      "                       adaptive\n"
 	      "\n"
-	      "OUTDIR gets tune.csv (a row per setting: threshold, timeout_ns, repeat,\n"
-	      "throughput_mops, contentions_per_s, final_magsize, bytes_in_mags, settle_s,\n"
-	      "...), heat_*.gp/.png/.svg (throughput, contention, bytes in magazines, time to\n"
-	      "settle, final magsize), tune.txt, index.html, and runs/ (every run's JSON and\n"
-	      "output).  The recommendation: among the settings on the Pareto front of\n"
-	      "throughput against bytes held in magazines, the one holding the fewest bytes\n"
-	      "within 5 % of the best throughput.  It and the library's default setting are\n"
-	      "then run again with other seeds, to see whether it holds.\n"
+	      "OUTDIR gets tune.csv (a row per setting: medians with their 95 % intervals,\n"
+	      "the comparison with the best, tied, Pareto, recommended), runs.csv (every\n"
+	      "run), heat_*.gp/.png/.svg (a heatmap per figure; settings tied with the best\n"
+	      "framed in blue), tune.txt (first line: whether the parameters matter here),\n"
+	      "index.html, and runs/ (every run's JSON and output).\n"
 	      "\n"
-	      "Example:\n"
-	      "  # a 3 x 3 grid of 2 s runs, 3 runs per setting: about a minute\n"
-	      "  magslab tune prodcons --threshold 1,10,100 --timeout 1ms,10ms,1s --repeat 3 \\\n"
-	      "      --threads 8 --duration 2s -o /tmp/tune\n"
+	      "Examples:\n"
+	      "  # race a 3 x 3 grid of 1 s runs for at most 5 minutes\n"
+	      "  magslab tune prodcons --threshold 1,10,1000 --timeout 1ms,100ms,1s \\\n"
+	      "      --budget 5m -o /tmp/tune -- --threads 8 --duration 1s\n"
+	      "  # a program on the malloc replacement: sqlite3's own timer decides\n"
+	      "  magslab tune --preload --threshold 1,100 --timeout 1ms,1s --repeat 8 \\\n"
+	      "      --metric 'Run Time: real ([0-9.]+)' --better lower -- \\\n"
+	      "      sqlite3 :memory: '.timer on' '.read /tmp/script.sql'\n"
 	      "\n"
 	      "magslab-workload is looked for beside this program, then as $MAGSLAB_WORKLOAD,\n"
-	      "then in PATH; $MAGSLAB_GNUPLOT names the gnuplot program.\n"
+	      "then in PATH; " SHIM_NAME " in ../lib beside this program, or as\n"
+	      "$MAGSLAB_MALLOC_LIB; $MAGSLAB_GNUPLOT names the gnuplot program.\n"
 	      "\n"
 	      "Exit status: 0 success, 1 failure (the cause on stderr), 2 bad usage, 130\n"
 	      "interrupted.\n",
@@ -106,25 +148,31 @@ int tune_err(struct tune *t, const char *fmt, ...)
 
 /* ---- options ----------------------------------------------------------------------- */
 
-enum opt_id { O_THRESHOLD, O_TIMEOUT, O_REPEAT, O_SEED, O_OUTPUT, O_TRACE, O_NO_PLOTS,
-	      O_QUIET, O_HELP };
+/* getopt_long's codes: the short options are their letter, the long-only ones above. */
+enum opt_id { O_THRESHOLD = 256, O_TIMEOUT, O_REPEAT, O_BUDGET, O_OBJECTIVE, O_CHECK,
+	      O_MARGIN, O_SEED, O_TRACE, O_NO_PLOTS, O_PRELOAD, O_METRIC, O_BETTER, O_POLICY,
+	      O_OUTPUT = 'o', O_QUIET = 'q', O_HELP = 'h' };
 
-struct opt {
-	const char *name;
-	char letter;
-	bool arg;
-	enum opt_id id;
+static const struct option longopts[] = {
+	{ "threshold", required_argument, NULL, O_THRESHOLD },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "repeat", required_argument, NULL, O_REPEAT },
+	{ "budget", required_argument, NULL, O_BUDGET },
+	{ "objective", required_argument, NULL, O_OBJECTIVE },
+	{ "check", required_argument, NULL, O_CHECK },
+	{ "margin", required_argument, NULL, O_MARGIN },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "output", required_argument, NULL, O_OUTPUT },
+	{ "trace", no_argument, NULL, O_TRACE },
+	{ "no-plots", no_argument, NULL, O_NO_PLOTS },
+	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "help", no_argument, NULL, O_HELP },
+	{ "preload", no_argument, NULL, O_PRELOAD },
+	{ "metric", required_argument, NULL, O_METRIC },
+	{ "better", required_argument, NULL, O_BETTER },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ NULL, 0, NULL, 0 },
 };
-
-static const struct opt options[] = {
-	{ "threshold", 0, true, O_THRESHOLD }, { "timeout", 0, true, O_TIMEOUT },
-	{ "repeat", 0, true, O_REPEAT },       { "seed", 0, true, O_SEED },
-	{ "output", 'o', true, O_OUTPUT },     { "trace", 0, false, O_TRACE },
-	{ "no-plots", 0, false, O_NO_PLOTS },  { "quiet", 'q', false, O_QUIET },
-	{ "help", 'h', false, O_HELP },
-};
-
-#define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
 /* Whether a is --name or --name=...  */
 static bool is_long(const char *a, const char *name)
@@ -133,25 +181,6 @@ static bool is_long(const char *a, const char *name)
 
 	return strncmp(a, "--", 2) == 0 && strncmp(a + 2, name, n) == 0 &&
 	       (a[n + 2] == '\0' || a[n + 2] == '=');
-}
-
-/* The tune option a is (--name, --name=VALUE or -L), or NULL; *inl gets VALUE. */
-static const struct opt *match_option(const char *a, const char **inl)
-{
-	size_t k;
-
-	*inl = NULL;
-	for (k = 0; k < NOPTIONS; k++) {
-		if (options[k].letter && a[0] == '-' && a[1] == options[k].letter && !a[2])
-			return &options[k];
-		if (is_long(a, options[k].name)) {
-			const char *eq = strchr(a, '=');
-
-			*inl = eq ? eq + 1 : NULL;
-			return &options[k];
-		}
-	}
-	return NULL;
 }
 
 /* A whole number without sign: 0, or -1. */
@@ -170,13 +199,10 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* A timeout: NUMBER[ns|us|ms|s] (no unit: ns), a whole number of ns from 1 to 2^53. */
-static int parse_timeout(const char *s, uint64_t *out)
+/* A number followed by one of the units (its factor into *mult): the product, or -1. */
+static double parse_with_unit(const char *s, const char *const *units, const double *mult,
+			      size_t nunits)
 {
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = { { "", 1 }, { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 } };
 	size_t digits = strspn(s, "0123456789."), k;
 	char *end;
 	double v;
@@ -186,17 +212,61 @@ static int parse_timeout(const char *s, uint64_t *out)
 	v = strtod(s, &end);
 	if ((size_t)(end - s) != digits)
 		return -1;
-	for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
-		double ns = v * units[k].ns;
+	for (k = 0; k < nunits; k++)
+		if (strcmp(s + digits, units[k]) == 0)
+			return v * mult[k];
+	return -1;
+}
 
-		if (strcmp(s + digits, units[k].unit) != 0)
-			continue;
-		if (ns < 1 || ns > 9007199254740992.0 || fabs(ns - round(ns)) > 1e-3)
-			return -1;
-		*out = (uint64_t)llround(ns);
+/* A timeout: NUMBER[ns|us|ms|s] (no unit: ns), a whole number of ns from 1 to 2^53. */
+static int parse_timeout(const char *s, uint64_t *out)
+{
+	static const char *const units[] = { "", "ns", "us", "ms", "s" };
+	static const double mult[] = { 1, 1, 1e3, 1e6, 1e9 };
+	double ns = parse_with_unit(s, units, mult, 5);
+
+	if (ns < 1 || ns > 9007199254740992.0 || fabs(ns - round(ns)) > 1e-3)
+		return -1;
+	*out = (uint64_t)llround(ns);
+	return 0;
+}
+
+/* --budget: a whole number of runs, or a duration (s, m, min, h): 0, or 2 (said why). */
+static int parse_budget(struct tune *t, const char *s)
+{
+	static const char *const units[] = { "s", "m", "min", "h" };
+	static const double mult[] = { 1, 60, 60, 3600 };
+	uint64_t runs;
+	double secs;
+
+	t->race = true;
+	if (parse_u64(s, &runs) == 0 && runs >= 1 && runs <= 1000000) {
+		t->budget = (double)runs;
+		t->budget_is_runs = true;
 		return 0;
 	}
-	return -1;
+	secs = parse_with_unit(s, units, mult, 4);
+	if (!(secs >= 1) || secs > 1e7)
+		return tune_usage_error("--budget: '%s' is neither a number of runs nor a duration "
+				   "(90s, 10m, 1.5h; at least 1 s)",
+				   s);
+	t->budget = secs;
+	t->budget_is_runs = false;
+	return 0;
+}
+
+/* --margin: a percentage (2, 2%, 0.5%) above 0 and below 100: 0, or 2. */
+static int parse_margin(struct tune *t, const char *s)
+{
+	static const char *const units[] = { "", "%" };
+	static const double mult[] = { 0.01, 0.01 };
+	double v = parse_with_unit(s, units, mult, 2);
+
+	if (!(v > 0) || v >= 1)
+		return tune_usage_error("--margin: '%s' is not a percentage above 0 and below 100",
+				   s);
+	t->margin = v;
+	return 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -253,27 +323,82 @@ static int parse_list(const char *opt, const char *s, bool timeout, uint64_t *va
 	return sort_list(opt, vals, *n);
 }
 
-/* Sets what option o says: 0, 2 (bad value, said why), or -1 (--help printed). */
-static int apply_option(struct tune *t, const struct opt *o, const char *val)
+/* A whole number in [lo, hi] for option name: 0, or 2. */
+static int parse_count(const char *name, const char *val, unsigned int lo, unsigned int hi,
+		       unsigned int *out)
 {
 	uint64_t v;
 
-	switch (o->id) {
+	if (parse_u64(val, &v) || v < lo || v > hi)
+		return tune_usage_error("%s: '%s' is not a number from %u to %u", name, val, lo, hi);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* The options of the design: the rounds, the race, the objective, the check. */
+static int apply_design(struct tune *t, int id, const char *val)
+{
+	uint64_t v;
+
+	switch (id) {
+	case O_REPEAT:
+		return parse_count("--repeat", val, 1, MAX_REPEAT, &t->repeat);
+	case O_BUDGET:
+		return parse_budget(t, val);
+	case O_OBJECTIVE:
+		t->objective_name = val;
+		return 0;
+	case O_CHECK:
+		return parse_count("--check", val, MIN_CHECK, MAX_CHECK, &t->ncheck);
+	case O_MARGIN:
+		return parse_margin(t, val);
+	case O_SEED:
+		if (parse_u64(val, &v) || v > UINT64_MAX - MAX_ROUNDS - MAX_CHECK)
+			return tune_usage_error("--seed: '%s' is not a seed (a whole number)", val);
+		t->seed = v;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* --preload's own: --metric, --better, --policy. */
+static int apply_preload(struct tune *t, int id, const char *val)
+{
+	static const char *const policies[] = { "akaros", "illumos", "uma", "adaptive" };
+	size_t k;
+
+	switch (id) {
+	case O_METRIC:
+		if (!*val)
+			return tune_usage_error("--metric: an empty REGEX%s", "");
+		t->metric_re = val;
+		return 0;
+	case O_BETTER:
+		if (strcmp(val, "higher") && strcmp(val, "lower"))
+			return tune_usage_error("--better: '%s' is neither higher nor lower", val);
+		t->metric_better = strcmp(val, "higher") == 0 ? 1 : -1;
+		return 0;
+	case O_POLICY:
+		/* lib/src/config.h's names; the library would only warn and use akaros. */
+		for (k = 0; k < sizeof(policies) / sizeof(policies[0]); k++)
+			if (strcmp(val, policies[k]) == 0)
+				return t->policy = val, 0;
+		return tune_usage_error("--policy: '%s' is not akaros, illumos, uma or adaptive",
+				   val);
+	default:
+		return 0;
+	}
+}
+
+/* Sets what option o says: 0, 2 (bad value, said why), or -1 (--help printed). */
+static int apply_option(struct tune *t, int id, const char *val)
+{
+	switch (id) {
 	case O_THRESHOLD:
 		return parse_list("--threshold", val, false, t->thresholds, &t->nthresholds);
 	case O_TIMEOUT:
 		return parse_list("--timeout", val, true, t->timeouts, &t->ntimeouts);
-	case O_REPEAT:
-		if (parse_u64(val, &v) || v < 1 || v > MAX_REPEAT)
-			return tune_usage_error("--repeat: '%s' is not a number from 1 to %d", val,
-					   MAX_REPEAT);
-		t->repeat = (unsigned int)v;
-		return 0;
-	case O_SEED:
-		if (parse_u64(val, &v) || v > UINT64_MAX - 2 * MAX_REPEAT)
-			return tune_usage_error("--seed: '%s' is not a seed (a whole number)", val);
-		t->seed = v;
-		return 0;
 	case O_OUTPUT:
 		if (!*val)
 			return tune_usage_error("-o: empty directory name%s", "");
@@ -288,11 +413,18 @@ static int apply_option(struct tune *t, const struct opt *o, const char *val)
 	case O_QUIET:
 		t->quiet = true;
 		return 0;
+	case O_PRELOAD:
+		return 0;	/* set by parse_args */
 	case O_HELP:
 		tune_usage(stdout);
 		return -1;
+	case O_METRIC:
+	case O_BETTER:
+	case O_POLICY:
+		return apply_preload(t, id, val);
+	default:
+		return apply_design(t, id, val);
 	}
-	return 0;
 }
 
 /* Options tune sets itself, refused among the workload options (NULL: fine). */
@@ -300,68 +432,165 @@ static const char *refused(const char *a)
 {
 	if (is_long(a, "timeout-ns"))
 		return "--timeout-ns is what tune varies: give --timeout LIST";
+	if (is_long(a, "threshold"))
+		return "--threshold is what tune varies: give it before --";
+	if (is_long(a, "seed"))
+		return "--seed: tune gives every run its seed: give tune's --seed before --";
 	if (is_long(a, "json"))
 		return "--json: tune writes each run's JSON into OUTDIR/runs itself";
 	return NULL;
 }
 
-/* One tune option at argv[*i] (and its value): 0, 2 bad usage, -1 --help printed. */
-static int take_option(struct tune *t, const struct opt *o, const char *inl, int argc,
-		       char **argv, int *i)
+/* An argument before "--" that is not an option: WORKLOAD, once. */
+static int take_operand(struct tune *t, const char *a)
 {
-	const char *val = inl;
-
-	if (!o->arg && inl)
-		return tune_usage_error("--%s takes no value", o->name);
-	if (o->arg && !val) {
-		if (*i + 1 >= argc)
-			return tune_usage_error("%s needs a value", argv[*i]);
-		val = argv[++*i];
-	}
-	return apply_option(t, o, val);
+	if (t->preload)
+		return tune_usage_error("unexpected argument '%s' (with --preload the command goes "
+				   "after --)",
+				   a);
+	if (t->workload)
+		return tune_usage_error("unexpected argument '%s' (workload options go after --)",
+				   a);
+	t->workload = a;
+	return 0;
 }
 
-/*
- * tune's options anywhere; the first other argument is WORKLOAD, and every other
- * argument after it goes to the workload (all of them after "--").
- * 0 go on, 2 bad usage (said why), -1 --help was printed.
- */
-static int parse_args(struct tune *t, int argc, char **argv)
+/* The arguments after "--": the workload's options, or CMD and its arguments. */
+static int take_rest(struct tune *t, int argc, char **argv, int first)
 {
-	bool dashdash = false;
-	int i, r;
+	const char *why;
+	int i;
 
-	t->wl_args = calloc((size_t)argc, sizeof(*t->wl_args));
-	if (!t->wl_args)
-		return tune_usage_error("out of memory%s", "");
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *inl, *why;
-		const struct opt *o = dashdash ? NULL : match_option(a, &inl);
-
-		if (!dashdash && strcmp(a, "--") == 0) {
-			dashdash = true;
-		} else if (o) {
-			if ((r = take_option(t, o, inl, argc, argv, &i)) != 0)
-				return r;
-		} else if (!dashdash && (why = refused(a))) {
+	for (i = first; i < argc; i++) {
+		if (!t->preload && (why = refused(argv[i])))
 			return tune_usage_error("%s", why);
-		} else if (!t->workload) {
-			if (a[0] == '-' && !dashdash)
-				return tune_usage_error("unknown option '%s' (workload options go after "
-						   "WORKLOAD)",
-						   a);
-			t->workload = a;
-		} else {
-			t->wl_args[t->nwl_args++] = argv[i];
-		}
+		t->args[t->nargs++] = argv[i];
 	}
-	if (!t->workload)
+	return 0;
+}
+
+/* The objective: --metric, --objective NAME (one of this mode's), or the mode's first. */
+static int resolve_objective(struct tune *t)
+{
+	unsigned int mode = t->preload ? FOR_PROGRAM : FOR_WORKLOAD;
+	char names[128] = "";
+	int m;
+
+	if (t->metric_re && t->objective_name)
+		return tune_usage_error("--objective and --metric: the --metric number is the "
+				   "objective%s", "");
+	if (t->metric_re)
+		t->objective_name = "metric";
+	if (!t->objective_name)
+		t->objective_name = t->preload ? "wall" : "throughput";
+	for (m = 0; m < NMETRICS; m++) {
+		const struct figure *f = &tune_fig[m];
+
+		if (!f->objective || !(f->modes & mode))
+			continue;
+		if (strcmp(f->objective, t->objective_name) == 0) {
+			t->objective = (enum metric)m;
+			return 0;
+		}
+		if (m != M_METRIC)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 names[0] ? ", " : "", f->objective);
+	}
+	return tune_usage_error("--objective: '%s' is not one of %s%s", t->objective_name, names,
+			   t->preload ? " (with --preload)" : "");
+}
+
+/* A run budget must leave room for the first elimination and the check: 0, or 2. */
+static int check_budget(struct tune *t)
+{
+	size_t n = t->nthresholds * t->ntimeouts;
+	unsigned int rounds;
+	double need;
+
+	if (!t->race)
+		return 0;
+	if (n < 2)
+		return tune_usage_error("--budget races settings against each other, and the grid "
+				   "has one: use --repeat N%s", "");
+	rounds = tune_rounds_to_reject(n - 1);
+	need = (double)(n * rounds + 2 * t->ncheck);
+	if (t->budget_is_runs && t->budget < need)
+		return tune_usage_error("--budget %.0f: too small: the race of %zu settings can drop "
+				   "one after %u rounds (%zu runs), and the check takes %u: at "
+				   "least %.0f runs",
+				   t->budget, n, rounds, n * rounds, 2 * t->ncheck, need);
+	return 0;
+}
+
+/* What the options say together: 0, or 2 (said why). */
+static int check_args(struct tune *t, bool repeat_given)
+{
+	if (!t->preload && !t->workload)
 		return tune_usage_error("no WORKLOAD given%s", "");
+	if (t->preload && t->workload)
+		return tune_usage_error("--preload and WORKLOAD '%s': with --preload the command goes "
+				   "after --", t->workload);
+	if (!t->preload && t->policy)
+		return tune_usage_error("--policy is for a --preload command: give the workload's "
+				   "--policy after --%s", "");
+	if (t->preload && !t->nargs)
+		return tune_usage_error("--preload: no command given (after --)%s", "");
 	if (!t->nthresholds)
 		return tune_usage_error("--threshold LIST is missing%s", "");
 	if (!t->ntimeouts)
 		return tune_usage_error("--timeout LIST is missing%s", "");
-	return 0;
+	if (repeat_given && t->race)
+		return tune_usage_error("--repeat and --budget: choose a fixed design or a race%s",
+				   "");
+	if (!t->preload && (t->metric_re || t->metric_better))
+		return tune_usage_error("--metric and --better apply to a program (--preload)%s", "");
+	if (t->metric_better && !t->metric_re)
+		return tune_usage_error("--better says which way the --metric number is better: "
+				   "give --metric REGEX%s", "");
+	if (t->preload && t->trace)
+		return tune_usage_error("--trace does not record a --preload command yet: run "
+				   "`magslab record` on the recommended setting%s", "");
+	if (t->race)
+		t->repeat = 0;
+	return resolve_objective(t) || check_budget(t) ? 2 : 0;
+}
+
+/*
+ * getopt_long, in order ("-": an operand comes back as code 1, so WORKLOAD is seen where
+ * it stands), with no permutation past "--": everything after it goes to the workload or
+ * is CMD.  An option tune does not know is an error, never passed on.
+ * 0 go on, 2 bad usage (said why), -1 --help was printed.
+ */
+static int parse_args(struct tune *t, int argc, char **argv)
+{
+	bool repeat_given = false;
+	int c, r;
+
+	t->args = calloc((size_t)argc, sizeof(*t->args));
+	if (!t->args)
+		return tune_usage_error("out of memory%s", "");
+	opterr = 0;
+	optind = 0;	/* a fresh scan: the ordering ("-") is read when it starts */
+	while ((c = getopt_long(argc, argv, "-:o:qh", longopts, NULL)) != -1) {
+		if (c == ':')
+			return tune_usage_error("%s needs a value", argv[optind - 1]);
+		if (c == '?' && optopt >= 256)
+			return tune_usage_error("'%s': that option takes no value", argv[optind - 1]);
+		if (c == '?' && optopt && argv[optind - 1][1] != '-')
+			return tune_usage_error("unknown option '-%c'%s", optopt,
+					   t->preload ? "" : " (workload options go after --)");
+		if (c == '?')
+			return tune_usage_error("unknown option '%s'%s", argv[optind - 1],
+					   t->preload ? "" : " (workload options go after --)");
+		if (c == O_PRELOAD)
+			t->preload = true;
+		repeat_given |= c == O_REPEAT;
+		r = c == 1 ? take_operand(t, optarg) : apply_option(t, c, optarg);
+		if (r)
+			return r;
+	}
+	r = take_rest(t, argc, argv, optind);
+	return r ? r : check_args(t, repeat_given);
 }
 
 /* ---- the subcommand ---------------------------------------------------------------- */
@@ -376,9 +605,9 @@ static int prepare(struct tune *t)
 	if (n <= 0)
 		return tune_err(t, "cannot find this program (/proc/self/exe): %s", strerror(errno));
 	t->self[n] = '\0';
-	if (tune_find_workload(t) != 0)
-		return 1;
-	if ((rc = tune_check_workload(t)) != 0)
+	if ((rc = tune_find_programs(t)) != 0 || (rc = tune_compile_metric(t)) != 0)
+		return rc;
+	if (!t->preload && (rc = tune_check_workload(t)) != 0)
 		return rc;
 	if (t->trace && tune_check_record(t) != 0)
 		return 1;
@@ -394,26 +623,26 @@ static int prepare(struct tune *t)
 	t->cells = calloc(t->ncells, sizeof(*t->cells));
 	if (!t->cells)
 		return tune_err(t, "out of memory");
-	t->runs_total = (unsigned int)(t->ncells + 2) * t->repeat;
 	return 0;
 }
 
-/* The grid, the choice, the plots, the check, the report: 0, 1, 2 or 130. */
+/* The rounds, the choice, the plots, the check, the report: 0, 1, 2 or 130. */
 static int tune_all(struct tune *t)
 {
 	int rc;
 
 	t->t0 = fe_now_s();
 	proc_catch_signals(false);
-	rc = tune_run_grid(t);
+	rc = tune_run_rounds(t);
 	if (!rc) {
-		tune_recommend(t);
+		tune_summarize(t);
 		tune_explain(t);
 		rc = tune_write_csv(t) || tune_write_plots(t);
 	}
 	if (!rc && !(rc = tune_run_check(t))) {
 		tune_judge(t);
-		rc = tune_write_txt(t, fe_now_s() - t->t0) || tune_write_html(t);
+		rc = tune_write_runs(t) || tune_write_txt(t, fe_now_s() - t->t0) ||
+		     tune_write_html(t);
 	}
 	tune_progress_end(t);
 	proc_restore_signals();
@@ -426,10 +655,20 @@ static int tune_all(struct tune *t)
 
 static void print_result(const struct tune *t, double took)
 {
-	printf(PROG ": %s, %zu setting%s x %u run%s + %u re-runs in %.1f s\n", t->workload,
-	       t->ncells, t->ncells == 1 ? "" : "s", t->repeat, t->repeat == 1 ? "" : "s",
-	       2 * t->repeat, took);
-	printf("csv:     %s/tune.csv\n", t->absout);
+	char what[LINELEN], el[32];
+
+	if (t->preload)
+		snprintf(what, sizeof(what), "%s", t->args[0]);
+	else
+		snprintf(what, sizeof(what), "%s", t->workload);
+	tune_fmt_elapsed(took, el, sizeof(el));
+	printf(PROG ": %s, %zu setting%s, %s of %u round%s, %u runs in all (%u of the check) "
+	       "in %s\n",
+	       what, t->ncells, t->ncells == 1 ? "" : "s", t->race ? "a race" : "a fixed design",
+	       t->rounds, t->rounds == 1 ? "" : "s", t->runs_done, 2 * t->check.n, el);
+	if (t->race)
+		printf("stopped: %s\n", t->stop_why);
+	printf("csv:     %s/tune.csv (every run: %s/runs.csv)\n", t->absout, t->absout);
 	printf("report:  %s/tune.txt\n", t->absout);
 	printf("html:    %s/index.html\n", t->absout);
 	if (t->plots)
@@ -439,31 +678,47 @@ static void print_result(const struct tune *t, double took)
 		       t->absout);
 	if (t->trace)
 		printf("traces:  %s/traces\n", t->absout);
-	printf("\n%s\n%s\n%s\n%s\n", t->rec_line, t->why_line, t->rerun_line, t->verdict_line);
+	printf("\n%s\n%s\n%s\n%s\n%s\n%s\n", t->matter_line, t->rec_line, t->why_line,
+	       t->rerun_line, t->verdict_line, t->memory_line);
+}
+
+static void free_tune(struct tune *t)
+{
+	size_t i;
+
+	for (i = 0; t->cells && i < t->ncells; i++)
+		free(t->cells[i].runs);
+	free(t->cells);
+	free(t->args);
+	if (t->metric_compiled)
+		regfree(&t->metric);
 }
 
 int cmd_tune(int argc, char **argv)
 {
-	struct tune t;
+	struct tune *t = calloc(1, sizeof(*t));
 	int rc;
 
-	memset(&t, 0, sizeof(t));
-	t.repeat = 1;
-	t.seed = 1;
-	t.outdir = DEFAULT_OUTDIR;
-	t.plots = true;
-	t.tty = isatty(STDERR_FILENO);
-	rc = parse_args(&t, argc, argv);
+	if (!t)
+		return tune_usage_error("out of memory%s", "");
+	t->repeat = 1;
+	t->seed = 1;
+	t->ncheck = DEFAULT_CHECK;
+	t->margin = DEFAULT_MARGIN;
+	t->outdir = DEFAULT_OUTDIR;
+	t->plots = true;
+	t->tty = isatty(STDERR_FILENO);
+	rc = parse_args(t, argc, argv);
 	if (rc == 0)
-		rc = prepare(&t);
+		rc = prepare(t);
 	if (rc == 0)
-		rc = tune_all(&t);
+		rc = tune_all(t);
 	if (rc == 0)
-		print_result(&t, fe_now_s() - t.t0);
+		print_result(t, fe_now_s() - t->t0);
 	else if (rc == 1 || rc == 130)
-		fprintf(stderr, PROG ": %s\n", t.err);
-	free(t.wl_args);
-	free(t.cells);
+		fprintf(stderr, PROG ": %s\n", t->err);
 	fflush(stdout);
+	free_tune(t);
+	free(t);
 	return rc < 0 ? 0 : rc;
 }

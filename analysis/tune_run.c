@@ -1,16 +1,22 @@
 /*
- * analysis/tune_run.c — the runs of `magslab tune` (see tune_impl.h): each setting of the
- * grid run `repeat` times as a child process (proc.h: its output into runs/NAME.log,
- * SIGINT/SIGTERM passed on), its JSON read, the medians, the Pareto front of throughput
- * against bytes in magazines, the recommended setting, and the re-runs that check it
- * against the library's default.  The progress line on stderr is drawn here.
+ * analysis/tune_run.c — one run of `magslab tune` (see tune_impl.h): the programs checked
+ * first (magslab-workload and its WORKLOAD, or the malloc shim and CMD with --preload;
+ * `magslab record` with --trace), a run as a child process (proc.h: its output into
+ * runs/NAME.log, SIGINT/SIGTERM passed on, its rusage from wait4), and the progress line
+ * on stderr.  A run's figures are read by tune_read.c.
  *
- * Owns OUTDIR/runs/ (every run's JSON and log) and, with --trace, OUTDIR/traces/ (an
- * earlier trace of a setting is removed before it is recorded again).
+ * With --preload the child is CMD with LD_PRELOAD=the shim (before any LD_PRELOAD of
+ * ours), MAGSLAB_RESIZE_THRESHOLD and MAGSLAB_RESIZE_TIMEOUT_NS (a grid setting; the
+ * default runs leave the environment as it is), MAGSLAB_POLICY (--policy) and
+ * MAGSLAB_MALLOC_STATS_JSON=OUTDIR/runs/NAME.stats-%p.json (each process of it writes its
+ * stats there at exit), set in the child between fork and exec.
+ *
+ * Owns OUTDIR/runs/ (every run's JSON, stats and log) and, with --trace, OUTDIR/traces/
+ * (an earlier trace of a setting is removed before it is recorded again).
  */
 #include <errno.h>
+#include <glob.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,22 +32,58 @@
 
 /* ---- files and programs ------------------------------------------------------------ */
 
-/* magslab-workload: $MAGSLAB_WORKLOAD, else beside this program, else PATH (util.h). */
-int tune_find_workload(struct tune *t)
+/* The shim: $MAGSLAB_MALLOC_LIB, else ../lib/SHIM_NAME beside this program. */
+static int find_shim(struct tune *t)
+{
+	const char *env = getenv("MAGSLAB_MALLOC_LIB");
+	char dir[PATH_MAX], *slash;
+
+	if (env && *env) {
+		if (access(env, R_OK) != 0)
+			return tune_err(t, "MAGSLAB_MALLOC_LIB=%s: %s", env, strerror(errno));
+		if (!realpath(env, t->shim))
+			snprintf(t->shim, sizeof(t->shim), "%s", env);
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", t->self);
+	if ((slash = strrchr(dir, '/')))
+		*slash = '\0';
+	snprintf(t->shim, sizeof(t->shim), "%.*s/../lib/" SHIM_NAME, PATH_MAX - 40, dir);
+	if (access(t->shim, R_OK) == 0) {
+		if (realpath(t->shim, dir))
+			snprintf(t->shim, sizeof(t->shim), "%s", dir);
+		return 0;
+	}
+	return tune_err(t, SHIM_NAME " not found (looked for %s): build it with `make`, or set "
+		       "MAGSLAB_MALLOC_LIB",
+		       t->shim);
+}
+
+/* magslab-workload (util.h), or with --preload the shim and CMD. */
+int tune_find_programs(struct tune *t)
 {
 	char err[512];
 
-	if (fe_find_workload(t->wl_prog, sizeof(t->wl_prog), err, sizeof(err)) == 0)
-		return 0;
-	return tune_err(t, "%s", err);
+	if (!t->preload) {
+		if (fe_find_workload(t->prog, sizeof(t->prog), err, sizeof(err)) == 0)
+			return 0;
+		return tune_err(t, "%s", err);
+	}
+	if (find_shim(t) != 0)
+		return 1;
+	if (fe_find_program(t->args[0], t->prog, sizeof(t->prog)) != 0)
+		return tune_usage_error("--preload: cannot run '%s': not found or not executable",
+				   t->args[0]);
+	return 0;
 }
 
 /* Starts argv with stdin from /dev/null, stdout and stderr into the file out
- * (/dev/null if NULL).  The pid, or -1 with t->err. */
-static pid_t spawn(struct tune *t, char *const argv[], const char *out)
+ * (/dev/null if NULL), setup run in the child before exec.  The pid, or -1 with t->err. */
+static pid_t spawn(struct tune *t, char *const argv[], const char *out,
+		   void (*setup)(void *), void *arg)
 {
 	int fd = proc_open_out(out ? out : "/dev/null");
-	struct proc_spec s = { argv, PROC_DEVNULL, fd, fd, NULL, 0, NULL, NULL, NULL };
+	struct proc_spec s = { argv, PROC_DEVNULL, fd, fd, NULL, 0, setup, arg, NULL };
 	pid_t pid;
 
 	if (fd < 0) {
@@ -58,7 +100,7 @@ static pid_t spawn(struct tune *t, char *const argv[], const char *out)
 /* Runs argv to its end, output into out (NULL: nowhere): its wait status, or -1. */
 static int run_quietly(struct tune *t, char *const argv[], const char *out)
 {
-	pid_t pid = spawn(t, argv, out);
+	pid_t pid = spawn(t, argv, out, NULL, NULL);
 	int status;
 
 	if (pid < 0)
@@ -72,12 +114,12 @@ static int run_quietly(struct tune *t, char *const argv[], const char *out)
 static void workload_names(struct tune *t, char *out, size_t len)
 {
 	char tmp[] = "/tmp/magslab-tune-XXXXXX", line[256];
-	char *argv[] = { t->wl_prog, (char *)"--help", NULL };
+	char *argv[] = { t->prog, (char *)"--help", NULL };
 	bool in = false;
 	int fd = mkstemp(tmp);
 	FILE *f;
 
-	snprintf(out, len, "see %.400s --help", t->wl_prog);
+	snprintf(out, len, "see %.400s --help", t->prog);
 	if (fd < 0)
 		return;
 	close(fd);
@@ -98,13 +140,13 @@ static void workload_names(struct tune *t, char *out, size_t len)
 	}
 	unlink(tmp);
 	if (!out[0])
-		snprintf(out, len, "see %.400s --help", t->wl_prog);
+		snprintf(out, len, "see %.400s --help", t->prog);
 }
 
 /* WORKLOAD must be one magslab-workload knows: 0, 1 failure, 2 unknown. */
 int tune_check_workload(struct tune *t)
 {
-	char *argv[] = { t->wl_prog, (char *)t->workload, (char *)"--help", NULL };
+	char *argv[] = { t->prog, (char *)t->workload, (char *)"--help", NULL };
 	char names[512];
 	int status = run_quietly(t, argv, NULL);
 
@@ -117,7 +159,7 @@ int tune_check_workload(struct tune *t)
 		return tune_usage_error("unknown workload '%s' (%s knows: %s)", t->workload,
 				   WORKLOAD_PROG, names);
 	}
-	return tune_err(t, "%s %s --help failed (wait status %d)", t->wl_prog, t->workload,
+	return tune_err(t, "%s %s --help failed (wait status %d)", t->prog, t->workload,
 		       status);
 }
 
@@ -137,22 +179,43 @@ int tune_check_record(struct tune *t)
 
 /* ---- progress ---------------------------------------------------------------------- */
 
-/* "run i/N: what; elapsed E, ETA R", rewritten in place on a terminal. */
+/* Where the job is: "run i/N", "round R, run i/K", or "check, run i/N". */
+static void progress_where(const struct tune *t, char *out, size_t len)
+{
+	if (t->in_check)
+		snprintf(out, len, "check, run %u/%u", t->round_at + 1, 2 * t->ncheck);
+	else if (t->race)
+		snprintf(out, len, "round %u, run %u/%u", t->rounds + 1, t->round_at + 1,
+			 t->round_len);
+	else
+		snprintf(out, len, "run %u/%u", t->runs_done + 1,
+			 (unsigned int)t->ncells * t->repeat + 2 * t->ncheck);
+}
+
+/* "WHERE: what; [K of N settings in the race; ]elapsed E, ETA R", in place on a tty. */
 static void progress_draw(struct tune *t)
 {
 	double now = fe_now_s(), left;
-	char el[32], eta[32] = "?";
+	char el[32], eta[48] = "?", where[64], race[64] = "";
+	bool at_most = false;
 
 	if (t->quiet)
 		return;
 	tune_fmt_elapsed(now - t->t0, el, sizeof(el));
 	if (t->runs_done > 0) {
-		left = (t->run_t0 - t->t0) / t->runs_done * (t->runs_total - t->runs_done) -
+		left = (t->run_t0 - t->t0) / t->runs_done * tune_runs_left(t, &at_most) -
 		       (now - t->run_t0);
-		tune_fmt_elapsed(left > 0 ? left : 0, eta, sizeof(eta));
+		tune_fmt_elapsed(left > 0 ? left : 0, eta + 8, sizeof(eta) - 8);
+		memcpy(eta, "at most ", 8);
+		if (!at_most)
+			memmove(eta, eta + 8, strlen(eta + 8) + 1);
 	}
-	fprintf(stderr, "%s" PROG ": run %u/%u: %s; elapsed %s, ETA %s%s", t->tty ? "\r" : "",
-		t->runs_done + 1, t->runs_total, t->doing, el, eta, t->tty ? "\033[K" : "\n");
+	if (t->race && !t->in_check)
+		snprintf(race, sizeof(race), "%u of %zu settings in the race; ", t->nalive,
+			 t->ncells);
+	progress_where(t, where, sizeof(where));
+	fprintf(stderr, "%s" PROG ": %s: %s; %selapsed %s, ETA %s%s", t->tty ? "\r" : "", where,
+		t->doing, race, el, eta, t->tty ? "\033[K" : "\n");
 	t->drawn = true;
 }
 
@@ -163,8 +226,6 @@ void tune_progress_end(struct tune *t)
 		fputs("\r\033[K", stderr);
 	t->drawn = false;
 }
-
-/* ---- one run ----------------------------------------------------------------------- */
 
 /* The progress line redrawn every second on a terminal, while a run goes on. */
 static void progress_tick(void *arg)
@@ -177,14 +238,16 @@ static void progress_tick(void *arg)
 	}
 }
 
+/* ---- one run ----------------------------------------------------------------------- */
+
 /* Waits for the child, redrawing the progress line and passing a SIGINT/SIGTERM on.
- * 0 with its wait status, or 1. */
-static int wait_child(struct tune *t, pid_t pid, int *status)
+ * 0 with its wait status and rusage, or 1. */
+static int wait_child(struct tune *t, pid_t pid, int *status, struct rusage *ru)
 {
 	struct proc_wait w = { -1, true, progress_tick, t };
 
 	t->drawn_at = fe_now_s();
-	if (proc_wait(pid, status, &w) < 0)
+	if (proc_wait_usage(pid, status, &w, ru) < 0)
 		return tune_err(t, "waitpid: %s", strerror(errno));
 	return 0;
 }
@@ -201,8 +264,8 @@ static void run_name(const struct setting *s, const char *what, uint64_t seed, c
 }
 
 /* The trace directory of a run (--trace): traces/T_NS or traces/rerun-WHAT, with
- * /seed-S under it when there are several runs per setting.  Its parent is created and
- * an earlier trace there removed (magslab record wants an absent or empty directory). */
+ * /seed-S under it when a setting runs more than once.  Its parent is created and an
+ * earlier trace there removed (magslab record wants an absent or empty directory). */
 static int trace_dir(struct tune *t, const struct setting *s, const char *what,
 		     uint64_t seed, char *out, size_t len)
 {
@@ -213,7 +276,7 @@ static int trace_dir(struct tune *t, const struct setting *s, const char *what,
 	else
 		n = snprintf(out, len, "%s/traces/%" PRIu64 "_%" PRIu64, t->outdir,
 			     s->threshold, s->timeout_ns);
-	if (t->repeat > 1) {
+	if (t->repeat != 1 || what) {
 		if (fe_mkdir_p(out) != 0)
 			return tune_err(t, "cannot create %s: %s", out, strerror(errno));
 		snprintf(out + n, len - (size_t)n, "/seed-%" PRIu64, seed);
@@ -230,28 +293,29 @@ static int trace_dir(struct tune *t, const struct setting *s, const char *what,
 }
 
 /* The run's command: [magslab record -o DIR -q --] magslab-workload WORKLOAD ARGS...
- * [--threshold T --timeout-ns NS] --seed S --json FILE --quiet.  nums holds the
- * numbers' text.  NULL if out of memory. */
+ * [--threshold T --timeout-ns NS] --seed S --json FILE --quiet; with --preload CMD as
+ * given.  nums holds the numbers' text.  NULL if out of memory. */
 static char **run_argv(const struct tune *t, const struct setting *s, uint64_t seed,
 		       const char *json, const char *tdir, char nums[3][24])
 {
-	char **v = calloc((size_t)t->nwl_args + 24, sizeof(*v));
+	char **v = calloc((size_t)t->nargs + 24, sizeof(*v));
 	int n = 0, k;
 
-	if (!v)
-		return NULL;
-	if (tdir) {
-		v[n++] = (char *)t->self;
-		v[n++] = (char *)"record";
-		v[n++] = (char *)"-o";
-		v[n++] = (char *)tdir;
-		v[n++] = (char *)"-q";
-		v[n++] = (char *)"--";
+	if (!v || t->preload) {
+		for (k = 0; v && k < t->nargs; k++)
+			v[k] = t->args[k];
+		return v;
 	}
-	v[n++] = (char *)t->wl_prog;
+	if (tdir) {
+		const char *rec[] = { t->self, "record", "-o", tdir, "-q", "--" };
+
+		for (k = 0; k < 6; k++)
+			v[n++] = (char *)rec[k];
+	}
+	v[n++] = (char *)t->prog;
 	v[n++] = (char *)t->workload;
-	for (k = 0; k < t->nwl_args; k++)
-		v[n++] = t->wl_args[k];
+	for (k = 0; k < t->nargs; k++)
+		v[n++] = t->args[k];
 	if (!s->dflt) {
 		snprintf(nums[0], 24, "%" PRIu64, s->threshold);
 		snprintf(nums[1], 24, "%" PRIu64, s->timeout_ns);
@@ -267,6 +331,46 @@ static char **run_argv(const struct tune *t, const struct setting *s, uint64_t s
 	v[n++] = (char *)json;
 	v[n++] = (char *)"--quiet";
 	return v;
+}
+
+/* What the child of a --preload run gets in its environment (see the head comment). */
+struct child_env {
+	const struct tune *t;
+	const struct setting *s;
+	char stats[PATH_MAX], nums[2][24];
+};
+
+static void child_env(void *arg)
+{
+	const struct child_env *e = arg;
+	const char *old = getenv("LD_PRELOAD");
+	char pre[2 * PATH_MAX + 2];
+
+	snprintf(pre, sizeof(pre), "%s%s%s", e->t->shim, old && *old ? ":" : "",
+		 old ? old : "");
+	setenv("LD_PRELOAD", pre, 1);
+	setenv("MAGSLAB_MALLOC_STATS_JSON", e->stats, 1);
+	if (e->t->policy)
+		setenv("MAGSLAB_POLICY", e->t->policy, 1);
+	if (!e->s->dflt) {
+		setenv("MAGSLAB_RESIZE_THRESHOLD", e->nums[0], 1);
+		setenv("MAGSLAB_RESIZE_TIMEOUT_NS", e->nums[1], 1);
+	}
+}
+
+/* The stats files of a --preload run (OUTDIR/runs/NAME.stats-PID.json) removed. */
+static void remove_stats(const struct tune *t, const char *name)
+{
+	char pat[PATH_MAX];
+	glob_t g;
+	size_t k;
+
+	snprintf(pat, sizeof(pat), "%.3800s/runs/%.200s.stats-*.json", t->absout, name);
+	if (glob(pat, 0, NULL, &g) != 0)
+		return;
+	for (k = 0; k < g.gl_pathc; k++)
+		unlink(g.gl_pathv[k]);
+	globfree(&g);
 }
 
 /* The last TAIL_LINES non-empty lines of a file, each indented, into out. */
@@ -298,83 +402,20 @@ static int run_failed(struct tune *t, int status, const char *log)
 	char tail[TAIL_LINES * 520];
 
 	log_tail(log, tail, sizeof(tail));
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 2 && t->runs_done == 1) {
+	if (!t->preload && WIFEXITED(status) && WEXITSTATUS(status) == 2 && t->runs_done == 1) {
 		tune_progress_end(t);
 		fprintf(stderr, PROG ": %s %s refused the options (exit status 2):%s\n",
 			WORKLOAD_PROG, t->workload, tail[0] ? tail : " (no output)");
 		return 2;
 	}
 	if (WIFEXITED(status))
-		return tune_err(t, "run %u/%u (%s) failed: exit status %d; the end of its output "
+		return tune_err(t, "run %u (%s) failed: exit status %d; the end of its output "
 			       "(%s):%s",
-			       t->runs_done, t->runs_total, t->doing, WEXITSTATUS(status), log,
+			       t->runs_done, t->doing, WEXITSTATUS(status), log,
 			       tail[0] ? tail : " (none)");
-	return tune_err(t, "run %u/%u (%s) was killed by signal %d; the end of its output "
+	return tune_err(t, "run %u (%s) was killed by signal %d; the end of its output "
 		       "(%s):%s",
-		       t->runs_done, t->runs_total, t->doing, WTERMSIG(status), log,
-		       tail[0] ? tail : " (none)");
-}
-
-/* A number member of a JSON object, NAN if absent. */
-static double jnum(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-/* Adds one cache's figures: magsize and settle time the largest, bytes and contention
- * summed.  0, or 1 if a needed key is missing. */
-static int add_cache(struct tune *t, const char *path, const json_t *c, struct metrics *m)
-{
-	static const char *const needed[] = { "magsize", "bytes_in_mags", "depot_contended" };
-	double settle = jnum(c, "magsize_settled_s");
-	size_t k;
-
-	for (k = 0; k < sizeof(needed) / sizeof(needed[0]); k++)
-		if (isnan(jnum(c, needed[k])))
-			return tune_err(t, "%s: a cache without \"%s\"", path, needed[k]);
-	m->v[M_MAGSIZE] = fmax(m->v[M_MAGSIZE], jnum(c, "magsize"));
-	m->v[M_BYTES] += jnum(c, "bytes_in_mags");
-	m->v[M_CONTENTION] += jnum(c, "depot_contended");
-	if (!isnan(settle))
-		m->v[M_SETTLE] = isnan(m->v[M_SETTLE]) ? settle : fmax(m->v[M_SETTLE], settle);
-	return 0;
-}
-
-/* A run's figures from its JSON, and the threshold and timeout its first cache had. */
-static int read_metrics(struct tune *t, const char *path, struct metrics *m,
-			struct applied *ap)
-{
-	json_error_t je;
-	json_t *root = json_load_file(path, 0, &je), *caches, *c;
-	double seconds;
-	size_t k;
-	int rc = 0;
-
-	if (!root)
-		return tune_err(t, "%s: %s (line %d)", path, je.text, je.line);
-	caches = json_object_get(root, "caches");
-	seconds = jnum(root, "seconds");
-	m->v[M_MOPS] = jnum(root, "mops");
-	m->v[M_MAGSIZE] = m->v[M_BYTES] = m->v[M_CONTENTION] = 0;
-	m->v[M_SETTLE] = NAN;
-	if (!json_is_array(caches) || json_array_size(caches) == 0 || !(seconds > 0) ||
-	    isnan(m->v[M_MOPS])) {
-		rc = tune_err(t, "%s: no mops, seconds or caches in it: not a %s result", path,
-			     WORKLOAD_PROG);
-		goto out;
-	}
-	json_array_foreach(caches, k, c)
-		if ((rc = add_cache(t, path, c, m)) != 0)
-			goto out;
-	m->v[M_CONTENTION] /= seconds;
-	c = json_array_get(caches, 0);
-	ap->threshold = (uint64_t)jnum(c, "resize_threshold");
-	ap->timeout_ns = (uint64_t)jnum(c, "resize_timeout_ns");
-out:
-	json_decref(root);
-	return rc;
+		       t->runs_done, t->doing, WTERMSIG(status), log, tail[0] ? tail : " (none)");
 }
 
 /* The setting in words into set, and what the progress line says about the run. */
@@ -389,17 +430,56 @@ static void describe_run(struct tune *t, const struct setting *s, const char *wh
 		 set, what && !s->dflt ? " (recommended)" : "", seed);
 }
 
-/*
- * Runs setting s once with seed (what: NULL for a grid run, else "recommended" or
- * "default"); its figures into m.  0; 1 failure, 2 the workload refused its options,
- * 130 interrupted (t->err set for 1 and 130).
- */
-static int run_once(struct tune *t, const struct setting *s, const char *what,
-		    uint64_t seed, struct metrics *m, struct applied *ap)
+/* Starts the run's child and waits for it: 0 (status, rusage, wall time) or 1. */
+static int start_and_wait(struct tune *t, const struct setting *s, const char *name,
+			  const char *log, char **argv, int *status, struct rusage *ru,
+			  double *wall)
+{
+	struct child_env env = { t, s, "", { "", "" } };
+	pid_t pid;
+	int rc;
+
+	memset(ru, 0, sizeof(*ru));
+	if (t->preload) {
+		snprintf(env.stats, sizeof(env.stats), "%.*s/runs/%s.stats-%%p.json",
+			 PATH_MAX - 200, t->absout, name);
+		snprintf(env.nums[0], 24, "%" PRIu64, s->threshold);
+		snprintf(env.nums[1], 24, "%" PRIu64, s->timeout_ns);
+		remove_stats(t, name);
+	}
+	t->run_t0 = fe_now_s();
+	progress_draw(t);
+	pid = spawn(t, argv, log, t->preload ? child_env : NULL, &env);
+	rc = pid < 0 ? 1 : wait_child(t, pid, status, ru);
+	*wall = fe_now_s() - t->run_t0;
+	t->runs_done++;
+	return rc;
+}
+
+/* The run's figures, and the setting it says it ran with checked. */
+static int read_run(struct tune *t, const struct setting *s, const char *name,
+		    const char *json, const char *log, double wall, const struct rusage *ru,
+		    struct metrics *m, struct applied *ap)
+{
+	char set[96];
+	int rc = t->preload ? tune_read_program(t, name, log, wall, ru, m, ap) :
+			      tune_read_workload(t, json, ru, m, ap);
+
+	if (rc || s->dflt || (ap->threshold == s->threshold && ap->timeout_ns == s->timeout_ns))
+		return rc;
+	tune_fmt_setting(s->threshold, s->timeout_ns, set, sizeof(set));
+	return tune_err(t, "%s: the caches ran with threshold %" PRIu64 " and timeout %" PRIu64
+		       " ns, not what tune asked for (%s)",
+		       t->preload ? name : json, ap->threshold, ap->timeout_ns, set);
+}
+
+int tune_run_once(struct tune *t, const struct setting *s, const char *what,
+		  uint64_t seed, struct metrics *m, struct applied *ap)
 {
 	char name[128], json[PATH_MAX], log[PATH_MAX], tdir[PATH_MAX], nums[3][24], set[96];
+	struct rusage ru;
+	double wall;
 	char **argv;
-	pid_t pid;
 	int status = 0, rc;
 
 	if (proc_interrupted())
@@ -414,187 +494,13 @@ static int run_once(struct tune *t, const struct setting *s, const char *what,
 	if (!argv)
 		return tune_err(t, "out of memory");
 	describe_run(t, s, what, seed, set, sizeof(set));
-	t->run_t0 = fe_now_s();
-	progress_draw(t);
-	pid = spawn(t, argv, log);
-	rc = pid < 0 ? 1 : wait_child(t, pid, &status);
+	rc = start_and_wait(t, s, name, log, argv, &status, &ru, &wall);
 	free(argv);
-	t->runs_done++;
 	if (rc)
 		return rc;
 	if (proc_interrupted())
-		return tune_err(t, "interrupted (run %u/%u, %s)", t->runs_done, t->runs_total,
-			       t->doing),
-		       130;
+		return tune_err(t, "interrupted (run %u, %s)", t->runs_done, t->doing), 130;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return run_failed(t, status, log);
-	if (read_metrics(t, json, m, ap) != 0)
-		return 1;
-	if (!s->dflt && (ap->threshold != s->threshold || ap->timeout_ns != s->timeout_ns))
-		return tune_err(t, "%s: the cache ran with threshold %" PRIu64 " and timeout %"
-			       PRIu64 " ns, not what tune asked for (%s)",
-			       json, ap->threshold, ap->timeout_ns, set);
-	return 0;
-}
-
-/* ---- medians, the front, the recommendation ---------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The median of v[0..n) without its NANs (NAN if nothing is left); v is reordered. */
-static double median(double *v, size_t n)
-{
-	size_t k = 0, i;
-
-	for (i = 0; i < n; i++)
-		if (!isnan(v[i]))
-			v[k++] = v[i];
-	if (k == 0)
-		return NAN;
-	qsort(v, k, sizeof(*v), cmp_double);
-	return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
-}
-
-/* Each figure's median over the runs. */
-static void medians(const struct metrics *runs, unsigned int n, struct metrics *out)
-{
-	double v[MAX_REPEAT];
-	unsigned int r;
-	int f;
-
-	for (f = 0; f < NMETRICS; f++) {
-		for (r = 0; r < n; r++)
-			v[r] = runs[r].v[f];
-		out->v[f] = median(v, n);
-	}
-}
-
-/* Runs the grid: every cell `repeat` times, seeds seed .. seed + repeat - 1. */
-int tune_run_grid(struct tune *t)
-{
-	struct metrics runs[MAX_REPEAT];
-	struct applied ap;
-	size_t i, j;
-	unsigned int r;
-	int rc;
-
-	for (i = 0; i < t->nthresholds; i++) {
-		for (j = 0; j < t->ntimeouts; j++) {
-			struct cell *c = &t->cells[i * t->ntimeouts + j];
-			struct setting s = { false, t->thresholds[i], t->timeouts[j] };
-
-			c->threshold = s.threshold;
-			c->timeout_ns = s.timeout_ns;
-			c->mops_min = INFINITY;
-			c->mops_max = -INFINITY;
-			for (r = 0; r < t->repeat; r++) {
-				if ((rc = run_once(t, &s, NULL, t->seed + r, &runs[r], &ap)))
-					return rc;
-				c->mops_min = fmin(c->mops_min, runs[r].v[M_MOPS]);
-				c->mops_max = fmax(c->mops_max, runs[r].v[M_MOPS]);
-			}
-			medians(runs, t->repeat, &c->med);
-		}
-	}
-	return 0;
-}
-
-/* a dominates b: at least as fast and as small, and better in one. */
-static bool dominates(const struct metrics *a, const struct metrics *b)
-{
-	double ta = a->v[M_MOPS], tb = b->v[M_MOPS], ba = a->v[M_BYTES], bb = b->v[M_BYTES];
-
-	return ta >= tb && ba <= bb && (ta > tb || ba < bb);
-}
-
-static void mark_pareto(struct tune *t)
-{
-	size_t i, j;
-
-	for (i = 0; i < t->ncells; i++) {
-		t->cells[i].pareto = true;
-		for (j = 0; j < t->ncells; j++)
-			if (j != i && dominates(&t->cells[j].med, &t->cells[i].med))
-				t->cells[i].pareto = false;
-	}
-}
-
-static double best_mops(const struct tune *t)
-{
-	double best = 0;
-	size_t i;
-
-	for (i = 0; i < t->ncells; i++)
-		best = fmax(best, t->cells[i].med.v[M_MOPS]);
-	return best;
-}
-
-/* NAN sorts after every number. */
-static int cmp_nan_last(double a, double b)
-{
-	if (isnan(a) || isnan(b))
-		return isnan(a) - isnan(b);
-	return a < b ? -1 : a > b;
-}
-
-/* Among the candidates, a before b: fewer bytes, less contention, shorter settle. */
-bool tune_preferred(const struct cell *a, const struct cell *b)
-{
-	static const enum metric order[] = { M_BYTES, M_CONTENTION, M_SETTLE };
-	size_t k;
-
-	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
-		int c = cmp_nan_last(a->med.v[order[k]], b->med.v[order[k]]);
-
-		if (c)
-			return c < 0;
-	}
-	return false;
-}
-
-/* The rule (docs/tune.md): the Pareto settings within 5 % of the best throughput; of
- * these the one holding the fewest bytes (ties: less contention, shorter settle). */
-void tune_recommend(struct tune *t)
-{
-	double floor_mops = NEAR_BEST * best_mops(t);
-	size_t i, rec = SIZE_MAX;
-
-	mark_pareto(t);
-	for (i = 0; i < t->ncells; i++) {
-		const struct cell *c = &t->cells[i];
-
-		if (!c->pareto || c->med.v[M_MOPS] < floor_mops)
-			continue;
-		if (rec == SIZE_MAX || tune_preferred(c, &t->cells[rec]))
-			rec = i;
-	}
-	t->rec = rec == SIZE_MAX ? 0 : rec;
-	t->cells[t->rec].recommended = true;
-}
-
-/* The re-runs: recommended and default alternately, same seeds, after the grid's. */
-int tune_run_check(struct tune *t)
-{
-	const struct cell *c = &t->cells[t->rec];
-	struct setting rec = { false, c->threshold, c->timeout_ns }, dflt = { true, 0, 0 };
-	struct metrics runs[2][MAX_REPEAT];
-	struct applied ap;
-	unsigned int r;
-	int rc;
-
-	for (r = 0; r < t->repeat; r++) {
-		uint64_t seed = t->seed + t->repeat + r;
-
-		if ((rc = run_once(t, &rec, "recommended", seed, &runs[0][r], &ap)) ||
-		    (rc = run_once(t, &dflt, "default", seed, &runs[1][r], &t->dflt)))
-			return rc;
-	}
-	medians(runs[0], t->repeat, &t->rerun[0]);
-	medians(runs[1], t->repeat, &t->rerun[1]);
-	return 0;
+	return read_run(t, s, name, json, log, wall, &ru, m, ap);
 }

@@ -8,9 +8,13 @@
  * paced: it aims at --rate operations per second, times
  *
  *     gain   if the cache's resize threshold is --best-threshold, else 1,
- *     and    exp(noise * Z), Z standard normal, drawn once per run from
- *            --seed (the run's "luck": every run of a setting differs, as
- *            runs on a shared machine do),
+ *     exp(noise * Z), Z standard normal drawn once per run from --seed
+ *            alone: what every run with that seed shares, whatever its
+ *            setting (in a race, where every setting of a round runs with
+ *            the round's seed, the round's drift: pairing cancels it),
+ *     and    exp(jitter * J), J standard normal drawn once per run from
+ *            --seed, the threshold and the timeout: the run's own luck,
+ *            which no pairing cancels (as on a shared machine),
  *
  * and sleeps between bursts of 256 operations to keep that rate.  So the
  * throughput the JSON reports is that product (as long as the machine can
@@ -22,7 +26,7 @@
  * less.
  *
  * Owns the synthetic subcommand: its options (--rate, --best-threshold,
- * --gain, --noise) and params.synthetic.  State: struct synth_cfg, read-only
+ * --gain, --noise, --jitter) and params.synthetic.  State: struct synth_cfg, read-only
  * while the threads run.
  */
 #include "workload.h"
@@ -38,8 +42,9 @@ struct synth_cfg {
 	double rate;             /* ops/s per thread before gain and noise */
 	uint64_t best;           /* the threshold that earns the gain */
 	double gain;
-	double noise;            /* sigma of the run's lognormal factor */
-	double factor;           /* gain (or 1) x the run's noise: the pace */
+	double noise;            /* sigma of the seed's lognormal factor */
+	double jitter;           /* sigma of the run's own lognormal factor */
+	double factor;           /* gain (or 1) x noise x jitter: the pace */
 	uint64_t threshold;      /* the cache's, as set */
 };
 
@@ -51,7 +56,9 @@ static void synth_help(FILE *f)
 "A test bench for magslab tune: every thread runs the pair pattern on one\n"
 "cache, paced to --rate operations per second, times --gain when the\n"
 "cache's --threshold equals --best-threshold, times a lognormal noise\n"
-"factor exp(--noise x Z) drawn once per run from --seed.  The magsize is set\n"
+"factor exp(--noise x Z) drawn once per run from --seed (runs with one seed\n"
+"share it, whatever their setting), times exp(--jitter x J) drawn from the\n"
+"seed, the threshold and the timeout (each run's own).  The magsize is set\n"
 "from the threshold (1: 62 rounds; the best: 30; any other: 8) and\n"
 "4 x magsize objects are parked in the magazines, so the memory in\n"
 "magazines is known too.  The throughput it reports is that\n"
@@ -61,15 +68,16 @@ static void synth_help(FILE *f)
 "  --rate OPS          operations per second per thread (default 200000)\n"
 "  --best-threshold N  the threshold that earns the gain (default 10)\n"
 "  --gain G            the best threshold's speed-up factor (default 1.25)\n"
-"  --noise S           sigma of the run's lognormal factor (default 0.1;\n"
+"  --noise S           sigma of the seed's lognormal factor (default 0.1;\n"
 "                      0: none)\n"
+"  --jitter S          sigma of the run's own lognormal factor (default 0)\n"
 "\n", f);
 	wl_usage_common(f);
 }
 
 static const struct wl_opt synth_opts[] = {
 	{ "--rate", true }, { "--best-threshold", true }, { "--gain", true },
-	{ "--noise", true }, { NULL, false },
+	{ "--noise", true }, { "--jitter", true }, { NULL, false },
 };
 
 static int positive(const struct wl_opts *o, const char *opt, double v,
@@ -96,6 +104,9 @@ static int synth_opt(struct wl_opts *o, const char *opt, const char *v,
 	else if (strcmp(opt, "--gain") == 0)
 		bad = wl_parse_double(o, opt, v, &c->gain) ||
 		      positive(o, opt, c->gain, false);
+	else if (strcmp(opt, "--jitter") == 0)
+		bad = wl_parse_double(o, opt, v, &c->jitter) ||
+		      positive(o, opt, c->jitter, true);
 	else
 		bad = wl_parse_double(o, opt, v, &c->noise) ||
 		      positive(o, opt, c->noise, true);
@@ -138,6 +149,11 @@ static int synth_setup(struct synth_cfg *c, const struct wl_opts *o)
 	wl_rng_seed(&r, o->seed, 0xfeed);
 	c->factor = (c->threshold == c->best ? c->gain : 1) *
 		    exp(c->noise * normal(&r));
+	/* The run's own draw: the seed mixed with the setting (splitmix64's
+	 * constant keeps nearby thresholds and timeouts apart). */
+	wl_rng_seed(&r, o->seed ^ (st.resize_threshold * 0x9E3779B97F4A7C15ull) ^
+			(st.resize_timeout_ns * 0xBF58476D1CE4E5B9ull), 0xbeef);
+	c->factor *= exp(c->jitter * normal(&r));
 	magsize = c->threshold == 1 ? MAG_MAX_ROUNDS :
 		  c->threshold == c->best ? 30 : MAG_MIN_ROUNDS;
 	if (kmem_cache_set_magsize(c->kc, magsize))
@@ -185,6 +201,7 @@ static void synth_params(json_t *p, void *arg)
 	wl_jset_u64(s, "best_threshold", c->best);
 	wl_jset_double(s, "gain", c->gain);
 	wl_jset_double(s, "noise", c->noise);
+	wl_jset_double(s, "jitter", c->jitter);
 	wl_jset_double(s, "factor", c->factor);
 	wl_jset(p, "synthetic", s);
 }
