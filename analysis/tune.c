@@ -6,9 +6,12 @@
  * tune_run.c's, the words and files tune_out.c's and tune_plot.c's (tune_impl.h has the
  * map).
  *
- * The options are getopt_long's: tune's own before "--" (an option tune does not know
- * is an error: a typo must not reach the workload, which might take it for something
- * else), the workload's options or CMD after it, so the two never mix.
+ * The options are getopt_long's.  Workload mode: WORKLOAD first; then tune's own options
+ * and the workload's, in any order (as `magslab run` takes them), and anything after "--"
+ * goes to the workload too; an option tune does not know is the workload's, and
+ * `magslab-workload WORKLOAD ... --check-options` judges all of them before the first run,
+ * so a typo is a usage error with the workload's one-line reason, never a failed run.
+ * --preload: tune's options before "--", CMD after it; an unknown option is an error.
  */
 #include "tune.h"
 
@@ -55,9 +58,9 @@ void tune_usage(FILE *f)
 	      "says whether it is better, worse, or not distinguishable from the default.\n"
 	      "\n"
 	      "WORKLOAD  a magslab-workload subcommand (pair, batch, prodcons, synthetic...);\n"
-	      "          the options after -- go to every run, e.g. -- --threads 8\n"
-	      "          --duration 1s (see magslab-workload WORKLOAD --help); an option\n"
-	      "          tune does not know is an error before --\n"
+	      "          options tune does not know, and all after --, go to every run\n"
+	      "          (e.g. --threads 8 --duration 1s; see magslab-workload WORKLOAD\n"
+	      "          --help), checked with --check-options before the first run\n"
 	      "\n"
 	      "Options:\n"
 	      "  --threshold LIST     resize thresholds: whole numbers, comma-separated\n"
@@ -441,16 +444,28 @@ static const char *refused(const char *a)
 	return NULL;
 }
 
-/* An argument before "--" that is not an option: WORKLOAD, once. */
-static int take_operand(struct tune *t, const char *a)
+/* An argument for the workload before "--" (an option tune does not know, or a value
+ * after WORKLOAD): passed on in order; --check-options judges it before any run. */
+static int pass_to_workload(struct tune *t, char *a)
+{
+	const char *why = refused(a);
+
+	if (why)
+		return tune_usage_error("%s", why);
+	t->args[t->nargs++] = a;
+	return 0;
+}
+
+/* An argument before "--" that is not an option: WORKLOAD, once; after it, the
+ * workload's (pass_to_workload). */
+static int take_operand(struct tune *t, char *a)
 {
 	if (t->preload)
 		return tune_usage_error("unexpected argument '%s' (with --preload the command goes "
 				   "after --)",
 				   a);
 	if (t->workload)
-		return tune_usage_error("unexpected argument '%s' (workload options go after --)",
-				   a);
+		return pass_to_workload(t, a);
 	t->workload = a;
 	return 0;
 }
@@ -579,9 +594,15 @@ static int parse_args(struct tune *t, int argc, char **argv)
 		if (c == '?' && optopt && argv[optind - 1][1] != '-')
 			return tune_usage_error("unknown option '-%c'%s", optopt,
 					   t->preload ? "" : " (workload options go after --)");
+		if (c == '?' && !t->preload && t->workload) {
+			/* a workload option: --check-options says if it is one */
+			if ((r = pass_to_workload(t, argv[optind - 1])) != 0)
+				return r;
+			continue;
+		}
 		if (c == '?')
 			return tune_usage_error("unknown option '%s'%s", argv[optind - 1],
-					   t->preload ? "" : " (workload options go after --)");
+					   t->preload ? "" : " (WORKLOAD comes first)");
 		if (c == O_PRELOAD)
 			t->preload = true;
 		repeat_given |= c == O_REPEAT;

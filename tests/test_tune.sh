@@ -135,11 +135,16 @@ t_usage() {
 		return 1
 	expect 2 "unknown workload 'nosuch' (magslab-workload knows: pair, batch, prodcons" \
 		nosuch "${g[@]}" -o "$o" || return 1
-	# getopt_long: an option tune does not know is an error, never passed on.
-	expect 2 "unknown option '--threads' (workload options go after --)" \
-		prodcons "${g[@]}" --threads 2 -o "$o" || return 1
-	expect 2 "unknown option '--thresold'" prodcons --thresold 1 --timeout 1ms || return 1
-	expect 2 "unexpected argument 'extra'" prodcons extra "${g[@]}" || return 1
+	# An option tune does not know is the workload's: --check-options judges it before
+	# any run (a typo: exit 2 with the workload's reason); before WORKLOAD, an error.
+	expect 2 "refused the options: magslab-workload prodcons: unknown option '--thresold'" \
+		prodcons "${g[@]}" --thresold 5 -o "$o" || return 1
+	expect 2 "refused the options: magslab-workload prodcons: unknown option '--thraeds'" \
+		prodcons "${g[@]}" --thraeds 2 -o "$o" || return 1
+	expect 2 "unknown option '--threads' (WORKLOAD comes first)" --threads 2 prodcons \
+		"${g[@]}" || return 1
+	expect 2 "refused the options: magslab-workload prodcons: unexpected argument" \
+		prodcons extra "${g[@]}" -o "$o" || return 1
 	expect 2 "'--trace=1': that option takes no value" prodcons "${g[@]}" --trace=1 ||
 		return 1
 	expect 2 '--timeout-ns is what tune varies' prodcons "${g[@]}" -o "$o" -- \
