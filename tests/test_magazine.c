@@ -752,12 +752,104 @@ static void test_magsize_adopted_on_free(void **state)
 }
 
 /* The free path's swap rule, Akaros's: a free swaps to prev when prev has
- * room below magsize, not only when it is empty (the paper's rule).  After
- * a grow from 8 to 10, prev still holds the 8 rounds it had: the free that
- * finds loaded full swaps into it instead of exchanging with the depot. */
+ * room below magsize, not only when it is empty (the paper's rule).  The
+ * magazines are made for magsize 10 (16 rounds of capacity: depot.c), both
+ * end up with 10 rounds; after a grow to 12, prev (10 of 12) still has
+ * room, and the free that finds loaded full swaps into it instead of
+ * exchanging with the depot. */
 static void test_free_swaps_into_prev_with_room(void **state)
 {
 	struct kmem_cache *kc = mk("mag_swaprule", 64, NULL);
+	struct kmem_cache_stats st, before;
+	void *p[48];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 48; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	assert_int_equal(kmem_cache_set_magsize(kc, 10), 0);
+	/* 16 fill the first (8-round) magazines; the 17th and the 27th get
+	 * new ones of 16 rounds from the depot; 36 frees leave loaded and
+	 * prev at 10 rounds each, both 16-round magazines. */
+	for (i = 0; i < 36; i++)
+		kmem_cache_free(kc, p[i]);
+	st = st_stats(kc);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 2);
+	assert_stat(st, pcc_magsize_max, 10);
+	assert_int_equal(kmem_cache_set_magsize(kc, 12), 0);
+	kmem_cache_free(kc, p[36]);         /* depot visit: adopts 12, room */
+	kmem_cache_free(kc, p[37]);         /* loaded 12 */
+	before = st_stats(kc);
+	assert_stat(before, depot_gets[KMEM_FREE_SIDE], 2);
+	assert_stat(before, pcc_magsize_max, 12);
+
+	kmem_cache_free(kc, p[38]);         /* prev (10 of 12) has room: swap */
+	st = st_stats(kc);
+	assert_stat(st, mag_swaps[KMEM_FREE_SIDE],
+		    before.mag_swaps[KMEM_FREE_SIDE] + 1);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 2);
+	assert_stat(st, depot_misses[KMEM_FREE_SIDE],
+		    before.depot_misses[KMEM_FREE_SIDE]);
+
+	kmem_cache_free(kc, p[39]);         /* now both hold 12 */
+	kmem_cache_free(kc, p[40]);         /* so this one needs the depot */
+	st = st_stats(kc);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 3);
+	assert_stat(st, objs_in_mags, 41);
+	for (i = 41; i < 48; i++)
+		kmem_cache_free(kc, p[i]);
+	assert_cache_consistent(st_stats(kc));
+	st_destroy(kc);
+}
+
+/* Magazines are made in four sizes, 8, 16, 30 and 62 rounds (16 + 8 x
+ * rounds bytes), the smallest that holds the magsize; a grow replaces an
+ * empty magazine too small for the new magsize when a free takes it from
+ * the depot.  bytes_in_mags counts each magazine at its own size. */
+static void test_magazine_sizes(void **state)
+{
+	struct kmem_cache *kc = mk("mag_sizes", 64, NULL);
+	struct kmem_cache_stats st;
+	void *p[40];
+	int i;
+
+	(void)state;
+	st = st_stats(kc);
+	assert_stat(st, mags_allocated, 2 * g_slots);
+	assert_stat(st, bytes_in_mags, 2 * g_slots * (16 + 8 * 8));
+	for (i = 0; i < 40; i++)
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	for (i = 0; i < 16; i++)            /* loaded and prev full at 8 */
+		kmem_cache_free(kc, p[i]);
+	assert_int_equal(kmem_cache_set_magsize(kc, 40), 0);
+	kmem_cache_free(kc, p[16]);         /* a new 62-round magazine */
+	st = st_stats(kc);
+	assert_stat(st, mags_allocated, 2 * g_slots + 1);
+	assert_stat(st, bytes_in_mags, 17 * st.obj_size +
+		    2 * g_slots * (16 + 8 * 8) + (16 + 8 * 62));
+	/* It takes 40 rounds now: no depot visit for the next 39. */
+	for (i = 17; i < 40; i++)
+		kmem_cache_free(kc, p[i]);
+	st = st_stats(kc);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 1);
+	assert_stat(st, objs_in_mags, 40);
+	assert_cache_consistent(st);
+
+	st_destroy(kc);
+}
+
+/* Magazine bytes of a cache's stats: what is not objects. */
+static uint64_t mag_bytes_of(const struct kmem_cache_stats *st)
+{
+	return st->bytes_in_mags - st->objs_in_mags * st->obj_size;
+}
+
+/* After a grow, an empty magazine in the depot too small for the new
+ * magsize is replaced by one that fits when a free takes it (the count of
+ * magazines stays, their bytes grow by 512 - 80). */
+static void test_magazine_refit(void **state)
+{
+	struct kmem_cache *kc = mk("mag_refit", 64, NULL);
 	struct kmem_cache_stats st, before;
 	void *p[24];
 	int i;
@@ -765,29 +857,24 @@ static void test_free_swaps_into_prev_with_room(void **state)
 	(void)state;
 	for (i = 0; i < 24; i++)
 		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
-	for (i = 0; i < 16; i++)            /* loaded 8, prev 8 */
+	for (i = 0; i < 24; i++)            /* a third 8-round magazine */
 		kmem_cache_free(kc, p[i]);
-	assert_int_equal(kmem_cache_set_magsize(kc, 10), 0);
-	kmem_cache_free(kc, p[16]);         /* depot visit: adopts 10, no exchange */
-	kmem_cache_free(kc, p[17]);         /* loaded 10 */
+	for (i = 0; i < 24; i++)            /* an empty one goes to the depot */
+		assert_non_null(p[i] = kmem_cache_alloc(kc, MEM_ATOMIC));
+	st = st_stats(kc);
+	assert_stat(st, depot_empty, 1);
+	assert_int_equal(kmem_cache_set_magsize(kc, 40), 0);
+	for (i = 0; i < 16; i++)
+		kmem_cache_free(kc, p[i]);
 	before = st_stats(kc);
-	assert_stat(before, depot_gets[KMEM_FREE_SIDE], 0);
-	assert_stat(before, pcc_magsize_max, 10);
-
-	kmem_cache_free(kc, p[18]);         /* prev (8) has room: swap */
+	kmem_cache_free(kc, p[16]);         /* takes the small empty: refit */
 	st = st_stats(kc);
-	assert_stat(st, mag_swaps[KMEM_FREE_SIDE],
-		    before.mag_swaps[KMEM_FREE_SIDE] + 1);
-	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 0);
-	assert_stat(st, depot_puts[KMEM_FREE_SIDE], 0);
-	assert_stat(st, depot_misses[KMEM_FREE_SIDE], 0);
-
-	kmem_cache_free(kc, p[19]);         /* now both hold 10 */
-	kmem_cache_free(kc, p[20]);         /* so this one needs the depot */
-	st = st_stats(kc);
-	assert_stat(st, depot_gets[KMEM_FREE_SIDE], 1);
-	assert_stat(st, objs_in_mags, 21);
-	for (i = 21; i < 24; i++)
+	assert_stat(st, mags_allocated, before.mags_allocated);
+	assert_stat(st, depot_gets[KMEM_FREE_SIDE],
+		    before.depot_gets[KMEM_FREE_SIDE] + 1);
+	assert_int_equal(mag_bytes_of(&st),
+			 mag_bytes_of(&before) + 8 * (62 - 8));
+	for (i = 17; i < 24; i++)
 		kmem_cache_free(kc, p[i]);
 	assert_cache_consistent(st_stats(kc));
 	st_destroy(kc);
@@ -1255,6 +1342,8 @@ int main(void)
 		BOTH(test_nomag),
 		BOTH(test_magsize_adopted_on_free),
 		BOTH(test_free_swaps_into_prev_with_room),
+		BOTH(test_magazine_sizes),
+		BOTH(test_magazine_refit),
 		BOTH(test_magsize_fills_to_new_size),
 		BOTH(test_magsize_shrink_keeps_rounds),
 		BOTH(test_set_magsize_bounds),

@@ -183,7 +183,7 @@ bool is_internal(const struct cache *c)
 	return c->created && c->nr_pcc == 0;
 }
 
-/* user, internal (no magazine layer: kmem_slab, kmem_bufctl, kmem_magazine) or
+/* user, internal (no magazine layer: kmem_slab, kmem_bufctl, kmem_magazine_N) or
  * quantum (a quantum cache of an arena: NAME_SIZE where NAME is its source arena). */
 const char *cache_kind(const struct report *r, const struct cache *c)
 {

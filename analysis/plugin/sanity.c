@@ -19,9 +19,10 @@
  *     multiple of it or fronts more than MS_QCACHES_MAX sizes; a cache with obj_size 0.
  * at the end, only when nothing was discarded (a lost event could explain them):
  *   - a full magazine whose rounds are none of the magsizes the cache had (cache_create,
- *     magsize_bump old/new, pcc_magsize old/new);
- *   - more magazines in a cache's depot at once than the process's kmem_magazine cache
- *     ever had objects (its slab_grow events), when that cache's creation is traced;
+ *     magsize_bump old/new, pcc_magsize old/new) nor a magazine capacity (8, 16, 30, 62);
+ *   - more magazines in a cache's depot at once than the process's magazine caches
+ *     (kmem_magazine, or kmem_magazine_8 ... _62) ever had objects (their slab_grow
+ *     events), when their creation is traced;
  *   - events of a cache id never created, in a process whose kmem_slab creation (the
  *     library's first cache) is in the trace: every later cache_create is then too.
  *
@@ -263,6 +264,10 @@ static void check_rounds_set(struct report *r, const struct cache *c)
 	for (uint64_t v = 1; v < MS_SET_BITS; v++) {
 		uint64_t bit = 1ull << (v % 64);
 
+		/* A magazine is full at its magsize or at its capacity (8, 16,
+		 * 30 or 62 rounds: lib/src/depot.c), whichever is smaller. */
+		if (v == 8 || v == 16 || v == 30 || v == 62)
+			continue;
 		if ((c->full_rounds[v / 64] & bit) && !(c->magsizes[v / 64] & bit)) {
 			impossible(r, c, depot_event(c), "a full magazine of %" PRIu64
 				   " rounds, and the cache never had that magsize", v);
@@ -271,14 +276,34 @@ static void check_rounds_set(struct report *r, const struct cache *c)
 	}
 }
 
+/* Objects the process's magazine caches ever had: "kmem_magazine" in
+ * older traces, one cache per magazine size ("kmem_magazine_8" ...) now.
+ * false if the trace shows none of them. */
+static bool magazine_objects(const struct report *r, uint32_t proc, uint64_t *n)
+{
+	bool any = false;
+
+	*n = 0;
+	for (uint32_t i = 0; i < r->nr_caches; i++) {
+		const struct cache *c = r->caches[i];
+
+		if (c->proc == proc && c->created &&
+		    strncmp(c->name, "kmem_magazine", 13) == 0) {
+			*n += c->mag_objects;
+			any = true;
+		}
+	}
+	return any;
+}
+
 static void check_occupancy(struct report *r, const struct cache *c)
 {
-	const struct cache *mc = find_created(r, c->proc, "kmem_magazine");
+	uint64_t objs;
 
-	if (mc && c->mags_peak > mc->mag_objects)
+	if (magazine_objects(r, c->proc, &objs) && c->mags_peak > objs)
 		impossible(r, c, depot_event(c), "%" PRIu64 " magazines in the depot at "
-			   "once, and kmem_magazine only ever had %" PRIu64, c->mags_peak,
-			   mc->mag_objects);
+			   "once, and the magazine caches only ever had %" PRIu64, c->mags_peak,
+			   objs);
 }
 
 void sanity_end(struct report *r)

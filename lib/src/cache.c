@@ -52,9 +52,9 @@ static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static atomic_uint next_cache_id = 1;
 
 static struct kmem_cache slab_header_cache_store, bufctl_cache_store,
-			 magazine_cache_store;
+			 magazine_cache_store[MAG_NR_SIZES];
 struct kmem_cache *kmem_slab_header_cache, *kmem_bufctl_cache;
-struct kmem_cache *kmem_magazine_cache;
+struct kmem_cache *kmem_magazine_caches[MAG_NR_SIZES];
 
 static pthread_mutex_t cache_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct kmem_cache *cache_list_head, *cache_list_tail;
@@ -62,6 +62,20 @@ static struct kmem_cache *cache_list_head, *cache_list_tail;
 /* Live and destroyed caches (handle.h), internal ones included. */
 static struct handle_set cache_handles =
 	HANDLE_SET_INIT(cache_handles, CACHE_QUARANTINE);
+
+/* Every internal cache: slab headers, bufctls, the magazine sizes. */
+static struct kmem_cache *const *internal_caches(void)
+{
+	static struct kmem_cache *const all[] = {
+		&slab_header_cache_store, &bufctl_cache_store,
+		&magazine_cache_store[0], &magazine_cache_store[1],
+		&magazine_cache_store[2], &magazine_cache_store[3],
+	};
+
+	_Static_assert(MAG_NR_SIZES == 4, "one entry per magazine size");
+	return all;
+}
+#define NR_INTERNAL_CACHES (2 + MAG_NR_SIZES)
 
 static bool is_pow2(size_t x)
 {
@@ -116,13 +130,20 @@ static void cache_global_init(void)
 
 	kmem_slab_header_cache = &slab_header_cache_store;
 	kmem_bufctl_cache = &bufctl_cache_store;
-	kmem_magazine_cache = &magazine_cache_store;
 	cache_init_internal(kmem_slab_header_cache, "kmem_slab",
 			    sizeof(struct kmem_slab), base);
 	cache_init_internal(kmem_bufctl_cache, "kmem_bufctl",
 			    sizeof(struct kmem_bufctl), base);
-	cache_init_internal(kmem_magazine_cache, "kmem_magazine",
-			    sizeof(struct magazine), base);
+	for (unsigned int i = 0; i < MAG_NR_SIZES; i++) {
+		char name[KMC_NAME_LEN];
+
+		/* "kmem_magazine_8" ... "kmem_magazine_62": the capacity. */
+		snprintf(name, sizeof(name), "kmem_magazine_%u",
+			 mag_capacities[i]);
+		kmem_magazine_caches[i] = &magazine_cache_store[i];
+		cache_init_internal(kmem_magazine_caches[i], name,
+				    magazine_bytes(mag_capacities[i]), base);
+	}
 }
 
 static void cache_init_once(void)
@@ -345,15 +366,15 @@ int kmem_cache_destroy(struct kmem_cache *kc)
  * emits the reap event.  Returns bytes given back. */
 static size_t reap_cache(struct kmem_cache *kc, size_t keep)
 {
-	size_t mag_bytes, slab_bytes;
+	size_t mag_bytes, slab_bytes, mags;
 
-	mag_bytes = magazine_layer_reap(kc);
+	mag_bytes = magazine_layer_reap(kc, &mags);
 	pthread_mutex_lock(&kc->lock);
 	kc->reaps++;
 	pthread_mutex_unlock(&kc->lock);
 	slab_bytes = slab_release_empty(kc, keep);
 	ms_trace(reap, kc->id, (uint64_t)(slab_bytes / kc->slab_size),
-		 (uint64_t)(mag_bytes / sizeof(struct magazine)),
+		 (uint64_t)mags,
 		 (uint64_t)(mag_bytes + slab_bytes));
 	return mag_bytes + slab_bytes;
 }
@@ -374,15 +395,11 @@ size_t kmem_cache_reap(struct kmem_cache *kc)
 
 void kmem_internal_reap(void)
 {
-	struct kmem_cache *internal[] = {
-		kmem_magazine_cache, kmem_slab_header_cache, kmem_bufctl_cache,
-	};
-
-	/* All three have small slabs: releasing one frees nothing into
+	/* All of them have small slabs: releasing one frees nothing into
 	 * another, so the order does not matter. */
 	cache_init_once();
-	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
-		slab_release_empty(internal[i], 0);
+	for (int i = 0; i < NR_INTERNAL_CACHES; i++)
+		slab_release_empty(internal_caches()[i], 0);
 }
 
 int kmem_cache_set_reap_keep(struct kmem_cache *kc, size_t nr_slabs)
@@ -428,16 +445,6 @@ void kmem_cache_for_each(void (*fn)(struct kmem_cache *kc, void *arg),
 /* ---------------------------------------------------------------------- */
 /* fork (fork.c runs these in its order)                                   */
 
-static struct kmem_cache *const *internal_caches(void)
-{
-	static struct kmem_cache *const all[] = {
-		&slab_header_cache_store, &bufctl_cache_store,
-		&magazine_cache_store,
-	};
-
-	return all;
-}
-#define NR_INTERNAL_CACHES 3
 
 void cache_fork_lock(void)
 {

@@ -19,6 +19,20 @@
  * freed).
  *
  * FAQ:
+ * - Why do magazines come in four sizes (8, 16, 30 and 62 rounds: 80, 144,
+ *   256 and 512 bytes)?  Bonwick's kmem has magazine types for the same
+ *   reason: a magazine holds pointers to objects that sit idle, and at the
+ *   default magsize of 8 a 62-round magazine (Akaros's single size) is 87 %
+ *   empty space.  A process that frees millions of objects at once — every
+ *   interpreter at exit — then holds 64 bytes of magazine per idle object:
+ *   Python under the malloc shim peaked at 1.86x glibc's RSS, 340 MB of it
+ *   magazines (bench/results/programs.md).  A new magazine is the smallest
+ *   size that holds the magsize; a pcc fills each magazine to the smaller of
+ *   the magsize and its capacity (mag_limit), so a grow reaches the pccs as
+ *   their magazines are replaced: full ones keep circulating at their size,
+ *   and an empty one too small for the depot's magsize is swapped for one
+ *   that fits when a free takes it (refit_empty).  The counters do not
+ *   change meaning; bytes_in_mags counts each magazine at its own size.
  * - Why is every acquisition a trylock first?  A failed trylock is the
  *   contention signal of every resize policy (Akaros's rule: slab.h); the
  *   wait is timed from before blocking.  Readers and setters (stats,
@@ -50,20 +64,29 @@
 /* ---------------------------------------------------------------------- */
 /* Magazines                                                               */
 
-struct magazine *magazine_alloc(void)
-{
-	struct magazine *m = kmem_cache_alloc(kmem_magazine_cache, MEM_ATOMIC);
+const unsigned int mag_capacities[MAG_NR_SIZES] = { 8, 16, 30, 62 };
 
-	if (m) {
-		m->next = NULL;
-		m->nr_rounds = 0;
-	}
+struct magazine *magazine_alloc(struct kmem_cache *kc, unsigned int magsize)
+{
+	unsigned int i = mag_size_index(magsize);
+	struct magazine *m = kmem_cache_alloc(kmem_magazine_caches[i],
+					      MEM_ATOMIC);
+
+	if (!m)
+		return NULL;
+	m->next = NULL;
+	m->nr_rounds = 0;
+	m->capacity = mag_capacities[i];
+	atomic_fetch_add(&kc->mags_allocated, 1);
+	atomic_fetch_add(&kc->mag_bytes, magazine_bytes(m->capacity));
 	return m;
 }
 
-void magazine_free(struct magazine *m)
+void magazine_free(struct kmem_cache *kc, struct magazine *m)
 {
-	kmem_cache_free(kmem_magazine_cache, m);
+	atomic_fetch_sub(&kc->mags_allocated, 1);
+	atomic_fetch_sub(&kc->mag_bytes, magazine_bytes(m->capacity));
+	kmem_cache_free(kmem_magazine_caches[mag_size_index(m->capacity)], m);
 }
 
 /* Gives every round back to the slab layer (dtor first). */
@@ -73,8 +96,10 @@ void magazine_empty_rounds(struct kmem_cache *kc, struct magazine *m)
 		slab_destruct_and_free(kc, m->rounds[--m->nr_rounds]);
 }
 
-/* Empties and frees a list of magazines; returns how many. */
-static size_t magazine_free_list(struct kmem_cache *kc, struct magazine *m)
+/* Empties and frees a list of magazines; returns how many, and their
+ * bytes in *bytes (if not NULL). */
+static size_t magazine_free_list(struct kmem_cache *kc, struct magazine *m,
+				 size_t *bytes)
 {
 	size_t n = 0;
 
@@ -82,8 +107,9 @@ static size_t magazine_free_list(struct kmem_cache *kc, struct magazine *m)
 		struct magazine *next = m->next;
 
 		magazine_empty_rounds(kc, m);
-		magazine_free(m);
-		atomic_fetch_sub(&kc->mags_allocated, 1);
+		if (bytes)
+			*bytes += magazine_bytes(m->capacity);
+		magazine_free(kc, m);
 		n++;
 		m = next;
 	}
@@ -216,8 +242,8 @@ static void depot_unlock(struct kmem_cache *kc, struct depot *d,
 		/* illumos: empty the depot; pccs notice purge_gen. */
 		d->purge_pending = false;
 		d->purge_gen++;
-		magazine_free_list(kc, d->not_empty);
-		magazine_free_list(kc, d->empty);
+		magazine_free_list(kc, d->not_empty, NULL);
+		magazine_free_list(kc, d->empty, NULL);
 		d->not_empty = d->empty = NULL;
 		d->nr_not_empty = d->nr_empty = 0;
 	}
@@ -282,6 +308,25 @@ bool depot_get_full(struct kmem_cache *kc, struct pcc *p)
 	return got;
 }
 
+/* The empty magazine a free is about to take, if it is too small for the
+ * depot's magsize (made before a grow), is swapped for one that fits: a
+ * grow would otherwise never reach the pccs while small empties are left.
+ * Without memory for the new one the small one serves (depot lock held;
+ * the magazine caches' slab locks come after it in the lock order). */
+static void refit_empty(struct kmem_cache *kc, struct depot *d)
+{
+	struct magazine *m;
+
+	if (d->empty->capacity >= d->magsize ||
+	    mag_size_index(d->magsize) == mag_size_index(d->empty->capacity))
+		return;
+	m = magazine_alloc(kc, d->magsize);
+	if (!m)
+		return;
+	magazine_free(kc, mag_pop(&d->empty));
+	mag_push(&d->empty, m);
+}
+
 /* Free side: adopt the depot's magsize, then trade prev (full) for an empty
  * depot magazine.  Returns FREE_RETRY if loaded may now take the object. */
 enum free_exchange depot_get_empty(struct kmem_cache *kc, struct pcc *p)
@@ -298,12 +343,13 @@ enum free_exchange depot_get_empty(struct kmem_cache *kc, struct pcc *p)
 		v.adopted = true;
 		v.old_magsize = p->magsize;
 		v.new_magsize = d->magsize;
-		p->magsize = d->magsize;
+		p->magsize = (uint16_t)d->magsize;
 	}
-	if (p->loaded->nr_rounds < p->magsize ||
-	    p->prev->nr_rounds < p->magsize) {
+	if (p->loaded->nr_rounds < mag_limit(p->loaded, p->magsize) ||
+	    p->prev->nr_rounds < mag_limit(p->prev, p->magsize)) {
 		/* A grow (or a purge) made room: no exchange needed. */
 	} else if (d->empty) {
+		refit_empty(kc, d);
 		depot_exchange(d, p, &v, &d->empty, &d->nr_empty,
 			       &d->not_empty, &d->nr_not_empty);
 	} else {
@@ -366,8 +412,8 @@ void depot_drain(struct kmem_cache *kc)
 	struct depot *d = &kc->depot;
 
 	depot_hold(d);
-	magazine_free_list(kc, d->not_empty);
-	magazine_free_list(kc, d->empty);
+	magazine_free_list(kc, d->not_empty, NULL);
+	magazine_free_list(kc, d->empty, NULL);
 	d->not_empty = d->empty = NULL;
 	d->nr_not_empty = d->nr_empty = 0;
 	ms_unlock(&d->lock);
@@ -384,21 +430,20 @@ static size_t take_mags(struct magazine **list, size_t n,
 	return taken;
 }
 
-size_t depot_reap(struct kmem_cache *kc)
+size_t depot_reap(struct kmem_cache *kc, size_t *nr)
 {
 	struct depot *d = &kc->depot;
 	struct magazine *doomed = NULL;
-	size_t full = 0, empty = 0, n;
+	size_t full = 0, empty = 0, bytes = 0;
 
 	depot_hold(d);
 	d->policy->reap(d, magslab_now_ns(), &full, &empty);
 	d->nr_not_empty -= take_mags(&d->not_empty, full, &doomed);
 	d->nr_empty -= take_mags(&d->empty, empty, &doomed);
 	ms_unlock(&d->lock);
-	n = magazine_free_list(kc, doomed);
-	return n * sizeof(struct magazine);
+	*nr = magazine_free_list(kc, doomed, &bytes);
+	return bytes;
 }
-
 
 void depot_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 {

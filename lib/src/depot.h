@@ -32,8 +32,9 @@ void magazine_empty_rounds(struct kmem_cache *kc, struct magazine *m);
 void depot_init(struct kmem_cache *kc, const struct magslab_config *cfg);
 /* Frees every depot magazine (rounds to the slabs). */
 void depot_drain(struct kmem_cache *kc);
-/* Frees the magazines the policy picks; returns bytes freed. */
-size_t depot_reap(struct kmem_cache *kc);
+/* Frees the magazines the policy picks; returns bytes freed, and how many
+ * in *nr. */
+size_t depot_reap(struct kmem_cache *kc, size_t *nr);
 /* The depot's counters and tunables into st. */
 void depot_stats(struct kmem_cache *kc, struct kmem_cache_stats *st);
 /* fork.c's order: every pcc, then every depot (lock), then slabs. */

@@ -65,7 +65,9 @@
  *   depot keeps the one exchange path (and its counters) exact.
  * - Why can a pcc hold more rounds than its magsize?  After a shrink, full
  *   magazines keep their rounds; a magazine at or above magsize is simply
- *   full.  Nothing is freed to make it fit.
+ *   full.  Nothing is freed to make it fit.  And fewer: a magazine made for
+ *   a smaller magsize is full at its capacity (depot.c: "magazine sizes");
+ *   the rseq fast path reads that bound from the pcc's `fill`.
  * - Why does the free path re-check loaded after adopting the depot's
  *   magsize (depot_get_empty)?  A grow may have made room: the free then
  *   needs no exchange.
@@ -116,7 +118,8 @@ static void pcc_hold(struct kmem_cache *kc, struct pcc *p)
 static inline void pcc_leave(struct kmem_cache *kc, struct pcc *p)
 {
 	if (kc->pcc_mode == PCC_MODE_RSEQ)
-		pcc_rseq_leave(p, p->loaded->nr_rounds);
+		pcc_rseq_leave(p, p->loaded->nr_rounds,
+			       mag_limit(p->loaded, p->magsize));
 	else
 		pcc_unlock(p);
 }
@@ -255,6 +258,7 @@ void *kmem_cache_zalloc(struct kmem_cache *kc, int flags)
  * it was held (trace events: its counters are exact only then). */
 struct miss_pcc {
 	uint32_t slot;
+	unsigned int magsize;	/* the magazine to allocate fits it */
 	uint64_t allocs, frees, hits;
 };
 
@@ -263,7 +267,7 @@ struct miss_pcc {
 static bool free_needs_magazine(struct kmem_cache *kc, void *obj,
 				const struct miss_pcc *mp)
 {
-	struct magazine *m = magazine_alloc();
+	struct magazine *m = magazine_alloc(kc, mp->magsize);
 	uint32_t slot = mp->slot;
 
 	ms_trace(depot_miss, kc->id, slot, KMEM_FREE_SIDE,
@@ -275,7 +279,6 @@ static bool free_needs_magazine(struct kmem_cache *kc, void *obj,
 			      MS_LAYER_SLAB);
 		return false;
 	}
-	atomic_fetch_add(&kc->mags_allocated, 1);
 	depot_add_empty(kc, m, slot);
 	return true;
 }
@@ -286,13 +289,13 @@ static inline bool free_held(struct kmem_cache *kc, struct pcc *p, void *obj,
 			     int *layer)
 {
 	for (;;) {
-		if (p->loaded->nr_rounds < p->magsize) {
+		if (p->loaded->nr_rounds < mag_limit(p->loaded, p->magsize)) {
 			p->loaded->rounds[p->loaded->nr_rounds++] = obj;
 			p->hits++;
 			return true;
 		}
 		/* Room, not emptiness: FAQ "the swap rule". */
-		if (p->prev->nr_rounds < p->magsize) {
+		if (p->prev->nr_rounds < mag_limit(p->prev, p->magsize)) {
 			swap_mags(p, KMEM_FREE_SIDE);
 			continue;
 		}
@@ -312,7 +315,7 @@ free_slow(struct kmem_cache *kc, void *obj, unsigned int aborts)
 
 	p->frees++;
 	while (!free_held(kc, p, obj, &layer)) {
-		struct miss_pcc mp = { p->slot, p->allocs, p->frees, p->hits };
+		struct miss_pcc mp = { p->slot, p->magsize, p->allocs, p->frees, p->hits };
 
 		pcc_leave(kc, p);
 		if (!free_needs_magazine(kc, obj, &mp))
@@ -387,9 +390,9 @@ static void pccs_free(struct kmem_cache *kc)
 {
 	for (unsigned int i = 0; i < kc->nr_pcc; i++) {
 		if (kc->pccs[i].loaded)
-			magazine_free(kc->pccs[i].loaded);
+			magazine_free(kc, kc->pccs[i].loaded);
 		if (kc->pccs[i].prev)
-			magazine_free(kc->pccs[i].prev);
+			magazine_free(kc, kc->pccs[i].prev);
 	}
 	arena_free(arena_base(), kc->pccs, pcc_array_size(kc->nr_pcc));
 	kc->pccs = NULL;
@@ -400,13 +403,12 @@ static int pcc_init(struct kmem_cache *kc, struct pcc *p, unsigned int slot)
 {
 	p->cache_id = kc->id;
 	p->slot = slot;
-	p->magsize = kc->depot.magsize;
-	p->loaded = magazine_alloc();
-	p->prev = magazine_alloc();
+	p->magsize = (uint16_t)kc->depot.magsize;
+	p->loaded = magazine_alloc(kc, p->magsize);
+	p->prev = magazine_alloc(kc, p->magsize);
 	if (!p->loaded || !p->prev)
 		return -1;
-	pcc_init_hot(p);
-	atomic_fetch_add(&kc->mags_allocated, 2);
+	pcc_init_hot(p, mag_limit(p->loaded, p->magsize));
 	return 0;
 }
 
@@ -519,9 +521,10 @@ static void pcc_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 		st->pcc_magsize_min = 0;
 }
 
-size_t magazine_layer_reap(struct kmem_cache *kc)
+size_t magazine_layer_reap(struct kmem_cache *kc, size_t *nr)
 {
-	return kc->no_mags ? 0 : depot_reap(kc);
+	*nr = 0;
+	return kc->no_mags ? 0 : depot_reap(kc, nr);
 }
 
 void magazine_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
@@ -537,7 +540,7 @@ void magazine_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 	st->frees += atomic_load(&kc->direct_frees);
 	st->mags_allocated = atomic_load(&kc->mags_allocated);
 	st->bytes_in_mags = st->objs_in_mags * kc->stride +
-			    st->mags_allocated * sizeof(struct magazine);
+			    atomic_load(&kc->mag_bytes);
 }
 
 unsigned int kmem_cache_pcc_magsizes(struct kmem_cache *kc, unsigned int *out,

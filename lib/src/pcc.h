@@ -107,8 +107,9 @@ struct pcc {
 	};
 	_Atomic uint64_t hot;           /* rseq mode: see above */
 	struct magazine *loaded;
-	unsigned int magsize;           /* fill magazines up to this */
-	unsigned int hot_base;          /* rseq: loaded's rounds at last leave */
+	unsigned int fill;              /* rseq: what loaded takes, at most */
+	uint16_t magsize;               /* fill magazines up to this */
+	uint16_t hot_base;              /* rseq: loaded's rounds at last leave */
 
 	struct magazine *prev;
 	uint32_t cache_id;              /* for trace events */
@@ -127,7 +128,7 @@ struct pcc {
 #define PCC_SHIFT 7
 _Static_assert(sizeof(struct pcc) == 1u << PCC_SHIFT,
 	       "pccs[cpu] is found with one shift");
-_Static_assert(offsetof(struct pcc, magsize) < 64,
+_Static_assert(offsetof(struct pcc, fill) < 64,
 	       "what a fast path reads is in the pcc's first cache line");
 
 /* ---- mode choice (pcc.c) ---------------------------------------------- */
@@ -168,20 +169,24 @@ struct pcc *pcc_rseq_enter(struct pcc *pccs, unsigned int nr,
 /* pccs[slot] owned and folded, from any thread and any CPU. */
 void pcc_rseq_hold(struct pcc *p);
 
-/* Gives an owned pcc back: the loaded magazine's count and a zero hit
- * count into `hot`, which also ends the ownership.  (The release store
- * orders every store of the holder before it; fast paths read nothing of
- * the pcc before hot, and x86 does not reorder loads.) */
-static inline void pcc_rseq_leave(struct pcc *p, unsigned int loaded_rounds)
+/* Gives an owned pcc back: how many rounds the loaded magazine takes at
+ * most (fill: its capacity or the magsize, the smaller), its count and a
+ * zero hit count into `hot`, which also ends the ownership.  (The release
+ * store orders every store of the holder before it; fast paths read
+ * nothing of the pcc before hot, and x86 does not reorder loads.) */
+static inline void pcc_rseq_leave(struct pcc *p, unsigned int loaded_rounds,
+				  unsigned int fill)
 {
-	p->hot_base = loaded_rounds;
+	p->fill = fill;
+	p->hot_base = (uint16_t)loaded_rounds;
 	atomic_store_explicit(&p->hot, loaded_rounds, memory_order_release);
 }
 
 /* A new pcc's rseq fields: no owner, nothing counted, loaded empty. */
-static inline void pcc_init_hot(struct pcc *p)
+static inline void pcc_init_hot(struct pcc *p, unsigned int fill)
 {
 	atomic_init(&p->hot, 0);
+	p->fill = fill;
 	p->hot_base = 0;
 }
 

@@ -97,7 +97,7 @@ static inline uint64_t pcc_owned_value(void)
 	[o_saved] "i"(offsetof(struct pcc, hot_saved)),                       \
 	[o_hot] "i"(offsetof(struct pcc, hot)),                               \
 	[o_loaded] "i"(offsetof(struct pcc, loaded)),                         \
-	[o_magsize] "i"(offsetof(struct pcc, magsize))
+	[o_fill] "i"(offsetof(struct pcc, fill))
 
 /* What a section did: PCC_HIT (committed), PCC_BAIL (stepped aside with
  * nothing done), PCC_ABORT (the kernel restarted it; nothing done).  The
@@ -149,8 +149,8 @@ aborted:
 }
 
 /*
- * The free hit: if pccs[cpu]'s hot says fewer rounds than its magsize (so:
- * room, and not owned), write obj into the first free slot (harmless if the
+ * The free hit: if pccs[cpu]'s hot says fewer rounds than its fill (the
+ * loaded magazine's room at the current magsize; so: room, and not owned), write obj into the first free slot (harmless if the
  * section restarts: the slot is above the count) and commit:
  * hot += HOT_FREE.  On PCC_HIT, *pp is the pcc.
  */
@@ -164,7 +164,7 @@ pcc_rseq_free(struct pcc *pccs, unsigned int nr, void *obj, struct pcc **pp)
 		 PCC_RSEQ_FIND_PCC("bail")
 		 "movq %c[o_hot](%[p]), %[hot]\n\t"
 		 "movzbl %b[hot], %k[n]\n\t"
-		 "cmpl %c[o_magsize](%[p]), %k[n]\n\t"
+		 "cmpl %c[o_fill](%[p]), %k[n]\n\t"
 		 "jae %l[bail]\n\t"
 		 "movq %c[o_loaded](%[p]), %[m]\n\t"
 		 "movq %[obj], %c[rounds](%[m], %[n], 8)\n\t"

@@ -68,12 +68,14 @@ bool kmem_qcache_release(struct kmem_cache *kc, void *obj)
 void kmem_qcache_purge(struct kmem_cache *kc)
 {
 	uint64_t mags = atomic_load(&kc->mags_allocated);
+	uint64_t mag_bytes = atomic_load(&kc->mag_bytes);
 	size_t slab_bytes;
 
 	/* Every round back to its slab, every depot magazine freed (the pcc
 	 * magazines stay, empty). */
 	magazine_layer_drain(kc);
 	mags -= atomic_load(&kc->mags_allocated);
+	mag_bytes -= atomic_load(&kc->mag_bytes);
 	pthread_mutex_lock(&kc->lock);
 	kc->reaps++;
 	pthread_mutex_unlock(&kc->lock);
@@ -82,5 +84,5 @@ void kmem_qcache_purge(struct kmem_cache *kc)
 	(void)hash_shrink(&kc->hash);
 	pthread_mutex_unlock(&kc->lock);
 	ms_trace(reap, kc->id, (uint64_t)(slab_bytes / kc->slab_size), mags,
-		 (uint64_t)(slab_bytes + mags * sizeof(struct magazine)));
+		 (uint64_t)slab_bytes + mag_bytes);
 }

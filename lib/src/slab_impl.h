@@ -26,13 +26,43 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-/* 8 + 4 + 4 + 62 * 8 = 512 bytes: the magazine cache stays small-object. */
+/* A magazine: rounds[0..nr_rounds) are constructed objects; it has room
+ * for `capacity` of them, one of mag_capacities[] (8, 16, 30 or 62: the
+ * magazine sizes, depot.c's FAQ).  16 + 8 * capacity bytes: 80, 144, 256
+ * and 512, so every magazine cache stays a small-object cache. */
 struct magazine {
 	struct magazine *next;          /* depot list link */
 	unsigned int nr_rounds;
-	unsigned int unused;
-	void *rounds[MAG_MAX_ROUNDS];
+	unsigned int capacity;
+	void *rounds[];
 };
+
+#define MAG_NR_SIZES 4
+extern const unsigned int mag_capacities[MAG_NR_SIZES];
+/* The internal cache of each magazine size (cache.c makes them). */
+extern struct kmem_cache *kmem_magazine_caches[MAG_NR_SIZES];
+
+/* The smallest magazine size that holds magsize rounds. */
+static inline unsigned int mag_size_index(unsigned int magsize)
+{
+	unsigned int i = 0;
+
+	while (i + 1 < MAG_NR_SIZES && mag_capacities[i] < magsize)
+		i++;
+	return i;
+}
+
+static inline size_t magazine_bytes(unsigned int capacity)
+{
+	return sizeof(struct magazine) + (size_t)capacity * sizeof(void *);
+}
+
+/* How many rounds m takes at magsize: its capacity bounds the magsize. */
+static inline unsigned int mag_limit(const struct magazine *m,
+				     unsigned int magsize)
+{
+	return m->capacity < magsize ? m->capacity : magsize;
+}
 
 enum slab_list { SLAB_EMPTY = 0, SLAB_PARTIAL, SLAB_FULL, NR_SLAB_LISTS };
 
@@ -104,6 +134,7 @@ struct kmem_cache {
 	struct depot depot;
 	const char *pcc_mode_why;       /* why not rseq; NULL if rseq */
 	atomic_uint_fast64_t mags_allocated;
+	atomic_uint_fast64_t mag_bytes;         /* their sizes, summed */
 	atomic_uint_fast64_t direct_allocs;     /* no_mags caches */
 	atomic_uint_fast64_t direct_frees;
 
@@ -123,7 +154,6 @@ bool kmem_cache_check(const struct kmem_cache *kc, const char *fn);
 /* The internal caches the slab and magazine layers take their metadata
  * from (cache.c makes them; no magazine layer). */
 extern struct kmem_cache *kmem_slab_header_cache, *kmem_bufctl_cache;
-extern struct kmem_cache *kmem_magazine_cache;
 
 /* magazine.c */
 int magazine_layer_init(struct kmem_cache *kc, unsigned int nr_pcc);
@@ -131,8 +161,9 @@ int magazine_layer_init(struct kmem_cache *kc, unsigned int nr_pcc);
  * (rounds: dtor + slab).  For destroy and purge. */
 void magazine_layer_drain(struct kmem_cache *kc);
 void magazine_layer_fini(struct kmem_cache *kc);
-/* Frees the idle depot magazines the policy picks; returns bytes freed. */
-size_t magazine_layer_reap(struct kmem_cache *kc);
+/* Frees the idle depot magazines the policy picks; returns bytes freed,
+ * and how many magazines in *nr. */
+size_t magazine_layer_reap(struct kmem_cache *kc, size_t *nr);
 /* fork safety (fork.c): hold every pcc of kc; lock its depot; give both
  * back (child: also forget the waiters that do not exist there). */
 void magazine_layer_fork_hold_pccs(struct kmem_cache *kc);
@@ -140,8 +171,10 @@ void magazine_layer_fork_lock_depot(struct kmem_cache *kc);
 void magazine_layer_fork_release(struct kmem_cache *kc, bool child);
 /* Magazine-layer counters into st (takes pcc and depot locks in order). */
 void magazine_layer_stats(struct kmem_cache *kc, struct kmem_cache_stats *st);
-struct magazine *magazine_alloc(void);
-void magazine_free(struct magazine *m);
+/* A magazine big enough for magsize rounds, empty; NULL if memory is
+ * short.  Both count in kc's mags_allocated and mag_bytes. */
+struct magazine *magazine_alloc(struct kmem_cache *kc, unsigned int magsize);
+void magazine_free(struct kmem_cache *kc, struct magazine *m);
 
 /* slab.c: the slab layer.  slab_layer_init picks kc's slab geometry and
  * sets up its lock and lists (kc's obj_size, align, flags, source, debug
