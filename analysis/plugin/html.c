@@ -57,13 +57,19 @@ static const char glue[] =
 	"function magslab_plot(n) { return magslab_ok && typeof window[n] === 'function'; }\n"
 	"/* Each plot drawn into its canvas, which replaces its PNG. */\n"
 	"function magslab_draw() {\n"
+	"  var drawn = [];\n"
 	"  for (var i = 0; i < magslab_plots.length; i++) {\n"
 	"    var n = magslab_plots[i];\n"
 	"    if (!magslab_plot(n)) continue;\n"
 	"    document.getElementById(n + '_png').style.display = 'none';\n"
 	"    document.getElementById(n + '_live').style.display = '';\n"
 	"    window[n]();\n"
+	"    var b = document.getElementById(n).getBoundingClientRect();\n"
+	"    drawn.push(n + ':' + Math.round(b.left + window.scrollX) + ',' +\n"
+	"               Math.round(b.top + window.scrollY));\n"
 	"  }\n"
+	"  /* what was drawn where (page pixels), for the headless browser check */\n"
+	"  document.documentElement.setAttribute('data-magslab-drawn', drawn.join(' '));\n"
 	"}\n"
 	"/* The x window of plot n moved by shift widths and scaled by scale, or reset. */\n"
 	"function magslab_view(n, shift, scale) {\n"
@@ -87,12 +93,24 @@ static const char glue[] =
 	"}\n"
 	"window.addEventListener('load', magslab_draw);\n";
 
+/* Before any other script: every error of the page (a script that throws, a script file
+ * that does not load) noted on the root element as data-magslab-errors, for the headless
+ * browser check of make check (tests/test_report_views.sh). */
+static const char error_catcher[] =
+	"var magslab_errors = [];\n"
+	"window.addEventListener('error', function (e) {\n"
+	"  var t = e.target, what = e.message || (t && (t.src || t.href)) || 'error';\n"
+	"  magslab_errors.push(String(what));\n"
+	"  document.documentElement.setAttribute('data-magslab-errors', magslab_errors.join(' | '));\n"
+	"}, true);\n";
+
 /* gnuplot's canvas scripts, the glue, and each plot's drawing function (NAME.js). */
 static void page_scripts(FILE *f)
 {
 	size_t i;
 	int p;
 
+	fprintf(f, "<script>\n%s</script>\n", error_catcher);
 	fprintf(f, "<link rel=\"stylesheet\" href=\"js/gnuplot_mouse.css\">\n");
 	for (i = 0; i < sizeof(canvas_scripts) / sizeof(canvas_scripts[0]); i++)
 		fprintf(f, "<script src=\"js/%s\"></script>\n", canvas_scripts[i]);
