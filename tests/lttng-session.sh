@@ -72,6 +72,9 @@
 #                        log levels, metadata with alloc/free against the doc
 #   report_workloads     sink.magslab.report on prodcons, phases and large traces: its
 #                        summary.json = each workload's --json stats; every plot renders
+#   report_oldnew        tests/data/report-oldpair (depot_get + depot_put, recorded before
+#                        depot_exchange) and the same deterministic scenario recorded now:
+#                        the same figures
 #   report_discarded     tiny sub-buffers: the report's loss = babeltrace2's warnings
 #   report_full          TRACE=full: exact layer shares, allocs = alloc events
 #
@@ -98,7 +101,7 @@ LTTNG_TEST_TIMEOUT=${LTTNG_TEST_TIMEOUT:-120}
 ALL_TESTS=(isolation events_doc lifecycle magazines counters no_magazine magsize_user hash reap
 	contention pcc_contention deterministic threaded format_all events_doc_metadata
 	discarded_detected blocking coverage trace_full workload_phases
-	report_workloads report_discarded report_full)   # report_*: sink.magslab.report
+	report_workloads report_oldnew report_discarded report_full)   # report_*: sink.magslab.report
 
 say() { printf '%s\n' "$*"; }
 
@@ -949,6 +952,31 @@ t_report_workloads() {
 		fail "large: no hash resize in the report"
 }
 
+
+# The old event pair and the new event give the same figures: tests/data/report-oldpair is
+# the `magazines` scenario recorded by the build before depot_exchange (commit a5df524: an
+# exchange was depot_get + depot_put); the same deterministic scenario (one slot, one
+# thread) recorded now has depot_exchange.  The reports of both agree on every figure of
+# tr_mag that does not come from the new counters (the layer shares are exact only now).
+t_report_oldnew() {
+	local old=$WORK/$T/old fig a b
+	record_trace oldnew -- magazines
+	check_clean
+	report_of
+	[[ $(grep -c 'depot_exchange' "$R/text") -gt 0 ]] || fail "the new trace has no depot_exchange"
+	cp -r "$ROOT/tests/data/report-oldpair" "$WORK/$T/oldtrace"
+	"$ROOT/tests/test_report_plugin.sh" report "$WORK/$T/oldtrace" "$old" "" ||
+		fail "sink.magslab.report failed on tests/data/report-oldpair"
+	fig='[.caches[] | select(.name == "tr_mag")][0] | {depot, mag_swaps, magsize, bumps, slab,
+		contention: .contention.count, pairs: ((.events.depot_get // .events.depot_exchange)),
+		puts: ((.events.depot_put // .events.depot_exchange)), misses: .events.depot_miss}'
+	a=$(jq -cS "$fig" "$old/summary.json")
+	b=$(jq -cS "$fig" "$R/report/summary.json")
+	[[ $a == "$b" ]] || fail "old pair: $a; new event: $b"
+	jq -e '[.caches[] | select(.name == "tr_mag")][0].events.depot_get > 0' "$old/summary.json" \
+		>/dev/null || fail "tests/data/report-oldpair has no depot_get"
+	check "old pair and new event: the same figures of tr_mag: $b"
+}
 # Tiny sub-buffers: what the report says was lost = what babeltrace2 says.
 t_report_discarded() {
 	local d
