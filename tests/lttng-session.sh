@@ -1010,6 +1010,35 @@ t_report_full() {
 		[[ $got == "$n" ]] || fail "tr_objects: allocs_by_layer.$l $got, $n alloc events with layer $l"
 	done
 	check "tr_objects: $(jq -c ".caches[] | select(.id == $id) | .allocs_by_layer" "$R/report/summary.json") = the alloc events by layer"
+	# The default build's exact layers (the pcc counters of depot_exchange, depot_miss and
+	# pcc_counters) must say what the alloc and free events say, layer by layer, once every
+	# slot's last counters are in (the cache destroyed: "complete"); tr_objects is not
+	# destroyed, so there only the depot and slab counts (events) must agree.
+	got=$(jq -c ".caches[] | select(.id == $id) | [.pcc_counters.allocs_by_layer.depot,
+		.pcc_counters.allocs_by_layer.slab, .pcc_counters.frees_by_layer.depot]" "$R/report/summary.json")
+	n=$(jq -c ".caches[] | select(.id == $id) | [.allocs_by_layer.depot, .allocs_by_layer.slab,
+		.frees_by_layer.depot]" "$R/report/summary.json")
+	[[ $got == "$n" ]] || fail "tr_objects: the pcc counters say $got, the alloc/free events $n"
+	record_trace full-counters --bin "$BINFULL" -- counters
+	check_clean
+	report_of
+	id=$(id_of cache tr_counters)
+	got=$(jq -c ".caches[] | select(.id == $id) | [.pcc_counters.allocs_by_layer,
+		.pcc_counters.frees_by_layer.slab, .pcc_counters.frees, .pcc_counters.complete]" \
+		"$R/report/summary.json")
+	n=$(jq -c ".caches[] | select(.id == $id) | [.allocs_by_layer, .frees_by_layer.slab,
+		.frees, true]" "$R/report/summary.json")
+	[[ $got == "$n" ]] || fail "tr_counters: the pcc counters say $got, the alloc/free events $n"
+	# Frees: an event's layer depot means "visited the depot" (a magsize adoption or a new
+	# empty magazine sends the free back to the pcc without an exchange); the counters' depot
+	# is "served by an exchange".  So events' depot - counters' depot is at most those visits.
+	local dc de visits
+	dc=$(jq ".caches[] | select(.id == $id) | .pcc_counters.frees_by_layer.depot" "$R/report/summary.json")
+	de=$(jq ".caches[] | select(.id == $id) | .frees_by_layer.depot" "$R/report/summary.json")
+	visits=$(($(count_events pcc_magsize cache="$id") + $(count_events depot_miss cache="$id" side=free)))
+	((dc <= de && de - dc <= visits)) ||
+		fail "tr_counters: frees by the depot: counters $dc, free events $de ($visits depot visits without an exchange)"
+	check "tr_counters (6 threads, 4 slots, destroyed): allocs by layer, frees by the slab and in all = the events: $got; frees by the depot $dc (exchanges) vs $de (events, $visits visits without exchange)"
 	grep -q 'exact, from magslab:alloc events' "$R/report/layers.gp" || fail "layers.gp does not say exact"
 	"$ROOT/tests/test_report_plugin.sh" plots "$R/report" >/dev/null || fail "a plot did not render"
 }
