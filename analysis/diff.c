@@ -134,7 +134,7 @@ void diff_change(double a, double b, char *buf, size_t len)
 	if (isnan(a) && isnan(b))
 		snprintf(buf, len, "no change");
 	else if (isnan(a) || isnan(b))
-		snprintf(buf, len, "%s", isnan(a) ? "only in B" : "only in A");
+		snprintf(buf, len, "%s", isnan(a) ? "none in A" : "none in B");
 	else if (a == b)
 		snprintf(buf, len, "no change");
 	else {

@@ -58,7 +58,7 @@ int diff_write_html(const struct diff *d, char *err, size_t errlen);
 extern const char *const diff_fig_names[DIFF_NFIG];
 /* Figure k of cache object c (NaN: not in that report). */
 double diff_fig(const json_t *c, int k);
-/* The change from a to b as text ("no change", "+3 (+5.0%)", "-"). */
+/* The change from a to b as text ("no change", "+3 (+5.0%)", "none in A"). */
 void diff_change(double a, double b, char *buf, size_t len);
 
 void diff_usage(FILE *f);

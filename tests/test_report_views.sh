@@ -117,7 +117,7 @@ t_tracejson() {
 }
 
 # figrows FILE: the figure rows of a diff's summary.txt (lines with A, B and a change).
-figrows() { grep -E '^  [a-z].*  (no change|only in [AB]|[-+][0-9].*)$' "$1" | grep -v '^  figure'; }
+figrows() { grep -E '^  [a-z].*  (no change|none in [AB]|[-+][0-9].*)$' "$1" | grep -v '^  figure'; }
 
 t_diff-self() {
 	local out=$WORK/diff-self first rows bad
