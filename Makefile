@@ -281,11 +281,15 @@ check-lttng: deps
 # The demo: phases on 2 worker threads — 1 s idle, a 4 s burst of 8 unpaced threads (more
 # than the cores: pcc and depot contention, so the akaros policy grows the magazines),
 # 3 s steady at a paced rate (the size holds), 1 s idle.  ~10 s of workload, ~10 M events.
+# --objsize 1k: objects above 512 bytes are kept by bufctl (lib/src/slab.c), whose hash
+# table grows as the burst takes objects out, so the report shows all four things the tool
+# is for: magazine swaps (depot exchanges, per slot), depot contention, magsize bumps and
+# hash resizes; no plot of the demo's report is empty (tests/test_report_views.sh: demo).
 # --blocking: the burst makes events faster than the consumer daemon, which shares the
 # two cores with it, can save them; the workload waits instead of events being lost, so
 # every count in the report is exact.
 DEMO_OUT  ?= out/demo
-DEMO_ARGS ?= phases --threads 2 --schedule idle:1s,burst:4s,steady:3s,idle:1s --blocking
+DEMO_ARGS ?= phases --threads 2 --objsize 1k --schedule idle:1s,burst:4s,steady:3s,idle:1s --blocking
 demo: deps
 	@if [[ "$(TRACE)" == 0 ]]; then \
 		echo "make demo: a TRACE=0 build emits no events; run it with TRACE=1 (the default)" >&2; \

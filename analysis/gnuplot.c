@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -257,4 +258,74 @@ bool gp_has_terminal(const char *gnuplot, const char *term)
 
 	snprintf(cmd, sizeof(cmd), "set terminal %s", term);
 	return proc_run(&s, &status) == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* ---- gnuplot's canvas scripts --------------------------------------------------------- */
+
+/* Where Debian's gnuplot-data keeps them (/usr/share/gnuplot/gnuplot/5.4/js), or older
+ * layouts; $MAGSLAB_GNUPLOT_JS first. */
+static int find_js_dir(char *out, size_t len)
+{
+	static const char *const patterns[] = {
+		"/usr/share/gnuplot/*/*/js", "/usr/share/gnuplot/*/js",
+	};
+	const char *env = getenv("MAGSLAB_GNUPLOT_JS");
+	size_t i;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return 0;
+	}
+	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		glob_t g;
+		int r = glob(patterns[i], GLOB_ONLYDIR, NULL, &g);
+
+		if (r == 0 && g.gl_pathc > 0) {
+			/* glob sorts: the last is the newest version */
+			snprintf(out, len, "%s", g.gl_pathv[g.gl_pathc - 1]);
+			globfree(&g);
+			return 0;
+		}
+		if (r == 0)
+			globfree(&g);
+	}
+	return -1;
+}
+
+int gp_copy_canvas_js(const char *dir, char *err, size_t errlen)
+{
+	char src[PATH_MAX], pat[PATH_MAX + 8], to[PATH_MAX];
+	glob_t g;
+	size_t i;
+	int r;
+
+	if (find_js_dir(src, sizeof(src)) != 0) {
+		snprintf(err, errlen, "gnuplot's canvas scripts are not installed (Debian package "
+			 "gnuplot-data: /usr/share/gnuplot/*/js; or set MAGSLAB_GNUPLOT_JS)");
+		return -1;
+	}
+	snprintf(to, sizeof(to), "%s/js", dir);
+	if (fe_mkdir_p(to) != 0) {
+		snprintf(err, errlen, "cannot create %.1024s: %s", to, strerror(errno));
+		return -1;
+	}
+	snprintf(pat, sizeof(pat), "%s/*", src);
+	r = glob(pat, 0, NULL, &g);
+	if (r != 0) {
+		snprintf(err, errlen, "no gnuplot canvas scripts in %.1024s", src);
+		return -1;
+	}
+	for (i = 0; i < g.gl_pathc; i++) {
+		const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+
+		snprintf(to, sizeof(to), "%s/js/%s", dir, base);
+		if (fe_copy_file(g.gl_pathv[i], to) != 0) {
+			snprintf(err, errlen, "cannot copy %.1024s to %.1024s: %s", g.gl_pathv[i], to,
+				 strerror(errno));
+			globfree(&g);
+			return -1;
+		}
+	}
+	globfree(&g);
+	return 0;
 }

@@ -26,6 +26,11 @@
 /* The gnuplot program into out (what was looked for, if it is not there): 0 or -1. */
 int gp_find(char *out, size_t len);
 
+/* gnuplot's canvas scripts (gnuplot-data's js/ under /usr/share/gnuplot, or
+ * $MAGSLAB_GNUPLOT_JS) copied into DIR/js, so that the canvas plots of index.html work offline
+ * from file://: 0, or -1 with err. */
+int gp_copy_canvas_js(const char *dir, char *err, size_t errlen);
+
 /* A script and the files it writes. */
 #define GP_MAX_OUTPUTS 4
 struct gp_plot {

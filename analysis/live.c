@@ -562,6 +562,9 @@ static int finish(struct live *l)
 	if (manifest_load(l->outdir, l->since, &m, err, sizeof(err)) == 0) {
 		nplots = gp_render(l->gnuplot, l->outdir, m.plots, m.nplots, err, sizeof(err));
 		manifest_free(&m);
+		/* the final index.html's zoomable plots need gnuplot's canvas scripts */
+		if (nplots >= 0 && gp_copy_canvas_js(l->outdir, err, sizeof(err)) != 0)
+			nplots = -1;
 	}
 	if (nplots < 0) {
 		fprintf(stderr, PROG ": %s\n", err);

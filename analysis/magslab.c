@@ -13,6 +13,7 @@
  *   magslab.c                      the subcommand table
  *   run.c                          record_run, then report_run
  *   tune.c tune_*.c                races magslab-workload (or a --preload command) per setting
+ *   diff.c diff_out.c              two report directories (or traces, reported first) compared
  *   live.c live_session.c live_view.c
  *   record.c                       one recording session around one command
  *   preload.c                      the malloc shim under a command (--preload)
@@ -34,6 +35,7 @@
 #include "live.h"
 #include "report.h"
 #include "run.h"
+#include "diff.h"
 #include "tune.h"
 
 struct command {
@@ -54,6 +56,8 @@ static const struct command commands[] = {
 	{ "live", cmd_live, live_usage, "watch magsize and contention live while a command runs" },
 	{ "tune", cmd_tune, tune_usage,
 	  "race a threshold x timeout grid, recommend a setting" },
+	{ "diff", cmd_diff, diff_usage,
+	  "two runs side by side: figures, changes, overlaid plots" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -243,7 +243,10 @@ static int render(const struct run_cfg *rc, const char *dir, const struct manife
 	if (!rc->plots)
 		return 0;
 	*nplots = gp_render(rc->gnuplot, dir, m->plots, m->nplots, err, errlen);
-	return *nplots < 0 ? -1 : 0;
+	if (*nplots < 0)
+		return -1;
+	/* the zoomable plots of index.html (NAME.js) need gnuplot's canvas scripts */
+	return gp_copy_canvas_js(dir, err, errlen);
 }
 
 /* ---- several hosts ---------------------------------------------------------------------- */

@@ -263,3 +263,28 @@ void fe_print_head(const char *path, int lines, bool more)
 	if (left)
 		printf("... (%d more lines in %s)\n", left, path);
 }
+
+int fe_copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	FILE *in = fopen(from, "rb"), *out;
+	size_t n;
+	int rc = 0;
+
+	if (!in)
+		return -1;
+	out = fopen(to, "wb");
+	if (!out) {
+		fclose(in);
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			rc = -1;
+	if (ferror(in))
+		rc = -1;
+	fclose(in);
+	if (fclose(out))
+		rc = -1;
+	return rc;
+}

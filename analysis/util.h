@@ -23,6 +23,9 @@ int fe_mkdir_p(const char *path);
 /* Whether PATH is a directory with nothing in it (false if it does not exist). */
 bool fe_dir_is_empty(const char *path);
 
+/* cp FROM TO (a regular file, overwritten); 0, or -1 with errno. */
+int fe_copy_file(const char *from, const char *to);
+
 /* rm -rf PATH (no symlink followed); 0, or -1 with errno. */
 int fe_remove_tree(const char *path);
 

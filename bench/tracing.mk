@@ -30,3 +30,16 @@ $(BUILD)/bin/bench-tracing: bench/tracing.c $(STATIC_LIB) $(LIB_HDRS) bench/trac
 		-DBENCH_TRACE_MODE='"$(BENCH_TRACING_MODE)"' -Ilib/include -o $@ $< \
 		-Wl,--whole-archive $(STATIC_LIB) -Wl,--no-whole-archive \
 		$(BENCH_TRACING_LDLIBS) -pthread -lm
+
+# bench-event_cost (bench/event/event_cost.c, run by bench/run-event-cost.sh): one recorded
+# magslab:depot_exchange against a bare event of the same payload (bench/event/bare_tp.c,
+# its own provider).  Like bench-tracing: the static library in whole, so that libmagslab's
+# provider registers its probes; the magslab callsite is the library's (magslab_tp.h).
+$(BUILD)/bin/bench-event_cost: bench/event/event_cost.c bench/event/bare_tp.c bench/event/bare_tp.h \
+		$(STATIC_LIB) $(LIB_HDRS) bench/tracing.mk
+	@mkdir -p $(@D)
+	@echo "  CC+LD   $@"
+	@$(CC) $(filter-out -fPIC,$(STDFLAGS)) $(WFLAGS) $(or $(BENCH_CFLAGS),-O2 -g) \
+		-Ilib/include -Itracepoints -Ibench -Ibench/event -o $@ bench/event/event_cost.c \
+		bench/event/bare_tp.c -Wl,--whole-archive $(STATIC_LIB) -Wl,--no-whole-archive \
+		$(BENCH_TRACING_LDLIBS) -pthread -lm

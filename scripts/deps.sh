@@ -18,6 +18,8 @@ PACKAGES=(
 	lttng-tools liblttng-ctl-dev # trace sessions
 	babeltrace2 libbabeltrace2-dev # trace reading
 	gnuplot-qt                   # plots: pngcairo, svg, dumb, and the x11/qt windows of magslab live
+	gnuplot-data                 # the canvas terminal's scripts (js/), copied into every report for index.html's zoomable plots
+	chromium                     # make check: index.html loads with no JavaScript error, its plots are drawn (headless)
 	xvfb xauth                   # magslab live --term x11 tested under xvfb-run
 	libjansson-dev               # magslab tune reads magslab-workload's JSON
 	jq                           # JSON checks in the workload/replay tests

@@ -49,8 +49,10 @@
 #   events_doc           tests/test_events_doc.sh: docs/events.md against the provider header
 #   lifecycle            cache_create/destroy, arena_create/import/release/fail/destroy,
 #                        workload_phase, with their fields
-#   magazines            mag_swap, depot_get/put (both sides), depot_miss to_slab and
+#   magazines            mag_swap, depot_exchange (both sides), depot_miss to_slab and
 #                        new_magazine; counts = kmem_cache_stats()
+#   counters             the pcc counters of depot_exchange, depot_miss and pcc_counters:
+#                        each slot's last values add up to the stats' allocs, frees, hits
 #   no_magazine          depot_miss outcome no_magazine (RLIMIT_AS starves the base arena)
 #   magsize_user         magsize_bump reason user (up and down), pcc_magsize
 #   hash                 hash_resize kind cache and arena, new_lists = 2 x old_lists
@@ -70,6 +72,9 @@
 #                        log levels, metadata with alloc/free against the doc
 #   report_workloads     sink.magslab.report on prodcons, phases and large traces: its
 #                        summary.json = each workload's --json stats; every plot renders
+#   report_oldnew        tests/data/report-oldpair (depot_get + depot_put, recorded before
+#                        depot_exchange) and the same deterministic scenario recorded now:
+#                        the same figures
 #   report_discarded     tiny sub-buffers: the report's loss = babeltrace2's warnings
 #   report_full          TRACE=full: exact layer shares, allocs = alloc events
 #
@@ -93,10 +98,10 @@ TRACE=${TRACE:-1}
 LTTNG_TEST_TIMEOUT=${LTTNG_TEST_TIMEOUT:-120}
 
 # Every test, in the order they run.
-ALL_TESTS=(isolation events_doc lifecycle magazines no_magazine magsize_user hash reap
+ALL_TESTS=(isolation events_doc lifecycle magazines counters no_magazine magsize_user hash reap
 	contention pcc_contention deterministic threaded format_all events_doc_metadata
 	discarded_detected blocking coverage trace_full workload_phases
-	report_workloads report_discarded report_full)   # report_*: sink.magslab.report
+	report_workloads report_oldnew report_discarded report_full)   # report_*: sink.magslab.report
 
 say() { printf '%s\n' "$*"; }
 
@@ -464,7 +469,7 @@ check_counts() {
 	{
 		EV = evname()
 		if (EV == "") next
-		if (EV == "mag_swap" || EV == "depot_get" || EV == "depot_put" || EV == "depot_miss")
+		if (EV == "mag_swap" || EV == "depot_exchange" || EV == "depot_miss")
 			n[fld("cache"), EV "." fld("side")]++
 		else if (EV == "depot_contention") {
 			c = fld("cache")
@@ -564,16 +569,39 @@ t_magazines() {
 	id=$(id_of cache tr_mag)
 	expect_events 1 mag_swap cache="$id" side=alloc
 	expect_events 1 mag_swap cache="$id" side=free
-	expect_events 1 depot_get cache="$id" side=alloc
-	expect_events 1 depot_get cache="$id" side=free
-	expect_events 1 depot_put cache="$id" side=alloc
-	expect_events 1 depot_put cache="$id" side=free
+	expect_events 1 depot_exchange cache="$id" side=alloc
+	expect_events 1 depot_exchange cache="$id" side=free
 	expect_events 200 depot_miss cache="$id" side=alloc outcome=to_slab
 	expect_events 1 depot_miss cache="$id" side=free outcome=new_magazine
-	# Field sense: an alloc-side get takes a full magazine, a free-side get an empty one.
-	expect_exact 0 depot_get cache="$id" side=alloc rounds=0
-	expect_exact 0 depot_get cache="$id" side=free rounds\>0
+	# Field sense: an alloc-side exchange takes a full magazine and gives an empty one, a
+	# free-side one the other way round.
+	expect_exact 0 depot_exchange cache="$id" side=alloc rounds_got=0
+	expect_exact 0 depot_exchange cache="$id" side=alloc rounds_put\>0
+	expect_exact 0 depot_exchange cache="$id" side=free rounds_got\>0
+	expect_exact 0 depot_exchange cache="$id" side=free rounds_put=0
 	check_counts
+}
+
+# The pcc counters the slow-path events carry: per slot they never go back, and each slot's
+# last values (the pcc_counters of the destroy) add up to kmem_cache_stats()'s.
+t_counters() {
+	local id want got
+	record_trace counters -- counters
+	check_clean
+	# Not check_counts: the destroy after the stats releases slabs and reaps (more events).
+	id=$(id_of cache tr_counters)
+	expect_events 1 pcc_counters cache="$id"
+	want=$(awk -v c="cache=$id" '$1 == "note" && $2 == c { for (i = 3; i <= NF; i++) if ($i ~ /^(allocs|frees|hits)=/) printf "%s ", $i }' "$R/out")
+	got=$(awk "$AWK_PARSE"'
+		{ if (!parse($0) || F["cache"] != ID) next
+		  if (EV != "depot_exchange" && EV != "depot_miss" && EV != "pcc_counters") next
+		  s = F["cpu"]; x = F["allocs"] + 0; y = F["frees"] + 0; z = F["hits"] + 0
+		  if (x < a[s] + 0 || y < f[s] + 0 || z < h[s] + 0) { print "BACKWARDS " $0; exit }
+		  a[s] = x; f[s] = y; h[s] = z }
+		END { for (s in a) { ta += a[s]; tf += f[s]; th += h[s] }
+		      printf "allocs=%d frees=%d hits=%d ", ta, tf, th }' ID="$id" "$R/text")
+	[[ $got == "$want" ]] || fail "tr_counters: the slots' last counters say '$got', kmem_cache_stats() '$want'"
+	check "tr_counters: each slot's counters only grow; their last values add up to the stats: $got"
 }
 
 t_no_magazine() {
@@ -738,8 +766,8 @@ t_format_all() {
 	record_trace all -- all
 	check_clean
 	# check_clean saw every enumeration field printed as ( "label" : container = N ).
-	for ev in cache_create cache_destroy mag_swap depot_get depot_put depot_miss magsize_bump \
-		pcc_magsize slab_grow slab_release reap arena_create arena_destroy arena_import \
+	for ev in cache_create cache_destroy mag_swap depot_exchange depot_miss magsize_bump \
+		pcc_magsize pcc_counters slab_grow slab_release reap arena_create arena_destroy arena_import \
 		arena_release arena_fail workload_phase; do
 		expect_events 1 "$ev"
 	done
@@ -795,7 +823,7 @@ t_coverage() {
 	local ev label missing='' texts
 	texts=$(find "$WORK" -name text -path "$WORK/*" ! -path "$WORK/trace_full/*" | sort)
 	[[ -n $texts ]] || fail "no traces recorded by this run yet (run coverage after the other tests)"
-	for ev in cache_create cache_destroy mag_swap depot_get depot_put depot_miss \
+	for ev in cache_create cache_destroy mag_swap depot_exchange depot_miss pcc_counters \
 		depot_contention magsize_bump pcc_magsize hash_resize slab_grow slab_release reap \
 		pcc_contention arena_create arena_destroy arena_import arena_release arena_fail \
 		workload_phase; do
@@ -881,7 +909,7 @@ t_workload_phases() {
 		{ if (!parse($0)) next
 		  if (EV == "workload_phase") { cur = F["name"]; next }
 		  if (cur == "idle") idle++
-		  if (cur == "burst" && EV ~ /^depot_(get|put|miss)$/) burst++ }
+		  if (cur == "burst" && EV ~ /^depot_(exchange|miss)$/) burst++ }
 		END { print idle + 0, burst + 0 }' "$R/text")
 	((n_idle == 0)) || fail "$n_idle events between the idle and burst markers"
 	((n_burst > 0)) || fail "no depot events between the burst and steady markers"
@@ -924,6 +952,31 @@ t_report_workloads() {
 		fail "large: no hash resize in the report"
 }
 
+
+# The old event pair and the new event give the same figures: tests/data/report-oldpair is
+# the `magazines` scenario recorded by the build before depot_exchange (commit a5df524: an
+# exchange was depot_get + depot_put); the same deterministic scenario (one slot, one
+# thread) recorded now has depot_exchange.  The reports of both agree on every figure of
+# tr_mag that does not come from the new counters (the layer shares are exact only now).
+t_report_oldnew() {
+	local old=$WORK/$T/old fig a b
+	record_trace oldnew -- magazines
+	check_clean
+	report_of
+	[[ $(grep -c 'depot_exchange' "$R/text") -gt 0 ]] || fail "the new trace has no depot_exchange"
+	cp -r "$ROOT/tests/data/report-oldpair" "$WORK/$T/oldtrace"
+	"$ROOT/tests/test_report_plugin.sh" report "$WORK/$T/oldtrace" "$old" "" ||
+		fail "sink.magslab.report failed on tests/data/report-oldpair"
+	fig='[.caches[] | select(.name == "tr_mag")][0] | {depot, mag_swaps, magsize, bumps, slab,
+		contention: .contention.count, pairs: ((.events.depot_get // .events.depot_exchange)),
+		puts: ((.events.depot_put // .events.depot_exchange)), misses: .events.depot_miss}'
+	a=$(jq -cS "$fig" "$old/summary.json")
+	b=$(jq -cS "$fig" "$R/report/summary.json")
+	[[ $a == "$b" ]] || fail "old pair: $a; new event: $b"
+	jq -e '[.caches[] | select(.name == "tr_mag")][0].events.depot_get > 0' "$old/summary.json" \
+		>/dev/null || fail "tests/data/report-oldpair has no depot_get"
+	check "old pair and new event: the same figures of tr_mag: $b"
+}
 # Tiny sub-buffers: what the report says was lost = what babeltrace2 says.
 t_report_discarded() {
 	local d
@@ -957,6 +1010,35 @@ t_report_full() {
 		[[ $got == "$n" ]] || fail "tr_objects: allocs_by_layer.$l $got, $n alloc events with layer $l"
 	done
 	check "tr_objects: $(jq -c ".caches[] | select(.id == $id) | .allocs_by_layer" "$R/report/summary.json") = the alloc events by layer"
+	# The default build's exact layers (the pcc counters of depot_exchange, depot_miss and
+	# pcc_counters) must say what the alloc and free events say, layer by layer, once every
+	# slot's last counters are in (the cache destroyed: "complete"); tr_objects is not
+	# destroyed, so there only the depot and slab counts (events) must agree.
+	got=$(jq -c ".caches[] | select(.id == $id) | [.pcc_counters.allocs_by_layer.depot,
+		.pcc_counters.allocs_by_layer.slab, .pcc_counters.frees_by_layer.depot]" "$R/report/summary.json")
+	n=$(jq -c ".caches[] | select(.id == $id) | [.allocs_by_layer.depot, .allocs_by_layer.slab,
+		.frees_by_layer.depot]" "$R/report/summary.json")
+	[[ $got == "$n" ]] || fail "tr_objects: the pcc counters say $got, the alloc/free events $n"
+	record_trace full-counters --bin "$BINFULL" -- counters
+	check_clean
+	report_of
+	id=$(id_of cache tr_counters)
+	got=$(jq -c ".caches[] | select(.id == $id) | [.pcc_counters.allocs_by_layer,
+		.pcc_counters.frees_by_layer.slab, .pcc_counters.frees, .pcc_counters.complete]" \
+		"$R/report/summary.json")
+	n=$(jq -c ".caches[] | select(.id == $id) | [.allocs_by_layer, .frees_by_layer.slab,
+		.frees, true]" "$R/report/summary.json")
+	[[ $got == "$n" ]] || fail "tr_counters: the pcc counters say $got, the alloc/free events $n"
+	# Frees: an event's layer depot means "visited the depot" (a magsize adoption or a new
+	# empty magazine sends the free back to the pcc without an exchange); the counters' depot
+	# is "served by an exchange".  So events' depot - counters' depot is at most those visits.
+	local dc de visits
+	dc=$(jq ".caches[] | select(.id == $id) | .pcc_counters.frees_by_layer.depot" "$R/report/summary.json")
+	de=$(jq ".caches[] | select(.id == $id) | .frees_by_layer.depot" "$R/report/summary.json")
+	visits=$(($(count_events pcc_magsize cache="$id") + $(count_events depot_miss cache="$id" side=free)))
+	((dc <= de && de - dc <= visits)) ||
+		fail "tr_counters: frees by the depot: counters $dc, free events $de ($visits depot visits without an exchange)"
+	check "tr_counters (6 threads, 4 slots, destroyed): allocs by layer, frees by the slab and in all = the events: $got; frees by the depot $dc (exchanges) vs $de (events, $visits visits without exchange)"
 	grep -q 'exact, from magslab:alloc events' "$R/report/layers.gp" || fail "layers.gp does not say exact"
 	"$ROOT/tests/test_report_plugin.sh" plots "$R/report" >/dev/null || fail "a plot did not render"
 }

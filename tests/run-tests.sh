@@ -516,6 +516,7 @@ run_other() {
 	run_report_plugin_checks                               # report plugin
 	run_trace_damage_checks                                # damaged traces
 	run_report_identical_checks                            # reports byte-identical
+	run_listed_checks views tests/test_report_views.sh      # browser, trace.json, magslab diff
 	run_malloc_checks                                      # malloc shim
 	run_frontend_cmd_checks                                # record, run, live, tune
 }

@@ -56,7 +56,8 @@ report_ok() {
 		[[ -s $d/$f ]] || fail "no $d/$f" || return 1
 	done
 	grep -q 'http-equiv="refresh"' "$d/index.html" && fail "the final index.html still reloads itself"
-	grep -q '<img src="layers.png"' "$d/index.html" || fail "index.html is not the full report"
+	grep -q '<img id="layers_png" src="layers.png"' "$d/index.html" || fail "index.html is not the full report"
+	[[ -s $d/js/gnuplot_common.js && -s $d/layers.js ]] || fail "no canvas plots (layers.js, js/) in the final report"
 	[[ $(jq -r '[.caches[] | select(.name == "wl-phases" or .name == "wl-prodcons")][0].created' \
 		"$d/summary.json") == true ]] ||
 		fail "the workload's cache_create is not in the report: the viewer attached late"

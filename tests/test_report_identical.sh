@@ -1,4 +1,14 @@
 #!/usr/bin/env bash
+#
+# Regenerated for issue 15 (exact layers, canvas plots, trace.json, slots view): the
+# reports of these traces (all recorded with the old depot_get + depot_put pair, no pcc
+# counters) keep every figure; what changed, checked with a diff -r against main's build:
+# new files trace.json, slots.dat, slots.gp; each NAME.gp also writes NAME.js (the canvas
+# terminal) and its title says "WHAT: RUN" where it said "WHAT — RUN" (the canvas
+# terminal's text is ASCII); index.html loads the canvas scripts and draws each plot on a
+# canvas, links trace.json; summary.json has "pcc_counters": null per cache, "source" under
+# "layers", slots.gp in "plots"; the layers line (summary.txt, index.html, stdout) and
+# layers.dat/layers.gp name what is missing as "alloc events or pcc counters".
 # tests/test_report_identical.sh — the reports stay byte for byte what they were.
 #
 #   tests/test_report_identical.sh [CASE...]        check every case (or the ones named)
@@ -191,7 +201,7 @@ check() {
 		echo "--- $path:"
 		sed 's/^/  | /' "$out.$path" | head -n 20
 	done
-	((bad == 0)) || fail "$bad of $n files differ from the build of 1d793ed (see $out)" || return 1
+	((bad == 0)) || fail "$bad of $n files differ from the expected hashes (see $out)" || return 1
 	echo "$n files, exit status, stdout and stderr identical"
 }
 

@@ -42,7 +42,7 @@ PLUGDIR=${REPORT_PLUGDIR:-$ROOT/$BUILD/lib/babeltrace2/plugins}
 FRONTEND=$ROOT/$BUILD/bin/magslab
 WORK=$ROOT/$BUILD/test-report
 DATA=$ROOT/tests/data
-PLOTS=(magsize contention hash depot layers)
+PLOTS=(magsize contention hash depot layers slots)
 
 ALL_TESTS=(build stats-phases stats-prodcons stats-large stats-perpid plots phases-story
 	discarded clean-first-line truncated corrupt no-magslab no-caches params buckets html
@@ -406,12 +406,14 @@ t_html() {
 	report "$DATA/report-phases" "$out" || fail "the sink failed"
 	xmllint --html --noout "$out/index.html" 2>"$WORK/html.err" || fail "index.html: $(head -n 3 "$WORK/html.err")"
 	for p in "${PLOTS[@]}"; do
-		grep -q "<img src=\"$p.png\"" "$out/index.html" || fail "index.html does not show $p.png"
+		grep -q "<img id=\"${p}_png\" src=\"$p.png\"" "$out/index.html" || fail "index.html does not show $p.png"
+		grep -q "<canvas id=\"$p\"" "$out/index.html" || fail "index.html has no canvas for $p"
+		grep -q "<script src=\"$p.js\"" "$out/index.html" || fail "index.html does not load $p.js"
 		grep -q "href=\"$p.svg\"" "$out/index.html" || fail "index.html does not link $p.svg"
 	done
 	grep -q '<td>wl-phases</td>' "$out/index.html" || fail "index.html has no wl-phases row"
 	jq -e . "$out/summary.json" >/dev/null || fail "summary.json does not parse"
-	echo "  index.html: 5 plots (PNG, linking the SVG) and the cache table"
+	echo "  index.html: ${#PLOTS[@]} plots (canvas drawing NAME.js; PNG, linking the SVG) and the cache table"
 }
 
 t_same-as-frontend() {

@@ -155,7 +155,9 @@ t_foreign() {
 }
 
 # make demo from this tree into a private BUILD and DEMO_OUT, timed: < 3 minutes once the
-# packages are installed, index.html and non-empty plots, the magazines grew.
+# packages are installed, index.html and non-empty plots, the magazines grew; depot
+# exchanges, contention and hash resizes in the summary, exact layers, no plot that says
+# "no ... in this trace".
 ns_demo() {
 	local t0=$SECONDS out=$WORK/demo
 	rm -rf "$out"
@@ -172,6 +174,15 @@ ns_demo() {
 	m=$(jq '[.caches[] | select(.name == "wl-phases")][0].magsize.final' "$out/summary.json")
 	echo "wl-phases final magsize $m"
 	((m > 8)) || fail "the demo's magazines did not grow (final magsize $m)"
+	# All four things the tool shows (issue 15), and no empty plot.
+	local empty
+	empty=$(grep -l 'in this trace"' "$out"/*.gp || true)
+	[[ -z $empty ]] || fail "empty plots in the demo: $empty"
+	jq -e '[.caches[] | select(.name == "wl-phases")][0] | .hash.resizes > 0 and
+		.contention.count > 0 and .events.depot_exchange > 0' "$out/summary.json" \
+		>/dev/null || fail "the demo's cache lacks hash resizes, contention or depot exchanges"
+	jq -e '.layers.mode == "exact"' "$out/summary.json" >/dev/null || fail "layers not exact"
+	echo "swaps, contention, bumps, hash resizes; layers exact; no empty plot"
 }
 t_demo() { ns_run ns_demo; }
 

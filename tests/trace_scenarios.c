@@ -17,7 +17,9 @@
  *   note ...                   free text for the log
  *
  * The stats keys are event names with a qualifier: mag_swap.alloc is
- * mag_swaps[KMEM_ALLOC_SIDE], depot_contention.counted is
+ * mag_swaps[KMEM_ALLOC_SIDE], depot_exchange.alloc is depot_gets (and
+ * depot_puts: the program checks they are equal) of that side,
+ * depot_contention.counted is
  * depot_contended_counted, magsize_bump.up is magsize_up, hash_resize.ok is
  * hash_resizes (kind cache, ok = 1), and so on (see print_stats()).
  *
@@ -146,8 +148,7 @@ static void print_stats(struct kmem_cache *kc, void *arg)
 		die("kmem_cache_stats(%s) failed", kmem_cache_name(kc));
 	printf("stats cache=%" PRIu32 " name=%s"
 	       " mag_swap.alloc=%" PRIu64 " mag_swap.free=%" PRIu64
-	       " depot_get.alloc=%" PRIu64 " depot_get.free=%" PRIu64
-	       " depot_put.alloc=%" PRIu64 " depot_put.free=%" PRIu64
+	       " depot_exchange.alloc=%" PRIu64 " depot_exchange.free=%" PRIu64
 	       " depot_miss.alloc=%" PRIu64 " depot_miss.free=%" PRIu64
 	       " depot_contention=%" PRIu64
 	       " depot_contention.counted=%" PRIu64
@@ -158,16 +159,20 @@ static void print_stats(struct kmem_cache *kc, void *arg)
 	       kmem_cache_id(kc), kmem_cache_name(kc),
 	       st.mag_swaps[0], st.mag_swaps[1],
 	       st.depot_gets[0], st.depot_gets[1],
-	       st.depot_puts[0], st.depot_puts[1],
 	       st.depot_misses[0], st.depot_misses[1],
 	       st.depot_contended, st.depot_contended_counted,
 	       st.magsize_up, st.magsize_down,
 	       st.hash_resizes, st.pcc_contended,
 	       st.slab_grows, st.slab_releases, st.reaps);
+	/* One depot_exchange event per exchange stands for a get and a put. */
+	if (st.depot_gets[0] != st.depot_puts[0] || st.depot_gets[1] != st.depot_puts[1])
+		die("cache %s: depot gets %" PRIu64 "/%" PRIu64 " != puts %" PRIu64 "/%" PRIu64,
+		    kmem_cache_name(kc), st.depot_gets[0], st.depot_gets[1], st.depot_puts[0],
+		    st.depot_puts[1]);
 	printf("note cache=%" PRIu32 " name=%s magsize=%u allocs=%" PRIu64
-	       " frees=%" PRIu64 " live=%" PRIu64 " hash_lists=%" PRIu64 "\n",
+	       " frees=%" PRIu64 " hits=%" PRIu64 " live=%" PRIu64 " hash_lists=%" PRIu64 "\n",
 	       kmem_cache_id(kc), kmem_cache_name(kc), st.magsize, st.allocs,
-	       st.frees, st.live_objs, st.hash_lists);
+	       st.frees, st.pcc_hits, st.live_objs, st.hash_lists);
 }
 
 static void print_all_stats(void)
@@ -218,7 +223,7 @@ static int sc_lifecycle(void)
 }
 
 /*
- * mag_swap and depot_get/put on both sides, depot_miss to_slab and
+ * mag_swap and depot_exchange on both sides, depot_miss to_slab and
  * new_magazine: one slot, 200 objects out (every alloc misses the empty
  * depot), back (the frees fill magazines and need new ones), out again
  * (full magazines come back from the depot).
@@ -622,6 +627,28 @@ static int sc_threaded(void)
 }
 
 /*
+ * The pcc counters of the slow-path events: 4 slots by thread shared by 6
+ * threads, batches above two magazines (exchanges and misses on both
+ * sides), then pcc hits only; the stats are printed, then the cache is
+ * destroyed, which emits every slot's final counters (pcc_counters).  The
+ * checker sums each slot's last allocs, frees and hits.
+ */
+static int sc_counters(void)
+{
+	struct kmem_cache *kc;
+
+	if (magslab_set_ncpus(4) || magslab_set_pcc_map(MAGSLAB_PCC_BY_THREAD))
+		die("cannot set 4 slots by thread");
+	kc = make_cache("tr_counters", 64, 0);
+	hammer(kc, 6, 100, 50);
+	hammer(kc, 6, 3, 500);
+	print_all_stats();
+	if (kmem_cache_destroy(kc))
+		die("kmem_cache_destroy(tr_counters) failed");
+	return 0;
+}
+
+/*
  * A hot emitter for the loss tests: workload_phase N times (default 200000)
  * as fast as it goes.  The checker knows how many were emitted.
  */
@@ -686,6 +713,7 @@ static const struct scenario scenarios[] = {
 	{ "threaded", sc_threaded },
 	{ "all", sc_all },
 	{ "objects", sc_objects },
+	{ "counters", sc_counters },
 };
 
 int main(int argc, char **argv)

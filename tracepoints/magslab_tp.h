@@ -251,62 +251,60 @@ LTTNG_UST_TRACEPOINT_EVENT(magslab, mag_swap,
 )
 LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, mag_swap, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 
-/* depot_get and depot_put: a magazine crossing between a pcc and the depot. */
-LTTNG_UST_TRACEPOINT_EVENT_CLASS(magslab, depot_xfer_class,
+/*
+ * depot_exchange: a pcc traded a magazine with the depot (what depot_get + depot_put said
+ * before, in one event): the magazine it took (rounds_got) and the one it gave
+ * (rounds_put), the depot's lists after, and the pcc's cumulative counters at the
+ * exchange (exact: the pcc is held), from which the report computes exact layer shares.
+ * Ten arguments, LTTNG_UST_TP_ARGS's limit.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(magslab, depot_exchange,
 	LTTNG_UST_TP_ARGS(
 		uint32_t, cache,
 		uint32_t, cpu,
 		int, side,
-		uint32_t, rounds,
+		uint32_t, rounds_got,
+		uint32_t, rounds_put,
 		uint64_t, nr_not_empty,
-		uint64_t, nr_empty
+		uint64_t, nr_empty,
+		uint64_t, allocs,
+		uint64_t, frees,
+		uint64_t, hits
 	),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint32_t, cache, cache)
 		lttng_ust_field_integer(uint32_t, cpu, cpu)
 		lttng_ust_field_enum(magslab, side, int, side, side)
-		lttng_ust_field_integer(uint32_t, rounds, rounds)
+		lttng_ust_field_integer(uint32_t, rounds_got, rounds_got)
+		lttng_ust_field_integer(uint32_t, rounds_put, rounds_put)
 		lttng_ust_field_integer(uint64_t, nr_not_empty, nr_not_empty)
 		lttng_ust_field_integer(uint64_t, nr_empty, nr_empty)
+		lttng_ust_field_integer(uint64_t, allocs, allocs)
+		lttng_ust_field_integer(uint64_t, frees, frees)
+		lttng_ust_field_integer(uint64_t, hits, hits)
 	)
 )
+LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, depot_exchange, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 
-LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(magslab, depot_xfer_class, magslab, depot_get,
-	LTTNG_UST_TP_ARGS(
-		uint32_t, cache,
-		uint32_t, cpu,
-		int, side,
-		uint32_t, rounds,
-		uint64_t, nr_not_empty,
-		uint64_t, nr_empty
-	)
-)
-LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, depot_get, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
-
-LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(magslab, depot_xfer_class, magslab, depot_put,
-	LTTNG_UST_TP_ARGS(
-		uint32_t, cache,
-		uint32_t, cpu,
-		int, side,
-		uint32_t, rounds,
-		uint64_t, nr_not_empty,
-		uint64_t, nr_empty
-	)
-)
-LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, depot_put, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
-
+/* depot_miss: the pcc's cumulative counters too, as depot_exchange. */
 LTTNG_UST_TRACEPOINT_EVENT(magslab, depot_miss,
 	LTTNG_UST_TP_ARGS(
 		uint32_t, cache,
 		uint32_t, cpu,
 		int, side,
-		int, outcome
+		int, outcome,
+		uint64_t, allocs,
+		uint64_t, frees,
+		uint64_t, hits
 	),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint32_t, cache, cache)
 		lttng_ust_field_integer(uint32_t, cpu, cpu)
 		lttng_ust_field_enum(magslab, side, int, side, side)
 		lttng_ust_field_enum(magslab, outcome, int, outcome, outcome)
+		lttng_ust_field_integer(uint64_t, allocs, allocs)
+		lttng_ust_field_integer(uint64_t, frees, frees)
+		lttng_ust_field_integer(uint64_t, hits, hits)
 	)
 )
 LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, depot_miss, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
@@ -438,6 +436,26 @@ LTTNG_UST_TRACEPOINT_EVENT(magslab, reap,
 	)
 )
 LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, reap, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+
+/* pcc_counters: a pcc's cumulative counters when its cache drains it (kmem_cache_destroy):
+ * the hits after its last depot_exchange or depot_miss. */
+LTTNG_UST_TRACEPOINT_EVENT(magslab, pcc_counters,
+	LTTNG_UST_TP_ARGS(
+		uint32_t, cache,
+		uint32_t, cpu,
+		uint64_t, allocs,
+		uint64_t, frees,
+		uint64_t, hits
+	),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, cache, cache)
+		lttng_ust_field_integer(uint32_t, cpu, cpu)
+		lttng_ust_field_integer(uint64_t, allocs, allocs)
+		lttng_ust_field_integer(uint64_t, frees, frees)
+		lttng_ust_field_integer(uint64_t, hits, hits)
+	)
+)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(magslab, pcc_counters, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 
 LTTNG_UST_TRACEPOINT_EVENT(magslab, pcc_contention,
 	LTTNG_UST_TP_ARGS(

@@ -20,9 +20,9 @@
 #include "report.h"
 
 const char *const ms_kind_names[K_NKNOWN] = {
-	"cache_create", "cache_destroy", "mag_swap", "depot_get", "depot_put", "depot_miss",
-	"depot_contention", "magsize_bump", "pcc_magsize", "hash_resize", "slab_grow",
-	"slab_release", "reap", "pcc_contention", "arena_create", "arena_destroy",
+	"cache_create", "cache_destroy", "mag_swap", "depot_get", "depot_put", "depot_exchange",
+	"depot_miss", "depot_contention", "magsize_bump", "pcc_magsize", "hash_resize", "slab_grow",
+	"slab_release", "reap", "pcc_contention", "pcc_counters", "arena_create", "arena_destroy",
 	"arena_import", "arena_release", "arena_fail", "workload_phase", "alloc", "free",
 };
 const char *const ms_reason_names[NR_REASONS] = {

@@ -6,6 +6,7 @@
  *   contention.dat   per plotted cache, per bucket: contended acquisitions and waits
  *   depot.dat        per plotted cache: depot occupancy after each bucket with traffic
  *   layers.dat       per bucket, summed over the caches with a magazine layer
+ *   slots.dat        per (bucket, slot): depot exchanges, summed over those caches
  *   magsize.dat pcc_magsize.dat bumps.dat   per plotted cache, from the event records
  *   hash.dat         per plotted hash table (hash series), from the event records
  *   phases.dat discarded.dat                the markers and the loss windows
@@ -13,7 +14,10 @@
  * `.dat` files are whitespace-separated for gnuplot, with '#' comments naming the columns;
  * a file with several series has one block per series (gnuplot `index N`).  What each
  * plotted cache got is noted in struct out's block numbers (-1: no block), which gp.c's
- * scripts use; layers_any says whether layers.dat has anything to draw.
+ * scripts use; layers_any and slots_any say whether layers.dat and slots.dat have anything
+ * to draw.  The allocations and frees by layer (buckets.csv, layers.dat) come from the
+ * alloc/free events when the trace has them (TRACE=full), else from the pcc counters of
+ * the slow-path events (counters.c).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -71,6 +75,17 @@ static int close_read(struct out *o, FILE *f, FILE *tmp, const char *name)
 	return out_close(o, f, name);
 }
 
+/* The allocations and frees by layer of a row: alloc events or pcc counters. */
+static const uint64_t *row_allocs(const struct out *o, const struct bucket_row *row)
+{
+	return o->layers_counters ? row->cnt_allocs : row->allocs;
+}
+
+static const uint64_t *row_frees(const struct out *o, const struct bucket_row *row)
+{
+	return o->layers_counters ? row->cnt_frees : row->frees;
+}
+
 static int write_buckets_csv(struct out *o)
 {
 	struct report *r = o->r;
@@ -108,8 +123,9 @@ static int write_buckets_csv(struct out *o)
 		else
 			fputs(",,,,", f);
 		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			",%" PRIu64 ",%" PRIu64 "\n", row.allocs[0], row.allocs[1], row.allocs[2],
-			row.frees[0], row.frees[1], row.frees[2], row.bumps, row.magsize);
+			",%" PRIu64 ",%" PRIu64 "\n", row_allocs(o, &row)[0], row_allocs(o, &row)[1],
+			row_allocs(o, &row)[2], row_frees(o, &row)[0], row_frees(o, &row)[1],
+			row_frees(o, &row)[2], row.bumps, row.magsize);
 	}
 	return close_read(o, f, r->rows_f, "buckets.csv");
 }
@@ -221,6 +237,22 @@ static void layer_print(struct out *o, FILE *f, double t, const struct layer_row
 		(double)l->misses / o->bucket_s);
 }
 
+/* A cache's row of a bucket, added to the bucket's layers.dat row. */
+static void layer_add(struct out *o, struct layer_row *cur, const struct bucket_row *row)
+{
+	const uint64_t *a = row_allocs(o, row);
+	int k;
+
+	for (k = 0; k < NR_LAYERS; k++)
+		cur->a[k] += a[k];
+	cur->gets += row->gets[SIDE_ALLOC];
+	cur->rounds += row->rounds_got[SIDE_ALLOC];
+	cur->misses += row->misses[SIDE_ALLOC];
+	if (o->exact_layers ? a[0] + a[1] + a[2] != 0 :
+	    row->gets[SIDE_ALLOC] + row->misses[SIDE_ALLOC] != 0)
+		o->layers_any = true;
+}
+
 static int write_layers(struct out *o)
 {
 	struct report *r = o->r;
@@ -233,9 +265,11 @@ static int write_layers(struct out *o)
 	if (!f)
 		return -1;
 	dat_header(f, "layers.dat",
-		   o->exact_layers ? "allocations by the layer that served them (alloc events)"
-				   : "allocation-side depot traffic (no alloc events in this trace)",
-		   "1 time_s (bucket start)  2 allocs (alloc events; 0 without)  3 pcc  4 depot  "
+		   !o->exact_layers ? "allocation-side depot traffic (no alloc events or pcc "
+				      "counters in this trace)" :
+		   o->layers_counters ? "allocations by the layer that served them (pcc counters)"
+				      : "allocations by the layer that served them (alloc events)",
+		   "1 time_s (bucket start)  2 allocs (0 without alloc events or counters)  3 pcc  4 depot  "
 		   "5 slab  6 pcc_pct  7 depot_pct  8 slab_pct  9 depot_gets_alloc  "
 		   "10 rounds_got_alloc  11 depot_misses_alloc  12 depot_gets_alloc_per_s  "
 		   "13 rounds_got_alloc_per_s  14 depot_misses_alloc_per_s");
@@ -257,18 +291,8 @@ static int write_layers(struct out *o)
 				have = true;
 			}
 		}
-		if (more && !is_internal(r->caches[row.cache])) {
-			int k;
-
-			for (k = 0; k < NR_LAYERS; k++)
-				cur.a[k] += row.allocs[k];
-			cur.gets += row.gets[SIDE_ALLOC];
-			cur.rounds += row.rounds_got[SIDE_ALLOC];
-			cur.misses += row.misses[SIDE_ALLOC];
-			if (o->exact_layers ? row.allocs[0] + row.allocs[1] + row.allocs[2] != 0 :
-			    row.gets[SIDE_ALLOC] + row.misses[SIDE_ALLOC] != 0)
-				o->layers_any = true;
-		}
+		if (more && !is_internal(r->caches[row.cache]))
+			layer_add(o, &cur, &row);
 	} while (more);
 	layer_print(o, f, o->dur, have && cur_b == last_bucket ? &cur : &zero);
 	return close_read(o, f, r->rows_f, "layers.dat");
@@ -446,8 +470,36 @@ static int write_discarded(struct out *o)
 	return out_close(o, f, "discarded.dat");
 }
 
+/* slots.dat: the per-slot view, every (bucket, slot) with depot exchanges. */
+static int write_slots(struct out *o)
+{
+	struct report *r = o->r;
+	FILE *f = open_read(o, "slots.dat", r->slots_f);
+	struct slot_row row;
+
+	if (!f)
+		return -1;
+	dat_header(f, "slots.dat", "depot exchanges per pcc slot and bucket, summed over the "
+		   "caches with magazines", "1 time_s (bucket start)  2 slot  3 exchanges_alloc  "
+		   "4 exchanges_free  5 exchanges (one block; only the cells with exchanges)");
+	if (r->slots_over)
+		fprintf(f, "# %" PRIu64 " exchanges of slots at or above %u are not here\n",
+			r->slots_over, MS_MAX_SLOTS);
+	o->slots_any = false;
+	o->max_slot = 0;
+	while (fread(&row, sizeof(row), 1, r->slots_f) == 1) {
+		fprintf(f, "%.6f %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			secs(row.bucket * r->bucket_ns), row.slot, row.exchanges[0], row.exchanges[1],
+			row.exchanges[0] + row.exchanges[1]);
+		o->slots_any = true;
+		if (row.slot > o->max_slot)
+			o->max_slot = row.slot;
+	}
+	return close_read(o, f, r->slots_f, "slots.dat");
+}
+
 int dat_write(struct out *o)
 {
 	return write_buckets_csv(o) || write_cont_depot(o) || write_layers(o) ||
-	       write_event_series(o) || write_phases(o) || write_discarded(o);
+	       write_event_series(o) || write_phases(o) || write_discarded(o) || write_slots(o);
 }

@@ -228,6 +228,7 @@ static void merge_totals(struct cache *c, const struct bucket_acc *a)
 	if (a->ne_max > c->ne_max)
 		c->ne_max = a->ne_max;
 	c->pcc_contended += a->pcc_contended;
+	counters_merge(&c->cnt, &a->cnt);
 	if (a->contended) {
 		c->contended += a->contended;
 		c->counted += a->counted;
@@ -270,6 +271,8 @@ static int flush_buckets(struct report *r)
 		row.ne_max = a->ne_max;
 		memcpy(row.allocs, a->allocs, sizeof(row.allocs));
 		memcpy(row.frees, a->frees, sizeof(row.frees));
+		counters_layers(&a->cnt, row.cnt_allocs, row.cnt_frees);
+		row.cnt_hits = a->cnt.hits;
 		row.bumps = a->bumps;
 		row.magsize = c->magsize;
 		if (fwrite(&row, sizeof(row), 1, r->rows_f) != 1) {
@@ -284,7 +287,7 @@ static int flush_buckets(struct report *r)
 		c->dirty = false;
 	}
 	r->nr_dirty = 0;
-	return 0;
+	return slots_flush(r);
 }
 
 /* The event's time, in ns since t0; closes the buckets it leaves behind. */
@@ -360,26 +363,34 @@ static int on_cache_create(struct report *r, struct evclass *ec, const bt_event 
 	return 0;
 }
 
-/* The numeric payload fields 1..5 of the event (0 where the kind has none), for sanity.c. */
+/* The numeric payload fields 1..7 of the event (0 where the kind has none), for sanity.c. */
 static void read_fields(const bt_field *p, const struct evclass *ec, uint64_t *v)
 {
-	for (int f = 0; f < 6; f++)
-		v[f] = f && f < ec->nfields && !(ec->is_string & (1u << f)) ? fu(p, ec, f) : 0;
+	for (int f = 0; f < 8; f++)
+		v[f] = f && f < ec->nfields && !(ec->is_string & (1u << f)) ? fu_opt(p, ec, f, 0) : 0;
 }
 
-/* depot_get, depot_put: the magazines in the depot after it, rounds got. */
-static void on_depot(struct cache *c, const struct evclass *ec, const bt_field *p)
+/* depot_exchange (an older trace's depot_get + depot_put): the magazines in the depot
+ * after it, rounds got; the pcc counters of an exchange. */
+static void on_depot(struct report *r, struct cache *c, const struct evclass *ec,
+		     const bt_field *p)
 {
 	struct bucket_acc *a = &c->acc;
-	uint64_t side = SIDE(fu(p, ec, 2)), x = fu(p, ec, 4), y = fu(p, ec, 5);
+	bool exch = ec->kind == K_DEPOT_EXCHANGE;
+	uint64_t side = SIDE(fu(p, ec, 2)), x = fu(p, ec, exch ? 5 : 4), y = fu(p, ec, exch ? 6 : 5);
 
-	if (ec->kind == K_DEPOT_GET) {
-		uint64_t rounds = fu(p, ec, 3);
-
+	if (ec->kind != K_DEPOT_PUT) {
 		a->gets[side]++;
-		a->rounds_got[side] += rounds;
-	} else {
+		a->rounds_got[side] += fu(p, ec, 3);
+		slots_exchange(r, c, fu(p, ec, 1), (int)side);
+	}
+	if (ec->kind != K_DEPOT_GET)
 		a->puts[side]++;
+	if (exch) {
+		uint64_t v[3] = { fu(p, ec, 7), fu(p, ec, 8), fu(p, ec, 9) };
+
+		counters_event(r, c, fu(p, ec, 1), v, false);
+		counters_layer(c, (int)side, false);
 	}
 	c->depot_known = true;
 	c->nne = x;
@@ -391,19 +402,40 @@ static void on_depot(struct cache *c, const struct evclass *ec, const bt_field *
 	a->depot_seen = true;
 }
 
-static void on_depot_miss(struct cache *c, const struct evclass *ec, const bt_field *p)
+/* depot_miss: with the pcc counters (not in older traces), the allocation it sent to the
+ * slab layer, or the free (outcome no_magazine). */
+static void on_depot_miss(struct report *r, struct cache *c, const struct evclass *ec,
+			  const bt_field *p)
 {
 	uint64_t side = SIDE(fu(p, ec, 2)), x = fu(p, ec, 3);
 
 	c->acc.misses[side]++;
 	if (x < NR_OUTCOMES)
 		c->miss_outcome[x]++;
+	if (ec->idx[4] >= 0 && ec->idx[5] >= 0 && ec->idx[6] >= 0) {
+		uint64_t v[3] = { fu(p, ec, 4), fu(p, ec, 5), fu(p, ec, 6) };
+
+		counters_event(r, c, fu(p, ec, 1), v, false);
+		if (side == SIDE_ALLOC || x == OUTCOME_NO_MAGAZINE)
+			counters_layer(c, (int)side, true);
+	}
 }
 
-static void on_contention(struct cache *c, const struct evclass *ec, const bt_field *p)
+static void on_pcc_counters(struct report *r, struct cache *c, const struct evclass *ec,
+			    const bt_field *p)
+{
+	uint64_t v[3] = { fu(p, ec, 2), fu(p, ec, 3), fu(p, ec, 4) };
+
+	counters_event(r, c, fu(p, ec, 1), v, true);
+}
+
+/* depot_contention: the bucket's counts, and a record for trace.json's slices. */
+static int on_contention(struct report *r, struct cache *c, const struct evclass *ec,
+			 const bt_field *p, uint64_t t)
 {
 	struct bucket_acc *a = &c->acc;
 	uint64_t x = fu(p, ec, 2);
+	struct cont_rec rec = { c->index, (uint32_t)fu(p, ec, 1), t, x };
 
 	a->contended++;
 	if (fu(p, ec, 4))
@@ -412,6 +444,11 @@ static void on_contention(struct cache *c, const struct evclass *ec, const bt_fi
 	if (x > a->wait_max)
 		a->wait_max = x;
 	a->hist[ms_hist_index(x)]++;
+	if (fwrite(&rec, sizeof(rec), 1, r->cont_f) != 1) {
+		report_error(r, "cannot write a temporary file (disk full?)");
+		return -1;
+	}
+	return 0;
 }
 
 static int on_bump(struct report *r, struct cache *c, const struct evclass *ec,
@@ -498,7 +535,7 @@ static int on_cache_event(struct report *r, struct evclass *ec, const bt_event *
 			  const bt_field *p, uint64_t t)
 {
 	struct cache *c = cache_of(r, ec, ev, (uint32_t)fu(p, ec, 0), t);
-	uint64_t v[6];
+	uint64_t v[8];
 
 	if (!c)
 		return -1;
@@ -514,14 +551,17 @@ static int on_cache_event(struct report *r, struct evclass *ec, const bt_event *
 		break;
 	case K_DEPOT_GET:
 	case K_DEPOT_PUT:
-		on_depot(c, ec, p);
+	case K_DEPOT_EXCHANGE:
+		on_depot(r, c, ec, p);
 		break;
 	case K_DEPOT_MISS:
-		on_depot_miss(c, ec, p);
+		on_depot_miss(r, c, ec, p);
+		break;
+	case K_PCC_COUNTERS:
+		on_pcc_counters(r, c, ec, p);
 		break;
 	case K_DEPOT_CONTENTION:
-		on_contention(c, ec, p);
-		break;
+		return on_contention(r, c, ec, p, t);
 	case K_MAGSIZE_BUMP:
 		return on_bump(r, c, ec, p, t);
 	case K_PCC_MAGSIZE:
@@ -796,7 +836,8 @@ int events_end(struct report *r)
 	if (flush_buckets(r) || close_window(r))
 		return -1;
 	sanity_end(r);
-	if (fflush(r->rows_f) || fflush(r->ev_f) || fflush(r->phase_f) || fflush(r->win_f)) {
+	if (fflush(r->rows_f) || fflush(r->ev_f) || fflush(r->phase_f) || fflush(r->win_f) ||
+	    fflush(r->slots_f) || fflush(r->cont_f)) {
 		report_error(r, "cannot write a temporary file (disk full?)");
 		return -1;
 	}
@@ -809,8 +850,10 @@ void events_free(struct report *r)
 
 	for (i = 0; i < r->nr_caches; i++) {
 		free(r->caches[i]->name);
+		free(r->caches[i]->slots);
 		free(r->caches[i]);
 	}
+	free(r->slot_acc);
 	free(r->caches);
 	idmap_free(&r->cache_map);
 	for (i = 0; i < r->nr_arenas; i++) {
@@ -831,4 +874,8 @@ void events_free(struct report *r)
 		fclose(r->phase_f);
 	if (r->win_f)
 		fclose(r->win_f);
+	if (r->slots_f)
+		fclose(r->slots_f);
+	if (r->cont_f)
+		fclose(r->cont_f);
 }

@@ -2,8 +2,9 @@
  * gp.c — sink.magslab.report: the gnuplot scripts of the report directory (docs/report.md,
  * "The plots"): common.gpi (the settings every plot shares: grid, key, x axis, colours, the
  * phase markers and the shaded discarded windows), magsize.gp, contention.gp, hash.gp,
- * depot.gp and layers.gp (each draws NAME.png and NAME.svg from the .dat files of dat.c,
- * named relatively: run them in the report directory), and with snapshot-ms the
+ * depot.gp, layers.gp and slots.gp (each draws NAME.png, NAME.svg and NAME.js — gnuplot's
+ * canvas terminal, the zoomable plot of index.html — from the .dat files of dat.c, named
+ * relatively: run them in the report directory), and with snapshot-ms the
  * live-magsize.gpi and live-contention.gpi scripts (the same plots, terminal and output
  * left to the viewer).
  *
@@ -140,23 +141,28 @@ static void gp_begin(FILE *f, const char *name, const char *what, const char *da
 	fprintf(f, "# %s.gp — %s\n", name, what);
 	fprintf(f, "# Written by sink.magslab.report (see docs/report.md).  Run it with the report\n"
 		"# directory as the current directory (data files are named relatively):\n"
-		"#     gnuplot %s.gp      ->  %s.png (pngcairo, 1200x700) and %s.svg\n"
+		"#     gnuplot %s.gp      ->  %s.png (pngcairo, 1200x700), %s.svg and %s.js\n"
+		"# (%s.js: the canvas terminal's drawing function %s(), index.html's zoomable plot;\n"
+		"# it needs gnuplot's canvas scripts in js/, which magslab report copies there)\n"
 		"# Data: %s; common.gpi: shared settings, phase markers, discarded windows.\n",
-		name, name, name, data);
-	fprintf(f, "do for [fmt in \"png svg\"] {\n");
+		name, name, name, name, name, name, data);
+	fprintf(f, "do for [fmt in \"png svg js\"] {\n");
 	fprintf(f, "load \"common.gpi\"\n");
 	fprintf(f, "if (fmt eq \"png\") {\n"
 		"    set terminal pngcairo size 1200,700 noenhanced font \"sans,10\"\n"
 		"    set output \"%s.png\"\n"
-		"} else {\n"
+		"} else { if (fmt eq \"svg\") {\n"
 		"    set terminal svg size 1200,700 noenhanced font \"sans,10\" background rgb \"white\"\n"
 		"    set output \"%s.svg\"\n"
-		"}\n", name, name);
+		"} else {\n"
+		"    set terminal canvas size 1200,700 noenhanced font \"sans,10\" name \"%s\" jsdir \"js\"\n"
+		"    set output \"%s.js\"\n"
+		"} }\n", name, name, name, name);
 }
 
 static void gp_title(struct out *o, FILE *f, const char *what, const char *extra)
 {
-	char *t = ms_asprintf("%s — %s\n%s%s%s%s%s", what, o->title1, o->title2,
+	char *t = ms_asprintf("%s: %s\n%s%s%s%s%s", what, o->title1, o->title2,
 			      extra ? "\n" : "", extra ? extra : "", o->title3 ? "\n" : "",
 			      o->title3 ? o->title3 : "");
 
@@ -434,7 +440,23 @@ static int write_depot_gp(struct out *o)
 			o->blk_depot[k], k % NR_COLOURS + 1);
 		gp_cache_title(f, o->plot[k], ": empty (nr_empty)");
 	}
-	return gp_finish(o, f, first, "no depot_get / depot_put events in this trace", "depot.gp");
+	return gp_finish(o, f, first, "no depot exchanges in this trace", "depot.gp");
+}
+
+/* The title of layers.gp when the shares are exact: from alloc events or pcc counters. */
+static void layers_exact_title(struct out *o, FILE *f)
+{
+	if (o->layers_counters)
+		gp_title(o, f, "Allocations by layer (exact, from the pcc counters of depot_exchange "
+			 "and depot_miss)", "share of each bucket's allocations (caches with "
+			 "magazines): pcc = from a loaded or previous magazine (a slot's hits are "
+			 "counted\nat its next depot visit), depot = after a depot exchange, slab = "
+			 "fell through to the slab layer");
+	else
+		gp_title(o, f, "Allocations by layer (exact, from magslab:alloc events)",
+			 "share of each bucket's allocations (caches with magazines): pcc = from a loaded "
+			 "or previous magazine,\ndepot = after a depot exchange, slab = fell through to "
+			 "the slab layer");
 }
 
 static int write_layers_gp(struct out *o)
@@ -443,20 +465,21 @@ static int write_layers_gp(struct out *o)
 
 	if (!f)
 		return -1;
-	gp_begin(f, "layers", o->exact_layers ?
-		 "share of allocations served by pcc / depot / slab per bucket (alloc events)" :
-		 "allocation-side depot traffic per second (estimate: no alloc events)", "layers.dat");
+	gp_begin(f, "layers", !o->exact_layers ?
+		 "allocation-side depot traffic per second (estimate: no alloc events or counters)" :
+		 o->layers_counters ?
+		 "share of allocations served by pcc / depot / slab per bucket (pcc counters)" :
+		 "share of allocations served by pcc / depot / slab per bucket (alloc events)",
+		 "layers.dat");
 	if (!o->layers_any) {
 		gp_title(o, f, "Allocation layers", NULL);
-		return gp_finish(o, f, true, o->exact_layers ?
-				 "no alloc events of a cache with magazines" :
-				 "no allocation-side depot traffic in this trace", "layers.gp");
+		return gp_finish(o, f, true, !o->exact_layers ?
+				 "no allocation-side depot traffic in this trace" : o->layers_counters ?
+				 "no allocations of a cache with magazines" :
+				 "no alloc events of a cache with magazines", "layers.gp");
 	}
 	if (o->exact_layers) {
-		gp_title(o, f, "Allocations by layer (exact, from magslab:alloc events)",
-			 "share of each bucket's allocations (caches with magazines): pcc = from a loaded "
-			 "or previous magazine,\ndepot = after a depot exchange, slab = fell through to "
-			 "the slab layer");
+		layers_exact_title(o, f);
 		fprintf(f, "set ylabel \"share of allocations (%%)\"\nset yrange [0:100]\n"
 			"set boxwidth bucket_s absolute\nset style fill solid 0.85 noborder\n");
 		fprintf(f, "plot \"layers.dat\" using (mid($1)):($6 + $7 + $8) with boxes "
@@ -466,10 +489,11 @@ static int write_layers_gp(struct out *o)
 			"     \"layers.dat\" using (mid($1)):6 with boxes "
 			"lc rgb \"#2ca02c\" title \"pcc\"");
 	} else {
-		gp_title(o, f, "Allocation layers: ESTIMATE (no magslab:alloc events in this trace)",
-			 "pcc hits are not traced, so no shares: depot = allocations after an alloc-side "
-			 "depot_get, slab = alloc-side depot_miss\n(exact counts, caches with magazines); "
-			 "record a TRACE=full build with alloc events for exact shares");
+		gp_title(o, f, "Allocation layers: ESTIMATE (a trace without the pcc counters, "
+			 "recorded before depot_exchange)",
+			 "pcc hits are not in this trace, so no shares: depot = allocations after an "
+			 "alloc-side depot_get, slab = alloc-side depot_miss\n(exact counts, caches with "
+			 "magazines); a trace of this version's library has exact shares");
 		fprintf(f, "set ylabel \"per second (log scale; empty buckets not drawn)\"\n"
 			"set logscale y 10\nset format y \"%%.0s%%c\"\n"
 			"set offsets 0, 0, graph 0.08, 0\n");
@@ -489,8 +513,33 @@ static int write_layers_gp(struct out *o)
 	return gp_finish(o, f, false, NULL, "layers.gp");
 }
 
+/* slots.gp: a heat map of the depot exchanges per (bucket, slot), slots.dat. */
+static int write_slots_gp(struct out *o)
+{
+	FILE *f = out_open(o, "slots.gp");
+
+	if (!f)
+		return -1;
+	gp_begin(f, "slots", "depot exchanges per pcc slot and bucket (which CPUs are hungry)",
+		 "slots.dat");
+	gp_title(o, f, "Depot exchanges per pcc slot (which CPUs are hungry)",
+		 "caches with magazines; a slot is a CPU in rseq mode (or with --pcc-map cpu), a "
+		 "thread with --pcc-map thread");
+	if (!o->slots_any)
+		return gp_finish(o, f, true, "no depot exchanges in this trace", "slots.gp");
+	fprintf(f, "set ylabel \"pcc slot\"\nset yrange [-0.5:%u.5]\nset ytics 1\n"
+		"set cblabel \"depot exchanges per %g ms bucket\"\nset cbrange [0:*]\n"
+		"set palette defined (0 \"#fff5eb\", 1 \"#fd8d3c\", 2 \"#7f2704\")\n",
+		o->max_slot, o->bucket_s * 1e3);
+	if (o->max_slot > 32)
+		fprintf(f, "set ytics autofreq\n");
+	fprintf(f, "plot \"slots.dat\" using (mid($1)):2:(bucket_s / 2):(0.5):5 with boxxyerror "
+		"fs solid 1.0 noborder lc palette notitle");
+	return gp_finish(o, f, false, NULL, "slots.gp");
+}
+
 int gp_write(struct out *o)
 {
 	return write_common(o) || write_magsize_gp(o) || write_contention_gp(o) ||
-	       write_hash_gp(o) || write_depot_gp(o) || write_layers_gp(o);
+	       write_hash_gp(o) || write_depot_gp(o) || write_layers_gp(o) || write_slots_gp(o);
 }

@@ -383,6 +383,50 @@ static void j_cache_side(struct jdoc *d, json_t *o, const char *key, bool known,
 		j_u64(x, ms_layer_names[k], by_layer[k]);
 }
 
+/* "pcc_counters": what the pcc counters of the slow-path events say (counters.c), or null
+ * when the cache had none (an older trace). */
+static void j_cache_counters(struct jdoc *d, json_t *o, const struct cache *c)
+{
+	uint64_t allocs[NR_LAYERS], frees[NR_LAYERS];
+	json_t *x, *y;
+	int k;
+
+	if (!c->has_counters) {
+		j_null(o, "pcc_counters");
+		return;
+	}
+	counters_layers(&c->cnt, allocs, frees);
+	x = j_open(d, o, "pcc_counters", false, true);
+	j_u64(x, "allocs", c->cnt.delta[0]);
+	j_u64(x, "frees", c->cnt.delta[1]);
+	j_u64(x, "hits", c->cnt.hits);
+	j_u64(x, "slots", counters_slots(c));
+	j_bool(x, "complete", counters_complete(c) && !c->counters_back && c->created);
+	y = j_open(d, x, "allocs_by_layer", false, true);
+	for (k = 0; k < NR_LAYERS; k++)
+		j_u64(y, ms_layer_names[k], allocs[k]);
+	y = j_open(d, x, "frees_by_layer", false, true);
+	for (k = 0; k < NR_LAYERS; k++)
+		j_u64(y, ms_layer_names[k], frees[k]);
+}
+
+/* "allocs", "frees" and their split by layer: from the alloc/free events when the trace
+ * has them, else from the pcc counters, else null. */
+static void j_cache_layers(struct jdoc *d, json_t *o, const struct report *r,
+			   const struct cache *c)
+{
+	uint64_t allocs[NR_LAYERS], frees[NR_LAYERS];
+
+	if (r->kind_events[K_ALLOC] || r->kind_events[K_FREE] || !c->has_counters) {
+		j_cache_side(d, o, "allocs", r->kind_events[K_ALLOC] != 0, c->allocs);
+		j_cache_side(d, o, "frees", r->kind_events[K_FREE] != 0, c->frees);
+		return;
+	}
+	counters_layers(&c->cnt, allocs, frees);
+	j_cache_side(d, o, "allocs", true, allocs);
+	j_cache_side(d, o, "frees", true, frees);
+}
+
 static void j_cache_magsize(struct jdoc *d, json_t *o, const struct cache *c)
 {
 	static const char *const keys[] = { "start", "final", "max", "min" };
@@ -476,8 +520,8 @@ static void j_cache(struct jdoc *d, json_t *caches, const struct report *r,
 	for (k = 0; k < K_NKNOWN; k++)
 		if (c->n[k])
 			j_u64(x, ms_kind_names[k], c->n[k]);
-	j_cache_side(d, o, "allocs", r->kind_events[K_ALLOC] != 0, c->allocs);
-	j_cache_side(d, o, "frees", r->kind_events[K_FREE] != 0, c->frees);
+	j_cache_layers(d, o, r, c);
+	j_cache_counters(d, o, c);
 	j_cache_magsize(d, o, c);
 	j_cache_contention(d, o, c);
 	j_cache_depot(d, o, c);
@@ -648,10 +692,16 @@ static void json_layers(struct jdoc *d, json_t *root, const struct out *o)
 	json_t *x = j_open(d, root, "layers", false, false);
 
 	j_str(x, "mode", o->exact_layers ? "exact" : "estimated");
-	j_str(x, "what", o->exact_layers ?
-	      "share of alloc events by layer (pcc, depot, slab), caches with magazines" :
-	      "no alloc events: allocations served after a depot exchange (alloc-side depot_get) "
-	      "and fallen to the slab layer (alloc-side depot_miss) per second; pcc hits unknown");
+	j_str(x, "source", !o->exact_layers ? NULL : o->layers_counters ? "pcc counters" :
+	      "alloc events");
+	j_str(x, "what", !o->exact_layers ?
+	      "no alloc events or pcc counters: allocations served after a depot exchange "
+	      "(alloc-side depot_get) and fallen to the slab layer (alloc-side depot_miss) per "
+	      "second; pcc hits unknown" : o->layers_counters ?
+	      "share of allocations by layer (pcc, depot, slab), caches with magazines, from the "
+	      "pcc counters of depot_exchange, depot_miss and pcc_counters (a slot's hits are "
+	      "counted at its next such event)" :
+	      "share of alloc events by layer (pcc, depot, slab), caches with magazines");
 }
 
 static void json_plots(struct jdoc *d, json_t *root, const struct out *o)
@@ -673,7 +723,8 @@ static void json_plots(struct jdoc *d, json_t *root, const struct out *o)
 		snprintf(s, sizeof(s), "%s.gp", ms_plot_names[p]);
 		j_str(list, NULL, s);
 	}
-	j_str(x, "render", "cd OUTPUT_DIR && gnuplot magsize.gp contention.gp hash.gp depot.gp layers.gp");
+	j_str(x, "render", "cd OUTPUT_DIR && gnuplot magsize.gp contention.gp hash.gp depot.gp "
+	      "layers.gp slots.gp");
 }
 
 /* Plotted caches first (most active first), then the others by id. */
@@ -771,7 +822,7 @@ int json_write_summary(struct out *o)
 
 /* ---- manifest.json -------------------------------------------------------------------- */
 
-/* {"script": NAME.gp, "outputs": [NAME.png, NAME.svg]} per plot. */
+/* {"script": NAME.gp, "outputs": [NAME.png, NAME.svg, NAME.js]} per plot. */
 static json_t *manifest_plots(void)
 {
 	json_t *list = json_array();
@@ -779,12 +830,14 @@ static json_t *manifest_plots(void)
 
 	for (p = 0; p < NR_PLOTS && list; p++) {
 		const char *n = ms_plot_names[p];
-		char gp[32], png[32], svg[32];
+		char gp[32], png[32], svg[32], js[32];
 
 		snprintf(gp, sizeof(gp), "%s.gp", n);
 		snprintf(png, sizeof(png), "%s.png", n);
 		snprintf(svg, sizeof(svg), "%s.svg", n);
-		put(list, NULL, json_pack("{s:s, s:[s, s]}", "script", gp, "outputs", png, svg));
+		snprintf(js, sizeof(js), "%s.js", n);
+		put(list, NULL, json_pack("{s:s, s:[s, s, s]}", "script", gp, "outputs", png, svg,
+					  js));
 	}
 	return list;
 }

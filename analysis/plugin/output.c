@@ -1,14 +1,16 @@
 /*
  * output.c — sink.magslab.report: the report directory (docs/report.md is the contract).
  *
- *   summary.json summary.txt index.html buckets.csv
+ *   summary.json summary.txt index.html buckets.csv trace.json
  *   magsize.dat pcc_magsize.dat contention.dat bumps.dat depot.dat hash.dat
- *   layers.dat phases.dat discarded.dat
- *   common.gpi magsize.gp contention.gp hash.gp depot.gp layers.gp
+ *   layers.dat slots.dat phases.dat discarded.dat
+ *   common.gpi magsize.gp contention.gp hash.gp depot.gp layers.gp slots.gp
  *   manifest.json (written last: every file above, and what each script draws)
  *
- * Everything except the rendered images: `gnuplot magsize.gp ...` run in the report
- * directory writes NAME.png (pngcairo 1200x700) and NAME.svg.
+ * Everything except the rendered plots: `gnuplot magsize.gp ...` run in the report
+ * directory writes NAME.png (pngcairo 1200x700), NAME.svg and NAME.js (the canvas
+ * terminal's drawing function, for index.html; `magslab report` copies gnuplot's canvas
+ * scripts into js/).
  *
  * What it owns: which caches are plotted (the most active, max-caches of them, chosen
  * again for every report and snapshot), which hash tables, the time axis, the run's
@@ -44,15 +46,19 @@ static const char *const output_files[] = {
 	"summary.json", "summary.txt", "index.html", "buckets.csv",
 	"magsize.dat", "pcc_magsize.dat", "contention.dat", "bumps.dat", "depot.dat",
 	"hash.dat", "layers.dat", "phases.dat", "discarded.dat",
+	"slots.dat", "trace.json",
 	"common.gpi", "magsize.gp", "contention.gp", "hash.gp", "depot.gp", "layers.gp",
-	"magsize.png", "magsize.svg", "contention.png", "contention.svg", "hash.png",
-	"hash.svg", "depot.png", "depot.svg", "layers.png", "layers.svg",
+	"slots.gp", "magsize.png", "magsize.svg", "magsize.js", "contention.png",
+	"contention.svg", "contention.js", "hash.png", "hash.svg", "hash.js", "depot.png",
+	"depot.svg", "depot.js", "layers.png", "layers.svg", "layers.js", "slots.png",
+	"slots.svg", "slots.js",
 	"live-magsize.gpi", "live-contention.gpi", "snapshot.seq", "hosts.txt", "hosts.json",
 	"manifest.json",
 	NULL,
 };
 
-const char *const ms_plot_names[NR_PLOTS] = { "magsize", "contention", "hash", "depot", "layers" };
+const char *const ms_plot_names[NR_PLOTS] = { "magsize", "contention", "hash", "depot", "layers",
+					       "slots" };
 
 /* ---- files ------------------------------------------------------------------------ */
 
@@ -453,7 +459,8 @@ static void prepare(struct out *o)
 	if (o->dur <= 0)
 		o->dur = secs(r->bucket_ns);
 	o->bucket_s = secs(r->bucket_ns);
-	o->exact_layers = r->any_alloc_events;
+	o->exact_layers = r->any_alloc_events || r->any_counters;
+	o->layers_counters = !r->any_alloc_events && r->any_counters;
 	choose_caches(o);
 	choose_hash_series(o);
 	o->blk_magsize = blocks(r->max_caches);
@@ -529,7 +536,8 @@ static int write_files(struct out *o)
 static int seek_tmp_ends(struct report *r)
 {
 	if (fseek(r->rows_f, 0, SEEK_END) || fseek(r->ev_f, 0, SEEK_END) ||
-	    fseek(r->phase_f, 0, SEEK_END) || fseek(r->win_f, 0, SEEK_END)) {
+	    fseek(r->phase_f, 0, SEEK_END) || fseek(r->win_f, 0, SEEK_END) ||
+	    fseek(r->slots_f, 0, SEEK_END)) {
 		report_error(r, "cannot seek in a temporary file: %s", strerror(errno));
 		return -1;
 	}
@@ -542,7 +550,8 @@ int output_snapshot(struct report *r)
 	int rc = -1;
 
 	/* what was written so far must be readable through the same FILEs */
-	if (fflush(r->rows_f) || fflush(r->ev_f) || fflush(r->phase_f) || fflush(r->win_f)) {
+	if (fflush(r->rows_f) || fflush(r->ev_f) || fflush(r->phase_f) || fflush(r->win_f) ||
+	    fflush(r->slots_f)) {
 		report_error(r, "cannot write a temporary file (disk full?)");
 		return -1;
 	}
@@ -591,7 +600,7 @@ int output_write(struct report *r)
 
 	prepare(&o);
 	output_remove(r);	/* no stale file of an earlier report (old PNGs) */
-	if (write_files(&o) || html_write(&o) || hosts_write(&o))
+	if (write_files(&o) || html_write(&o) || hosts_write(&o) || chrome_write(&o))
 		goto out;
 	if (r->snapshot_ns && (gp_write_live(&o) || write_stamp(&o, true)))
 		goto out;

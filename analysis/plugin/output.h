@@ -7,7 +7,8 @@
  * plot titles), then calls the writers in a fixed order: the data files first (dat.c
  * fills in the block numbers of each plotted cache), then the scripts that draw them
  * (gp.c), summary.json (json.c), summary.txt (summary.c), index.html (html.c), with
- * several hosts hosts.txt and hosts.json (hosts.c), and last manifest.json (json.c).  A writer opens its files with out_open and ends each with
+ * several hosts hosts.txt and hosts.json (hosts.c), trace.json (chrome.c), and last
+ * manifest.json (json.c).  A writer opens its files with out_open and ends each with
  * out_close: in a snapshot the file is written under a hidden temporary name and renamed
  * into place, so that no reader ever sees half a file.
  *
@@ -27,7 +28,7 @@
 
 /* The plots, in the order of index.html and summary.json: NAME.gp writes NAME.png and
  * NAME.svg. */
-#define NR_PLOTS 5
+#define NR_PLOTS 6
 extern const char *const ms_plot_names[NR_PLOTS];
 
 /* Line colours of the plotted caches (slot 0..), repeated past the end. */
@@ -52,8 +53,11 @@ struct out {
 	uint32_t nr_hs;
 	/* block numbers of each plotted cache in each .dat (-1: none; set by dat.c) */
 	int *blk_magsize, *blk_pcc, *blk_cont, *blk_bumps, *blk_depot, *blk_hash;
-	bool exact_layers;
+	bool exact_layers;		/* from alloc events, or from the pcc counters */
+	bool layers_counters;		/* exact from the pcc counters (no alloc events) */
 	bool layers_any;		/* layers.dat has something to draw (set by dat.c) */
+	bool slots_any;			/* slots.dat has something to draw (set by dat.c) */
+	uint32_t max_slot;		/* the highest slot in slots.dat (set by dat.c) */
 	char *title1, *title2, *title3;	/* lines of every plot title */
 	const char *workload, *workload_from;
 	int thr_state;			/* 0 none, 1 uniform, 2 per cache */
@@ -62,7 +66,7 @@ struct out {
 	int mode_state;			/* as thr_state, for the caches' pcc modes */
 	uint32_t pcc_mode;
 	bool snapshot;			/* a live snapshot: each file via a temporary name */
-	const char *written[48];	/* the files written so far (for manifest.json) */
+	const char *written[64];	/* the files written so far (for manifest.json) */
 	uint32_t nr_written;
 };
 
@@ -100,6 +104,9 @@ int json_write_summary(struct out *o);
 json_t *json_text(const char *s);	/* a JSON string; bytes that are not UTF-8 as '?' */
 int json_write_manifest(struct out *o);
 
+/* chrome.c: trace.json (final report only) */
+int chrome_write(struct out *o);
+
 /* summary.c: summary.txt, and what index.html shows the same way */
 int summary_write(struct out *o);
 bool summary_damage_line(const struct report *r, char *buf, size_t n);
@@ -107,6 +114,7 @@ void summary_discarded_line(const struct out *o, char *buf, size_t n);
 void summary_trace_line(const struct out *o, char *buf, size_t n);
 void summary_run_line(const struct out *o, char *buf, size_t n);
 void summary_phases_line(const struct out *o, FILE *f, bool html);
+const char *summary_layers_mode(const struct out *o);
 #define NCOLS 16
 extern const char *const summary_col_names[NCOLS];
 extern const bool summary_col_left[NCOLS];

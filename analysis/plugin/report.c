@@ -107,7 +107,9 @@ static int prepare_files(struct report *r)
 	r->ev_f = tmpfile();
 	r->phase_f = tmpfile();
 	r->win_f = tmpfile();
-	if (!r->rows_f || !r->ev_f || !r->phase_f || !r->win_f) {
+	r->slots_f = tmpfile();
+	r->cont_f = tmpfile();
+	if (!r->rows_f || !r->ev_f || !r->phase_f || !r->win_f || !r->slots_f || !r->cont_f) {
 		report_error(r, "cannot create a temporary file: %s", strerror(errno));
 		return -1;
 	}

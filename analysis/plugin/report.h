@@ -37,6 +37,7 @@
  *     dat.c       buckets.csv and the *.dat time series
  *     gp.c        common.gpi, the *.gp plot scripts, the live-*.gpi scripts
  *     json.c      summary.json (jansson) and manifest.json
+ *     chrome.c    trace.json: Chrome trace-event JSON (jansson)
  *     summary.c   summary.txt, and the lines and cache table it shares with index.html
  *     html.c      index.html: the report page and the live page
  *     hosts.c     hosts.txt and hosts.json, and the host section and line of index.html
@@ -61,8 +62,9 @@ enum ms_kind {
 	K_CACHE_CREATE,
 	K_CACHE_DESTROY,
 	K_MAG_SWAP,
-	K_DEPOT_GET,
+	K_DEPOT_GET,			/* older traces: an exchange was get + put */
 	K_DEPOT_PUT,
+	K_DEPOT_EXCHANGE,
 	K_DEPOT_MISS,
 	K_DEPOT_CONTENTION,
 	K_MAGSIZE_BUMP,
@@ -72,6 +74,7 @@ enum ms_kind {
 	K_SLAB_RELEASE,
 	K_REAP,
 	K_PCC_CONTENTION,
+	K_PCC_COUNTERS,
 	K_ARENA_CREATE,
 	K_ARENA_DESTROY,
 	K_ARENA_IMPORT,
@@ -132,6 +135,18 @@ static inline uint64_t ms_hist_upper(unsigned int i)
 /* Bitmaps of small values per cache (sanity.c): rounds and magsizes below this. */
 #define MS_SET_BITS 1024
 
+/*
+ * What the pcc counters of the slow-path events (depot_exchange, depot_miss, pcc_counters:
+ * docs/events.md) say of one bucket: the allocations and frees the slots reported in it
+ * (each slot's growth since its previous event), of which `depot` went through a depot
+ * exchange and `slab` to or from the slab layer; the rest were pcc hits.
+ */
+struct counter_acc {
+	uint64_t delta[2];		/* allocs, frees reported */
+	uint64_t hits;
+	uint64_t depot[2], slab[2];	/* alloc/free-side exchanges, misses to/from slabs */
+};
+
 /* Accumulators of one cache for the time bucket in progress. */
 struct bucket_acc {
 	uint64_t contended, counted, wait_sum, wait_max;
@@ -140,6 +155,7 @@ struct bucket_acc {
 	uint64_t swaps[2];
 	uint64_t nne_max, ne_max;	/* depot occupancy peaks in the bucket */
 	uint64_t allocs[NR_LAYERS], frees[NR_LAYERS];
+	struct counter_acc cnt;
 	uint64_t bumps;
 	bool depot_seen;
 	uint64_t hist[MS_HIST_N];	/* wait_ns of this bucket's contentions */
@@ -155,9 +171,28 @@ struct bucket_row {
 	uint64_t gets[2], puts[2], misses[2], rounds_got[2];
 	uint64_t swaps[2];
 	uint64_t nne_last, ne_last, nne_max, ne_max;
-	uint64_t allocs[NR_LAYERS], frees[NR_LAYERS];
+	uint64_t allocs[NR_LAYERS], frees[NR_LAYERS];	/* from alloc/free events */
+	uint64_t cnt_allocs[NR_LAYERS], cnt_frees[NR_LAYERS], cnt_hits;	/* from counters */
 	uint64_t bumps;
 	uint64_t magsize;		/* depot magsize at the end of the bucket */
+};
+
+/* One row of the per-slot temporary file: a slot's depot exchanges in one bucket, summed
+ * over the caches with magazines (the per-slot view, slots.dat). */
+struct slot_row {
+	uint64_t bucket;
+	uint32_t slot, pad;
+	uint64_t exchanges[2];		/* alloc side, free side */
+};
+
+/* The per-slot view keeps slots below this (a higher slot is counted in slots_over). */
+#define MS_MAX_SLOTS 4096
+
+/* A pcc slot's last counters (docs/events.md: depot_exchange, depot_miss, pcc_counters). */
+struct slot_state {
+	uint64_t allocs, frees, hits;
+	bool seen;
+	bool final;			/* its last event was a pcc_counters */
 };
 
 /* Per-event series records (temporary file). */
@@ -172,6 +207,15 @@ struct event_rec {
  * ER_PCC_MAGSIZE: cpu, old, new
  * ER_HASH: old_lists, new_lists, items, duration_ns, ok, kind (idx: a cache
  *          index for kind cache, an arena index for kind arena) */
+
+/* A depot_contention event of a cache, for trace.json's slices (its own temporary file:
+ * there can be many, and only the final report reads them). */
+struct cont_rec {
+	uint32_t cache;			/* index in report.caches */
+	uint32_t cpu;
+	uint64_t t;			/* ns since the trace start: the lock was taken */
+	uint64_t wait_ns;
+};
 
 /* Hash-table statistics (a cache's bufctl hash or an arena's segment hash). */
 struct hash_stats {
@@ -211,6 +255,12 @@ struct cache {
 	uint64_t slab_grows, slab_releases, bytes_grown, bytes_released;
 	uint64_t reaps, reap_slabs, reap_mags, reap_bytes;
 	uint64_t allocs[NR_LAYERS], frees[NR_LAYERS];
+	/* the pcc counters: the sums of the buckets' counter_acc, and each slot's last values */
+	struct counter_acc cnt;
+	struct slot_state *slots;
+	uint32_t nr_slots;
+	bool has_counters;		/* a slow-path event with the counters was seen */
+	bool counters_back;		/* a slot's counters went back (two processes, one id?) */
 
 	/* sanity.c: the magsizes the cache had, the rounds of full magazines seen (bitmaps
 	 * of values below MS_SET_BITS), the depot's peak occupancy, and for kmem_magazine
@@ -369,6 +419,14 @@ struct report {
 	/* counts */
 	uint64_t events, magslab_events, kind_events[K_UNUSABLE + 1];
 	bool any_alloc_events;
+	bool any_counters;		/* some event carried the pcc counters */
+
+	/* the per-slot view: the bucket in progress (exchanges per slot and side) */
+	uint64_t (*slot_acc)[2];
+	uint32_t nr_slot_acc;		/* slots with room in slot_acc */
+	uint32_t max_slot_seen;		/* 1 + the highest slot with an exchange */
+	bool slot_dirty;
+	uint64_t slots_over;		/* exchanges of slots >= MS_MAX_SLOTS */
 
 	/* discarded events and packets */
 	uint64_t disc_events, disc_packets;	/* sums of the known counts */
@@ -390,6 +448,8 @@ struct report {
 	FILE *ev_f;		/* struct event_rec */
 	FILE *phase_f;		/* t, index, len, name bytes */
 	FILE *win_f;		/* pairs of uint64_t abs ns */
+	FILE *slots_f;		/* struct slot_row */
+	FILE *cont_f;		/* struct cont_rec */
 
 	/* warnings for summary.json (bounded; base.c) */
 	char *warnings[32];
@@ -460,6 +520,19 @@ int events_handle(struct report *r, const bt_message *msg);
 int events_discarded(struct report *r, const bt_message *msg, bool packets);
 int events_end(struct report *r);
 void events_free(struct report *r);
+
+/* counters.c: the pcc counters of the slow-path events (v: allocs, frees, hits), their
+ * layers; the per-slot view */
+void counters_event(struct report *r, struct cache *c, uint64_t slot, const uint64_t v[3],
+		    bool final);
+void counters_layer(struct cache *c, int side, bool slab);	/* an exchange or a miss */
+void counters_layers(const struct counter_acc *a, uint64_t allocs[NR_LAYERS],
+		     uint64_t frees[NR_LAYERS]);
+void counters_merge(struct counter_acc *total, const struct counter_acc *a);
+bool counters_complete(const struct cache *c);	/* every slot's last event: pcc_counters */
+uint32_t counters_slots(const struct cache *c);	/* slots with counters */
+void slots_exchange(struct report *r, const struct cache *c, uint64_t slot, int side);
+int slots_flush(struct report *r);
 
 /* sanity.c */
 void sanity_cache_event(struct report *r, struct cache *c, int kind, const uint64_t *v,

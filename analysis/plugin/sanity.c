@@ -8,8 +8,9 @@
  * per event (always):
  *   - an enumeration out of its range (side, outcome, reason, policy, hash kind, layer) or
  *     a bool that is neither 0 nor 1;
- *   - an empty magazine with rounds (depot_get on the free side, depot_put on the alloc
- *     side) or a full one without (the other two);
+ *   - an empty magazine with rounds (what a depot_exchange takes on the free side and
+ *     gives on the alloc side; an older trace's depot_get on the free side, depot_put on
+ *     the alloc side) or a full one without (the other two);
  *   - a magazine event of a cache created without a magazine layer (nr_pcc 0), or on a
  *     CPU slot at or above the cache's nr_pcc;
  *   - a magsize of 0 or above MS_ROUNDS_ABSURD, depot occupancy above MS_MAGS_ABSURD;
@@ -85,17 +86,11 @@ static void add_magsize(struct cache *c, uint64_t v)
 		c->magsize_seen_max = v;
 }
 
-/* The side and rounds of a depot_get/put: an empty magazine has 0 rounds, a full one not. */
-static void check_depot(struct report *r, struct cache *c, int kind, uint64_t side,
-			uint64_t rounds, uint64_t mags)
+/* A magazine that crossed between a pcc and the depot: an empty one has 0 rounds, a full
+ * one not. */
+static void check_mag(struct report *r, struct cache *c, const char *ev, bool empty,
+		      uint64_t rounds)
 {
-	const char *ev = ms_kind_names[kind];
-	bool empty = (kind == K_DEPOT_GET) == (side == SIDE_FREE);
-
-	if (side > SIDE_FREE) {
-		impossible(r, c, ev, "side %" PRIu64, side);
-		return;
-	}
 	if (empty && rounds)
 		impossible(r, c, ev, "an empty magazine with %" PRIu64 " rounds", rounds);
 	else if (!empty && (rounds == 0 || rounds > MS_ROUNDS_ABSURD))
@@ -104,6 +99,27 @@ static void check_depot(struct report *r, struct cache *c, int kind, uint64_t si
 		set_add(c->full_rounds, rounds);
 	if (!empty && rounds > c->full_rounds_max)
 		c->full_rounds_max = rounds;
+}
+
+/* The side, magazines and occupancy of a depot_exchange (v: fields 0..7), or of an older
+ * trace's depot_get or depot_put. */
+static void check_depot(struct report *r, struct cache *c, int kind, const uint64_t *v)
+{
+	const char *ev = ms_kind_names[kind];
+	uint64_t side = v[2], mags;
+
+	if (side > SIDE_FREE) {
+		impossible(r, c, ev, "side %" PRIu64, side);
+		return;
+	}
+	if (kind == K_DEPOT_EXCHANGE) {
+		check_mag(r, c, ev, side == SIDE_FREE, v[3]);	/* taken */
+		check_mag(r, c, ev, side == SIDE_ALLOC, v[4]);	/* given */
+		mags = v[5] + v[6];
+	} else {
+		check_mag(r, c, ev, (kind == K_DEPOT_GET) == (side == SIDE_FREE), v[3]);
+		mags = v[4] + v[5];
+	}
 	if (mags > MS_MAGS_ABSURD)
 		impossible(r, c, ev, "%" PRIu64 " magazines in the depot", mags);
 	if (mags > c->mags_peak)
@@ -114,8 +130,9 @@ static void check_depot(struct report *r, struct cache *c, int kind, uint64_t si
 static bool magazine_kind(int kind)
 {
 	return kind == K_MAG_SWAP || kind == K_DEPOT_GET || kind == K_DEPOT_PUT ||
-	       kind == K_DEPOT_MISS || kind == K_DEPOT_CONTENTION || kind == K_MAGSIZE_BUMP ||
-	       kind == K_PCC_MAGSIZE || kind == K_PCC_CONTENTION;
+	       kind == K_DEPOT_EXCHANGE || kind == K_DEPOT_MISS || kind == K_DEPOT_CONTENTION ||
+	       kind == K_MAGSIZE_BUMP || kind == K_PCC_MAGSIZE || kind == K_PCC_CONTENTION ||
+	       kind == K_PCC_COUNTERS;
 }
 
 static bool has_cpu(int kind)
@@ -156,7 +173,8 @@ void sanity_cache_event(struct report *r, struct cache *c, int kind, const uint6
 		break;
 	case K_DEPOT_GET:
 	case K_DEPOT_PUT:
-		check_depot(r, c, kind, v[2], v[3], v[4] + v[5]);
+	case K_DEPOT_EXCHANGE:
+		check_depot(r, c, kind, v);
 		break;
 	case K_DEPOT_CONTENTION:
 		check_enum(r, c, kind, "counted", v[4], 2);
@@ -229,10 +247,16 @@ static const struct cache *find_created(const struct report *r, uint32_t proc, c
 	return NULL;
 }
 
+/* The event a depot finding is about: depot_exchange, or an older trace's pair. */
+static const char *depot_event(const struct cache *c)
+{
+	return c->n[K_DEPOT_EXCHANGE] ? "depot_exchange" : "depot_get/depot_put";
+}
+
 static void check_rounds_set(struct report *r, const struct cache *c)
 {
 	if (c->full_rounds_max > c->magsize_seen_max) {
-		impossible(r, c, "depot_get/depot_put", "a full magazine of %" PRIu64 " rounds, "
+		impossible(r, c, depot_event(c), "a full magazine of %" PRIu64 " rounds, "
 			   "above every magsize the cache had (at most %" PRIu64 ")",
 			   c->full_rounds_max, c->magsize_seen_max);
 		return;
@@ -245,7 +269,7 @@ static void check_rounds_set(struct report *r, const struct cache *c)
 		if (v == 8 || v == 16 || v == 30 || v == 62)
 			continue;
 		if ((c->full_rounds[v / 64] & bit) && !(c->magsizes[v / 64] & bit)) {
-			impossible(r, c, "depot_get/depot_put", "a full magazine of %" PRIu64
+			impossible(r, c, depot_event(c), "a full magazine of %" PRIu64
 				   " rounds, and the cache never had that magsize", v);
 			return;
 		}
@@ -277,7 +301,7 @@ static void check_occupancy(struct report *r, const struct cache *c)
 	uint64_t objs;
 
 	if (magazine_objects(r, c->proc, &objs) && c->mags_peak > objs)
-		impossible(r, c, "depot_get/depot_put", "%" PRIu64 " magazines in the depot at "
+		impossible(r, c, depot_event(c), "%" PRIu64 " magazines in the depot at "
 			   "once, and the magazine caches only ever had %" PRIu64, c->mags_peak,
 			   objs);
 }

@@ -208,8 +208,16 @@ static void txt_heading(const struct out *o, FILE *f)
 	plain_str(f, line);
 	fputc('\n', f);
 	summary_phases_line(o, f, false);
-	fprintf(f, "layers: %s\n\n", o->exact_layers ? "exact (alloc events)" :
-		"estimated (no alloc events: pcc hits unknown)");
+	fprintf(f, "layers: %s\n\n", summary_layers_mode(o));
+}
+
+/* What the layers line says: exact, from what; or estimated. */
+const char *summary_layers_mode(const struct out *o)
+{
+	if (!o->exact_layers)
+		return "estimated (a trace without alloc events or pcc counters: pcc hits unknown)";
+	return o->layers_counters ? "exact (pcc counters of the slow-path events)"
+				  : "exact (alloc events)";
 }
 
 /* The caches, one row each, every column as wide as its widest cell. */

@@ -42,7 +42,13 @@
  *   an event costs far more than the pointer moves the lock protects;
  *   emitting inside would stretch the most contended critical section there
  *   is.  Every counter is still bumped under the lock, and every bump gets
- *   exactly one event.
+ *   exactly one event (an exchange bumps gets[side] and puts[side]: its one
+ *   depot_exchange event stands for both).
+ * - Why do depot_exchange and depot_miss carry the pcc's allocs, frees and
+ *   hits?  Hits are not traced (too hot), but the visiting pcc is held, so
+ *   its counters are exact at the visit: the report subtracts a slot's
+ *   successive values to get the allocations served between its visits by
+ *   each layer, exactly, without per-object events (docs/events.md).
  */
 #include "depot.h"
 
@@ -147,6 +153,8 @@ struct depot_visit {
 	uint64_t nr_not_empty, nr_empty;
 	/* adopted */
 	unsigned int old_magsize, new_magsize;
+	/* the pcc's counters (visit_counters; exchanged or missed) */
+	uint64_t allocs, frees, hits;
 };
 
 /* Field by field, not `= { ... }`: zeroing the whole struct compiles to a
@@ -158,6 +166,16 @@ static inline void visit_init(struct depot_visit *v, uint32_t slot, int side)
 	v->now = 0;
 	v->contended = v->counted = v->exchanged = v->missed = false;
 	v->adopted = false;
+}
+
+/* The visiting pcc's cumulative counters, for the exchange or miss event (the report's
+ * exact layer shares): exact, since the pcc is held; read before the depot lock is
+ * taken, so that they cost the critical section nothing. */
+static inline void visit_counters(struct depot_visit *v, const struct pcc *p)
+{
+	v->allocs = p->allocs;
+	v->frees = p->frees;
+	v->hits = p->hits;
 }
 
 /* The depot lock without the contention bookkeeping: for readers and
@@ -202,15 +220,14 @@ static void depot_visit_emit(struct kmem_cache *kc, const struct depot_visit *v)
 	if (v->adopted)
 		ms_trace(pcc_magsize, kc->id, v->slot, v->old_magsize,
 			 v->new_magsize);
-	if (v->exchanged) {
-		ms_trace(depot_get, kc->id, v->slot, v->side, v->rounds_got,
-			 v->nr_not_empty, v->nr_empty);
-		ms_trace(depot_put, kc->id, v->slot, v->side, v->rounds_put,
-			 v->nr_not_empty, v->nr_empty);
-	}
+	/* One event per exchange: it bumps gets[side] and puts[side] both. */
+	if (v->exchanged)
+		ms_trace(depot_exchange, kc->id, v->slot, v->side, v->rounds_got,
+			 v->rounds_put, v->nr_not_empty, v->nr_empty, v->allocs,
+			 v->frees, v->hits);
 	if (v->missed && v->side == KMEM_ALLOC_SIDE)
 		ms_trace(depot_miss, kc->id, v->slot, KMEM_ALLOC_SIDE,
-			 MS_OUTCOME_TO_SLAB);
+			 MS_OUTCOME_TO_SLAB, v->allocs, v->frees, v->hits);
 	/* A free-side miss is emitted once its outcome is known. */
 }
 
@@ -276,6 +293,7 @@ bool depot_get_full(struct kmem_cache *kc, struct pcc *p)
 	bool got;
 
 	visit_init(&v, p->slot, KMEM_ALLOC_SIDE);
+	visit_counters(&v, p);
 	depot_lock(d, &v);
 	pcc_catch_up_purge(kc, p, d);
 	got = d->not_empty != NULL;
@@ -318,6 +336,7 @@ enum free_exchange depot_get_empty(struct kmem_cache *kc, struct pcc *p)
 	enum free_exchange r = FREE_RETRY;
 
 	visit_init(&v, p->slot, KMEM_FREE_SIDE);
+	visit_counters(&v, p);
 	depot_lock(d, &v);
 	pcc_catch_up_purge(kc, p, d);
 	if (p->magsize != d->magsize) {

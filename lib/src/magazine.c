@@ -254,15 +254,25 @@ void *kmem_cache_zalloc(struct kmem_cache *kc, int flags)
 	return obj;
 }
 
+/* What a free-side depot_miss event says of the pcc it missed on, taken while
+ * it was held (trace events: its counters are exact only then). */
+struct miss_pcc {
+	uint32_t slot;
+	unsigned int magsize;	/* the magazine to allocate fits it */
+	uint64_t allocs, frees, hits;
+};
+
 /* The free path's slow end: no empty magazine anywhere.  Allocates one
  * with no lock held; without one, the object goes back to its slab. */
 static bool free_needs_magazine(struct kmem_cache *kc, void *obj,
-				uint32_t slot, unsigned int magsize)
+				const struct miss_pcc *mp)
 {
-	struct magazine *m = magazine_alloc(kc, magsize);
+	struct magazine *m = magazine_alloc(kc, mp->magsize);
+	uint32_t slot = mp->slot;
 
 	ms_trace(depot_miss, kc->id, slot, KMEM_FREE_SIDE,
-		 m ? MS_OUTCOME_NEW_MAGAZINE : MS_OUTCOME_NO_MAGAZINE);
+		 m ? MS_OUTCOME_NEW_MAGAZINE : MS_OUTCOME_NO_MAGAZINE,
+		 mp->allocs, mp->frees, mp->hits);
 	if (!m) {
 		slab_destruct_and_free(kc, obj);
 		ms_trace_full(free, kc->id, slot, (uint64_t)(uintptr_t)obj,
@@ -305,18 +315,17 @@ free_slow(struct kmem_cache *kc, void *obj, unsigned int aborts)
 
 	p->frees++;
 	while (!free_held(kc, p, obj, &layer)) {
-		unsigned int magsize = p->magsize;
+		struct miss_pcc mp = { p->slot, p->magsize, p->allocs, p->frees, p->hits };
 
-		slot = p->slot;
 		pcc_leave(kc, p);
-		if (!free_needs_magazine(kc, obj, slot, magsize))
+		if (!free_needs_magazine(kc, obj, &mp))
 			return;
 		p = pcc_enter(kc, 0);   /* we may be on another CPU now */
 	}
 	slot = p->slot;
 	pcc_leave(kc, p);
 	ms_trace_full(free, kc->id, slot, (uint64_t)(uintptr_t)obj, layer);
-	(void)layer;
+	(void)layer, (void)slot;
 }
 
 /* Every cache but an rseq one without debug checks, and NULL objects. */
@@ -439,6 +448,9 @@ void magazine_layer_drain(struct kmem_cache *kc)
 		struct pcc *p = &kc->pccs[i];
 
 		pcc_hold(kc, p);
+		/* The hits since the slot's last depot visit (docs/events.md). */
+		ms_trace(pcc_counters, kc->id, p->slot, p->allocs, p->frees,
+			 p->hits);
 		magazine_empty_rounds(kc, p->loaded);
 		magazine_empty_rounds(kc, p->prev);
 		pcc_leave(kc, p);
