@@ -39,22 +39,16 @@ static bool lib_at(const char *path, char *out, size_t len)
 /* ../lib beside this executable into dir ("" if unknown). */
 static void lib_dir_beside_exe(char *dir, size_t len)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char exe_dir[PATH_MAX];
 	char *slash;
 
 	dir[0] = '\0';
-	if (n <= 0)
+	if (tl_exe_dir(exe_dir, sizeof(exe_dir)) != 0)
 		return;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return;
-	*slash = '\0';
-	slash = strrchr(exe, '/'); /* .../bin -> ... */
+	slash = strrchr(exe_dir, '/'); /* .../bin -> ... */
 	if (slash)
 		*slash = '\0';
-	if (snprintf(dir, len, "%.*s/lib", PATH_MAX - 8, exe) >= (int)len)
+	if (snprintf(dir, len, "%.*s/lib", PATH_MAX - 8, exe_dir) >= (int)len)
 		dir[0] = '\0';
 }
 

@@ -107,17 +107,10 @@ static int plugin_find_std(const char *name, const bt_plugin **out, char *err, s
 static void exe_plugin_dir(char *buf, size_t len)
 {
 	char exe[PATH_MAX], cand[PATH_MAX + 64], real[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
 
 	buf[0] = '\0';
-	if (n <= 0)
+	if (tl_exe_dir(exe, sizeof(exe)) != 0)
 		return;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return;
-	*slash = '\0';
 	snprintf(cand, sizeof(cand), "%s/../lib/babeltrace2/plugins", exe);
 	if (realpath(cand, real))
 		snprintf(buf, len, "%s", real);

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
+#include <unistd.h>
 
 static void *checked(void *p)
 {
@@ -61,4 +63,22 @@ void tl_format_count(char *buf, size_t len, uint64_t n)
 		snprintf(buf, len, "%.0fk", (double)n / 1e3);
 	else
 		snprintf(buf, len, "%llu", (unsigned long long)n);
+}
+
+int tl_exe_dir(char *dir, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	dir[0] = '\0';
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash || (size_t)(slash - exe) >= len)
+		return -1;
+	*slash = '\0';
+	snprintf(dir, len, "%s", exe);
+	return 0;
 }

@@ -30,4 +30,9 @@ double tl_now_s(void);
 /* A count for a progress line: 987, 12k, 1.3M, 12M. */
 void tl_format_count(char *buf, size_t len, uint64_t n);
 
+/* The directory of the running executable (from /proc/self/exe) into dir:
+ * 0, or -1 and "" if it cannot be told.  Where the front end looks for what
+ * was built or installed beside it (the plugin, the malloc shim). */
+int tl_exe_dir(char *dir, size_t len);
+
 #endif /* MAGSLAB_TRACELIB_TL_UTIL_H */
