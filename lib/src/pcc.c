@@ -86,11 +86,12 @@
  *
  * - What does a fence cost, and how often?  One system call, plus an IPI
  *   when a thread of ours runs on that CPU (which also restarts its fast
- *   path, counted in pcc_aborts).  On our 2-CPU VM: 1.0-1.4 us towards an
- *   idle CPU, 3.5-5.5 us towards a busy one; kmem_cache_stats() on a 2-slot
- *   cache 2.4-5.6 us in rseq mode (0.13 us locked) with the other CPU idle,
- *   8.5-16 us with it busy (1.3-2.4 us locked, where the reader contends
- *   for the lock instead) — bench/pcc_fence.c, bench/results/alloc.md.  It
+ *   path, counted in pcc_aborts).  On our 2-CPU VM a fence towards a busy
+ *   CPU cost 1.0-5.5 us on some days and 19-21 us on others (the
+ *   hypervisor's IPI cost); kmem_cache_stats() on a 2-slot cache 2.4-5.6 us
+ *   in rseq mode (0.13-0.19 us locked) with the other CPU idle, 8.5-105 us
+ *   with it busy (1.3-2.4 us locked, where the reader contends for the lock
+ *   instead) — bench/pcc_fence.c, bench/results/alloc.md.  It
  *   runs only when a pcc is taken from outside its CPU: kmem_cache_stats()
  *   and kmem_cache_pcc_magsizes() (one per slot), kmem_cache_destroy() (one
  *   per slot), and a thread whose rseq cpu_id names no slot.  The alloc/free
