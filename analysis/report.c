@@ -660,8 +660,7 @@ static int parse_options(int argc, char **argv, struct report_opts *o, int *firs
 			break;
 		case OPT_MAX_CACHES:
 			if (fe_parse_max_caches(optarg, &o->max_caches))
-				return usage_error("--max-caches: '%s' is not a whole number from 1 "
-						   "to 32", optarg);
+				return usage_error(FE_MAX_CACHES_USAGE, optarg);
 			break;
 		case OPT_PROGRAM:
 			o->program = optarg;

@@ -162,8 +162,7 @@ static int own_option(int argc, char **argv, int *i, struct run_args *a)
 		a->bucket = val;
 	} else if (strcmp(opt, "--max-caches") == 0) {
 		if (fe_parse_max_caches(val, &a->max_caches))
-			return usage_error("--max-caches: '%s' is not a whole number from 1 to 32",
-					   val);
+			return usage_error(FE_MAX_CACHES_USAGE, val);
 	} else if (strcmp(opt, "--subbuf") == 0 || strcmp(opt, "--num-subbuf") == 0) {
 		bool count = opt[2] == 'n';
 		uint64_t *v = count ? &a->rec.num_subbuf : &a->rec.subbuf_size;

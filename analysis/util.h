@@ -52,6 +52,11 @@ int fe_parse_bucket(const char *arg, unsigned long long *out);
 /* A report's --max-caches N (report, run, live): how many caches the plots draw, the
  * busiest first; 1 to FE_MAX_CACHES (the sink's limit).  0, or -1 (a usage error). */
 #define FE_MAX_CACHES 32
+#define FE_STR_(x) #x
+#define FE_STR(x) FE_STR_(x)
+/* The one usage message for a bad --max-caches (its %s: the value given). */
+#define FE_MAX_CACHES_USAGE \
+	"--max-caches: '%s' is not a whole number from 1 to " FE_STR(FE_MAX_CACHES)
 int fe_parse_max_caches(const char *arg, unsigned *out);
 
 /*
