@@ -203,6 +203,38 @@ static void txt_row(const struct tune *t, FILE *f, const struct cell *c)
 		c->pareto ? "; Pareto" : "", c->recommended ? "  <- recommended" : "");
 }
 
+/* Above this average half-width (%) of the medians' intervals, tune.txt says where such
+ * noise usually comes from: a difference of a few per cent is then out of reach. */
+#define NOISY_HALF_WIDTH 10.0
+
+/* True if the workload's options pin its threads. */
+static bool wl_pinned(const struct tune *t)
+{
+	for (int i = 0; i < t->nargs; i++)
+		if (strcmp(t->args[i], "--pin") == 0)
+			return true;
+	return false;
+}
+
+/* Where a noisy figure usually comes from, and what steadies it.  Measured on the 2-CPU
+ * VM, prodcons with 8 threads for 500 ms: 11 to 56 Mops/s run to run unpinned (where the
+ * scheduler puts 8 yielding threads), 60 to 63 pinned (bench/results/tune-pinned.md). */
+static void txt_noise_hint(const struct tune *t, FILE *f)
+{
+	if (t->preload)
+		fputs("hint: that is noisy, so only large differences can show; on a busy or "
+		      "oversubscribed machine much of it is where the scheduler runs the "
+		      "threads: pinning CMD (taskset) or an idle machine steadies it\n", f);
+	else if (!wl_pinned(t))
+		fputs("hint: that is noisy, so only large differences can show; with more "
+		      "threads than CPUs much of it is where the scheduler runs them: the "
+		      "workload's --pin (after the workload's name) steadies it, which "
+		      "studies the magazine layer rather than the scheduler\n", f);
+	else
+		fputs("hint: that is noisy although the threads are pinned: other work on "
+		      "the machine is the likely cause\n", f);
+}
+
 /* Contention, settle time and noise: what else the choice should be read with. */
 static void txt_context(const struct tune *t, FILE *f)
 {
@@ -234,6 +266,8 @@ static void txt_context(const struct tune *t, FILE *f)
 			   "%% wide on average (the widest +-%.1f %%); the paired test takes out what "
 			   "the runs of a round share\n",
 			tune_obj_word(t), sum / (double)n, widest);
+	if (n && sum / (double)n > NOISY_HALF_WIDTH)
+		txt_noise_hint(t, f);
 }
 
 /* The check's table and lines. */

@@ -297,6 +297,9 @@ t_race() {
 		fail "a setting is framed as tied, none is" || return 1
 	grep -q 'round 7, run [0-9]/3: .* 3 of 3 settings in the race; elapsed [0-9.]* s, ETA' \
 		"$WORK/race.err" || fail "no race progress on stderr" || return 1
+	# Intervals of +-10 % and more (--noise 0.2): the hint names the threads' placement.
+	grep -q '^hint: that is noisy, .* the workload.s --pin' "$o/tune.txt" ||
+		fail "no noise hint: $(grep '^noise' "$o/tune.txt")" || return 1
 }
 
 # No difference to find (--gain 1): the first line says the magazine size does not limit
