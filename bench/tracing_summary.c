@@ -32,9 +32,11 @@
  *
  * Why it exists: it was a python3 heredoc in run-tracing.sh, and python3 on the
  * machines that run the benchmark is not Debian's: the analysis stays in C.
- * Its output is the heredoc's to the byte except the bootstrap intervals
- * (another random generator) and the words that follow from them (resolved or
- * not; whether the wall-clock interval decides a 1 % question).
+ * It prints, byte for byte, what the heredoc printed, except the bootstrap
+ * intervals (another random generator) and the words that follow from them
+ * (resolved or not; whether the wall-clock interval decides a 1 % question).
+ * Where the heredoc died with a traceback, this says why in one line (a bad
+ * field, an unknown workload) or, for a zero median, prints inf or nan.
  *
  * Single-threaded, no locks.
  */
