@@ -49,7 +49,9 @@
 #
 # One run at a time: a second invocation waits for the first (flock on
 # $BUILD/bench-tracing/.lock).  Needs lttng, lttng-sessiond, babeltrace2,
-# python3 (the summary), flock and, as root, unshare.  Environment: BUILD (default build), MAKE (default make),
+# flock and, as root, unshare; the tables come from
+# $BUILD/bin/bench-tracing_summary (bench/tracing_summary.c, built here).
+# Environment: BUILD (default build), MAKE (default make),
 # TIMEOUT (seconds per process, default 120).
 set -euo pipefail
 
@@ -60,6 +62,7 @@ TIMEOUT=${TIMEOUT:-120}
 DIR=$BUILD/bench-tracing
 BIN0=$DIR/trace0/bin/bench-tracing
 BIN1=$DIR/trace1/bin/bench-tracing
+SUMMARY=$BUILD/bin/bench-tracing_summary
 
 # Defaults (the inner half inherits the outer half's settings instead).
 if [[ -z ${RT_INNER:-} ]]; then
@@ -168,9 +171,9 @@ kill_listed() {
 }
 
 if [[ -z ${RT_INNER:-} ]]; then
-	for t in lttng lttng-sessiond babeltrace2 python3 flock; do
+	for t in lttng lttng-sessiond babeltrace2 flock; do
 		command -v "$t" >/dev/null ||
-			die "$t not found (apt-get install lttng-tools babeltrace2 python3)"
+			die "$t not found (apt-get install lttng-tools babeltrace2)"
 	done
 	if [[ $(id -u) == 0 ]]; then
 		command -v unshare >/dev/null || die "unshare not found (util-linux)"
@@ -199,6 +202,9 @@ if [[ -z ${RT_INNER:-} ]]; then
 		die "building the TRACE=0 benchmark failed"
 	"$MAKE" --no-print-directory "${mkfiles[@]}" TRACE=1 BUILD="$DIR/trace1" "$BIN1" >&2 ||
 		die "building the TRACE=1 benchmark failed"
+	# The tables (summary() below): a C program, in this build directory.
+	"$MAKE" --no-print-directory "${mkfiles[@]}" BUILD="$BUILD" "$SUMMARY" >&2 ||
+		die "building $SUMMARY failed"
 	if ldd "$BIN0" | grep -q liblttng-ust; then
 		die "$BIN0 links liblttng-ust: is TRACE=0 a mode of this Makefile yet?"
 	fi
@@ -457,271 +463,10 @@ machine() {
 	     "some task was waiting for a CPU during $psi_run of the run (PSI)"
 }
 
-# The tables (tables) or every repetition's figures (reps), from $RAW.
+# The tables (tables) or every repetition's figures (reps), from $RAW
+# (bench/tracing_summary.c says how).
 summary() {
-	python3 - "$1" "$RAW" "$workloads" "$inner_reps" <<'PY'
-import random
-import statistics as st
-import sys
-
-mode, raw, wls, inner = sys.argv[1], sys.argv[2], sys.argv[3].split(","), int(sys.argv[4])
-CONF = ["trace0", "nosession", "recording"]
-NAME = {"trace0": "TRACE=0", "nosession": "TRACE=1, no session",
-        "recording": "TRACE=1, recording"}
-TARGET = {("nosession", "pair"): 1.01, ("nosession", "batch"): 1.01,
-          ("recording", "batch"): 1.15}
-# The same limits read on the supplementary one-thread batch: not targets.
-EXTRA = {("nosession", "batch1"): 1.01, ("recording", "batch1"): 1.15}
-
-runs, fails, order = {}, {}, []
-for line in open(raw):
-    kv = dict(f.split("=", 1) for f in line.split() if "=" in f)
-    if "conf" not in kv:
-        continue
-    key = (kv["wl"], kv["conf"])
-    if "fail" in kv:
-        fails[key] = fails.get(key, 0) + 1
-        continue
-    row = {"ns": float(kv["median_ns"]), "min": float(kv["min_ns"]),
-           "cpu": float(kv["cpu_median_ns"]), "cpu_min": float(kv["cpu_min_ns"]),
-           "ops": int(kv["ops"]), "ev_timed": int(kv["events_timed"]),
-           "ev_s": float(kv["events_per_s"]), "ev_run": int(kv["events_run"])}
-    if "recorded" in kv:
-        row["rec"], row["disc"] = int(kv["recorded"]), int(kv["discarded"])
-    runs.setdefault(key, {})[int(kv["rep"])] = row
-
-
-def quart(v):
-    v = sorted(v)
-    if len(v) < 2:
-        return v[0], v[0]
-    q = st.quantiles(v, n=4, method="inclusive")
-    return q[0], q[2]
-
-
-def fmt(x):
-    return "%.2f" % x if x < 10 else "%.1f" % x if x < 1000 else "%.0f" % x
-
-
-def si(x):
-    for div, suf in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if x >= div:
-            return "%.2f %s" % (x / div, suf)
-    return "%.0f" % x
-
-
-def boot_ci(a, b, k, n=4000):
-    """95% bootstrap interval of median(b)/median(a) of field k, resampling
-    repetitions (both configurations of a repetition together)."""
-    reps = sorted(set(a) & set(b))
-    if len(reps) < 3:
-        return None
-    rnd = random.Random(12345)
-    out = []
-    for _ in range(n):
-        s = [rnd.choice(reps) for _ in reps]
-        out.append(st.median(b[r][k] for r in s) /
-                   st.median(a[r][k] for r in s))
-    out.sort()
-    return out[int(0.025 * n)], out[int(0.975 * n) - 1]
-
-
-def ratios(w, c, k):
-    """Ratio of medians of field k against TRACE=0, paired per-rep ratios,
-    the bootstrap interval, and the best-run ratio."""
-    a, d = runs.get((w, "trace0"), {}), runs.get((w, c), {})
-    if not a or not d:
-        return None
-    r = {"ratio": st.median(x[k] for x in d.values()) /
-         st.median(x[k] for x in a.values())}
-    paired = [d[i][k] / a[i][k] for i in d if i in a]
-    r["paired"] = (st.median(paired),) + quart(paired) if paired else None
-    r["ci"] = boot_ci(a, d, k)
-    kmin = "min" if k == "ns" else "cpu_min"
-    r["best"] = min(x[kmin] for x in d.values()) / min(x[kmin] for x in a.values())
-    return r
-
-
-def ci_str(ci):
-    return "%.4f .. %.4f" % ci if ci else "n/a"
-
-
-def resolution(ci, lim):
-    if not ci:
-        return "too few runs for an interval"
-    if ci[0] <= lim < ci[1]:
-        return "not resolved (the interval straddles %.2f)" % lim
-    return "resolved (the whole interval is %s %.2f)" % (
-        "below" if ci[1] <= lim else "above", lim)
-
-
-if mode == "reps":
-    print("Every repetition (per-process medians, in run order; wall ns/op, "
-          "then CPU ns/op):\n")
-    print("| workload | configuration | wall ns/op | CPU ns/op |")
-    print("|---|---|---|---|")
-    for w in wls:
-        for c in CONF:
-            d = runs.get((w, c), {})
-            print("| %s | %s | %s | %s |" % (
-                w, NAME[c], " / ".join("%.2f" % d[i]["ns"] for i in sorted(d)),
-                " / ".join("%.2f" % d[i]["cpu"] for i in sorted(d))))
-    sys.exit(0)
-
-DESC = {"pair": "allocate, write a word, free; no event fires",
-        "batch": "a batch of allocations then their frees at a fixed small "
-                 "magsize; depot-heavy",
-        "batch1": "supplementary: the batch workload on one thread; no "
-                  "contention, no time-sharing"}
-for w in wls:
-    print("**%s** (%s).  Wall-clock time, what the targets are about:\n"
-          % (w, DESC[w]))
-    print("| configuration | runs | median ns/op | min | max | IQR "
-          "| ratio to TRACE=0 (medians) | per-rep ratio: median [IQR] "
-          "| 95% CI of the ratio | best-run ratio |")
-    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-    for c in CONF:
-        d = runs.get((w, c), {})
-        if not d:
-            print("| %s | 0%s | | | | | | | | |" % (
-                NAME[c], " (%d failed)" % fails[(w, c)] if (w, c) in fails else ""))
-            continue
-        v = [x["ns"] for x in d.values()]
-        q1, q3 = quart(v)
-        r = ratios(w, c, "ns") if c != "trace0" else None
-        print("| %s | %d%s | %s | %s | %s | %s .. %s | %s | %s | %s | %s |" % (
-            NAME[c], len(v),
-            " (+%d failed)" % fails[(w, c)] if (w, c) in fails else "",
-            fmt(st.median(v)), fmt(min(v)), fmt(max(v)), fmt(q1), fmt(q3),
-            "%.4f" % r["ratio"] if r else "1",
-            "%.4f [%.4f, %.4f]" % r["paired"] if r and r["paired"] else "",
-            ci_str(r["ci"]) if r else "", "%.4f" % r["best"] if r else "1"))
-    print()
-    print("CPU time of the benchmark's threads (time other processes had the "
-          "CPU is not in it; the consumer daemon's work is not either), and "
-          "events:\n")
-    print("| configuration | median CPU ns/op | IQR | ratio to TRACE=0 "
-          "| 95% CI | cache events/s | events recorded (median per run) "
-          "| events discarded |")
-    print("|---|--:|--:|--:|--:|--:|--:|--:|")
-    for c in CONF:
-        d = runs.get((w, c), {})
-        if not d:
-            print("| %s | | | | | | | |" % NAME[c])
-            continue
-        v = [x["cpu"] for x in d.values()]
-        q1, q3 = quart(v)
-        r = ratios(w, c, "cpu") if c != "trace0" else None
-        evs = st.median(x["ev_s"] for x in d.values())
-        withrec = [x for x in d.values() if "rec" in x]
-        rec = disc = ""
-        if withrec:
-            rec = si(st.median(x["rec"] for x in withrec))
-            disc = "%d (in %d of %d runs)" % (
-                sum(x["disc"] for x in withrec),
-                sum(1 for x in withrec if x["disc"]), len(withrec))
-        print("| %s | %s | %s .. %s | %s | %s | %s | %s | %s |" % (
-            NAME[c], fmt(st.median(v)), fmt(q1), fmt(q3),
-            "%.4f" % r["ratio"] if r else "1", ci_str(r["ci"]) if r else "",
-            si(evs) + "/s" if evs else "0", rec, disc))
-    print()
-
-print("Targets (verdict on the ratio of wall-clock medians of this run; the "
-      "intervals are 95% paired bootstraps over the repetitions; the CPU-time "
-      "ratio is the same comparison with other processes' time taken out):\n")
-print("| workload | configuration | wall ratio | limit | verdict | 95% CI "
-      "| resolution | CPU-time ratio [95% CI] |")
-print("|---|---|--:|--:|---|---|---|---|")
-met = total = 0
-rows = sorted(TARGET.items(), key=lambda t: (t[0][1] != "pair", t[0][0]))
-rows += sorted(EXTRA.items(), key=lambda t: t[0][0])
-for (c, w), lim in rows:
-    if w not in wls:
-        continue
-    extra = (c, w) in EXTRA
-    label = w + (" (supplementary, not a target)" if extra else "")
-    r, rc = ratios(w, c, "ns"), ratios(w, c, "cpu")
-    if not r:
-        print("| %s | %s | | <= %.2f | NO DATA | | | |" % (label, NAME[c], lim))
-        total += not extra
-        continue
-    ok = r["ratio"] <= lim
-    if not extra:
-        met += ok
-        total += 1
-    print("| %s | %s | %.4f | <= %.2f | %s | %s | %s | %.4f [%s] |" % (
-        label, NAME[c], r["ratio"], lim,
-        ("(would be met)" if ok else "(would not be met)") if extra else
-        "MET" if ok else "NOT MET",
-        ci_str(r["ci"]), resolution(r["ci"], lim), rc["ratio"],
-        ci_str(rc["ci"])))
-print("\n%d of %d targets met.\n" % (met, total))
-
-print("What the numbers say:\n")
-for w in wls:
-    a = runs.get((w, "trace0"))
-    r, rc = ratios(w, "nosession", "ns"), ratios(w, "nosession", "cpu")
-    if not (a and r):
-        continue
-    v = [x["ns"] for x in a.values()]
-    q1, q3 = quart(v)
-    cv = [x["cpu"] for x in a.values()]
-    c1, c3 = quart(cv)
-    print("- %s, compiled in without a session: wall %+.2f%% (95%% interval "
-          "%s), CPU time %+.2f%% (%s).  TRACE=0's own interquartile range is "
-          "%.1f%% of its median in wall time and %.1f%% in CPU time: %s" % (
-              w, (r["ratio"] - 1) * 100, ci_str(r["ci"]),
-              (rc["ratio"] - 1) * 100, ci_str(rc["ci"]),
-              (q3 - q1) / st.median(v) * 100,
-              (c3 - c1) / st.median(cv) * 100,
-              "the wall-clock interval is too wide to decide a 1% question"
-              if r["ci"] and r["ci"][0] <= 1.01 < r["ci"][1]
-              else "the wall-clock interval decides it"))
-for w in wls:
-    n, d = runs.get((w, "nosession")), runs.get((w, "recording"))
-    r = ratios(w, "recording", "ns")
-    if not (n and d and r):
-        continue
-    ev_per_op = st.median(x["ev_timed"] / (x["ops"] * inner) for x in d.values())
-    rec = [x for x in d.values() if "rec" in x]
-    if ev_per_op < 1e-4:
-        print("- %s, recording: no event fires in the timed part (%s recorded "
-              "per run, all from setup), so recording costs what no session "
-              "does: ratio %.4f (no session: %.4f)." % (
-                  w, si(st.median(x["rec"] for x in rec)) if rec else "?",
-                  r["ratio"], ratios(w, "nosession", "ns")["ratio"]))
-        continue
-    base = st.median(x["ns"] for x in runs[(w, "trace0")].values())
-    extra = st.median(x["ns"] for x in d.values()) - \
-        st.median(x["ns"] for x in n.values())
-    cpu_extra = st.median(x["cpu"] for x in d.values()) - \
-        st.median(x["cpu"] for x in n.values())
-    print("- %s, recording: %.3f events per operation (%s cache events/s "
-          "without a session, %s/s while recording).  Recording adds %.1f "
-          "wall ns/op (%.1f CPU ns/op in the benchmark's own threads): "
-          "about %.0f ns per event in wall time x cores, %.0f ns of the "
-          "emitting thread's CPU.  Staying within +15%% of TRACE=0 at this "
-          "event rate would need at most %.0f ns per event." % (
-              w, ev_per_op, si(st.median(x["ev_s"] for x in n.values())),
-              si(st.median(x["ev_s"] for x in d.values())), extra, cpu_extra,
-              extra / ev_per_op, cpu_extra / ev_per_op,
-              0.15 * base / ev_per_op))
-    if rec:
-        disc = sum(x["disc"] for x in rec)
-        lost = max(x["disc"] / (x["rec"] + x["disc"]) for x in rec
-                   if x["rec"] + x["disc"])
-        other = [x["rec"] + x["disc"] - x["ev_run"] for x in rec]
-        print("- %s, recording: %s events recorded per run, %d discarded in "
-              "all (in %d of %d runs; worst run %.2f%% lost).  Recorded plus "
-              "discarded exceeds what the cache's counters say it emitted by "
-              "%d .. %d events per run: the magazine cache's, the arenas' and "
-              "the phase markers%s." % (
-                  w, si(st.median(x["rec"] for x in rec)), disc,
-                  sum(1 for x in rec if x["disc"]), len(rec), 100 * lost,
-                  min(other), max(other),
-                  "" if min(other) >= 0 else
-                  " (a negative figure: events lost without being counted)"))
-PY
+	"$SUMMARY" "$1" "$RAW" "$workloads" "$inner_reps"
 }
 
 table=$(summary tables)
