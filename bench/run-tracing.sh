@@ -205,10 +205,12 @@ if [[ -z ${RT_INNER:-} ]]; then
 	# The tables (summary() below): a C program, in this build directory.
 	"$MAKE" --no-print-directory "${mkfiles[@]}" BUILD="$BUILD" "$SUMMARY" >&2 ||
 		die "building $SUMMARY failed"
-	if ldd "$BIN0" | grep -q liblttng-ust; then
+	# Not `ldd | grep -q`: under pipefail, grep leaving early can kill ldd with SIGPIPE
+	# (4 of 10 tries here failed that way).
+	if grep -q liblttng-ust <<<"$(ldd "$BIN0")"; then
 		die "$BIN0 links liblttng-ust: is TRACE=0 a mode of this Makefile yet?"
 	fi
-	ldd "$BIN1" | grep -q liblttng-ust ||
+	grep -q liblttng-ust <<<"$(ldd "$BIN1")" ||
 		die "$BIN1 does not link liblttng-ust: the library has no tracepoints yet"
 	# Which library was measured: the commit, and a digest of the library
 	# and provider sources as just built (the tree may hold uncommitted

@@ -260,8 +260,8 @@ static double per_op(const struct bench *b, uint64_t wall, uint64_t rounds)
 
 /* Events the cache's counters say fired so far (see docs/events.md). */
 struct evcount {
-	uint64_t swaps, gets, puts, misses, depot_cont, pcc_cont, bumps,
-		 slabs, total;
+	uint64_t swaps, exchanges, misses, depot_cont, pcc_cont, bumps, slabs,
+		 total;
 };
 
 static void count_events(struct bench *b, struct evcount *e)
@@ -271,14 +271,15 @@ static void count_events(struct bench *b, struct evcount *e)
 	if (kmem_cache_stats(b->kc, &st))
 		fatal("kmem_cache_stats", magslab_last_error());
 	e->swaps = st.mag_swaps[0] + st.mag_swaps[1];
-	e->gets = st.depot_gets[0] + st.depot_gets[1];
-	e->puts = st.depot_puts[0] + st.depot_puts[1];
+	/* An exchange bumps depot_gets and depot_puts of its side both and is one
+	 * depot_exchange event (docs/events.md): count it once. */
+	e->exchanges = st.depot_gets[0] + st.depot_gets[1];
 	e->misses = st.depot_misses[0] + st.depot_misses[1];
 	e->depot_cont = st.depot_contended;
 	e->pcc_cont = st.pcc_contended;
 	e->bumps = st.magsize_up + st.magsize_down;
 	e->slabs = st.slab_grows + st.slab_releases;
-	e->total = e->swaps + e->gets + e->puts + e->misses + e->depot_cont +
+	e->total = e->swaps + e->exchanges + e->misses + e->depot_cont +
 		   e->pcc_cont + e->bumps + e->slabs;
 }
 
@@ -572,11 +573,11 @@ static uint64_t measure(struct bench *b, uint64_t rounds, double *ns,
 static void print_events(const struct evcount *e0, const struct evcount *e1)
 {
 	printf("events (timed part, from the cache's counters): mag_swap %"
-	       PRIu64 " depot_get %" PRIu64 " depot_put %" PRIu64
+	       PRIu64 " depot_exchange %" PRIu64
 	       " depot_miss %" PRIu64 " depot_contention %" PRIu64
 	       " pcc_contention %" PRIu64 " magsize_bump %" PRIu64
 	       " slab_grow/release %" PRIu64 "; whole run %" PRIu64 "\n",
-	       e1->swaps - e0->swaps, e1->gets - e0->gets, e1->puts - e0->puts,
+	       e1->swaps - e0->swaps, e1->exchanges - e0->exchanges,
 	       e1->misses - e0->misses, e1->depot_cont - e0->depot_cont,
 	       e1->pcc_cont - e0->pcc_cont, e1->bumps - e0->bumps,
 	       e1->slabs - e0->slabs, e1->total);

@@ -16,27 +16,22 @@
  *   ops= events_timed= events_run=                               (integers)
  *   recorded= discarded=   optional, both or neither (recording runs)
  *   fail=...               optional: the run failed (counted; wl=, conf= read)
- * run-tracing.sh writes "rep=R wl=W conf=C" and bench-tracing's "result ..."
- * line without its first word, plus recorded=/discarded= after a recording.
- * A repetition seen twice for one workload and configuration keeps its later
- * line.  A missing or malformed field stops the program (file:line, exit 1):
- * a run is never skipped silently.
+ * (run-tracing.sh's "rep=R wl=W conf=C", bench-tracing's result line and, after a
+ * recording, recorded=/discarded=).  A repetition seen twice for one workload and
+ * configuration keeps its later line.  A missing or malformed field stops the
+ * program (file:line, exit 1): a run is never skipped silently.
  *
  * Statistics: median = the middle value or the mean of the two middle ones;
- * quartiles interpolate linearly, the minimum being the 0th and the maximum
- * the 100th percentile (Python's statistics.quantiles(n=4, method=
- * "inclusive")); the 95 % interval of a ratio of medians is a paired bootstrap
- * (4000 resamples of the repetitions both configurations have, a repetition's
- * two runs drawn together; the 2.5th and 97.5th percentiles), drawn with
- * splitmix64 from a fixed seed for every interval: same file, same report.
+ * quartiles by Python's statistics.quantiles(n=4, method="inclusive") (linear
+ * interpolation, min and max the 0th and 100th percentiles); the 95 % interval
+ * of a ratio of medians is a paired bootstrap (4000 resamples of the repetitions
+ * both configurations have, drawn together; 2.5th and 97.5th percentiles) from
+ * splitmix64 with a fixed seed for every interval: same file, same report.
  *
- * Why it exists: it was a python3 heredoc in run-tracing.sh, and python3 on the
- * machines that run the benchmark is not Debian's: the analysis stays in C.
- * It prints, byte for byte, what the heredoc printed, except the bootstrap
- * intervals (another random generator) and the words that follow from them
- * (resolved or not; whether the wall-clock interval decides a 1 % question).
- * Where the heredoc died with a traceback, this says why in one line (a bad
- * field, an unknown workload) or, for a zero median, prints inf or nan.
+ * Why C: this was a python3 heredoc, and python3 on the machines that run the
+ * benchmark is not Debian's.  Its output is the heredoc's byte for byte but for
+ * the bootstrap intervals (another generator) and the words that follow from
+ * them; bad input gets one line (a bad field, an unknown workload), not a trace.
  *
  * Single-threaded, no locks.
  */
@@ -125,11 +120,6 @@ static void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-static double *dalloc(size_t n)
-{
-	return xrealloc(NULL, n * sizeof(double));
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -164,7 +154,7 @@ static void quartiles(double *v, size_t n, double *q1, double *q3)
 /* Field f of every run of d, into a new array. */
 static double *values(const struct runs *d, enum field f)
 {
-	double *v = dalloc(d->n);
+	double *v = xrealloc(NULL, d->n * sizeof(*v));
 
 	for (size_t i = 0; i < d->n; i++)
 		v[i] = d->v[i].f[f];
@@ -184,8 +174,7 @@ static double min_of(const struct runs *d, enum field f)
 	double m = d->v[0].f[f];
 
 	for (size_t i = 1; i < d->n; i++)
-		if (d->v[i].f[f] < m)
-			m = d->v[i].f[f];
+		m = d->v[i].f[f] < m ? d->v[i].f[f] : m;
 	return m;
 }
 
@@ -199,7 +188,7 @@ struct recs {
 static struct recs gather_recs(const struct runs *d)
 {
 	struct recs s = { 0 };
-	double *v = dalloc(d->n);
+	double *v = xrealloc(NULL, d->n * sizeof(*v));
 
 	for (size_t i = 0; i < d->n; i++) {
 		const struct run *x = &d->v[i];
@@ -265,8 +254,8 @@ static size_t shared_reps(const struct runs *a, const struct runs *b, enum field
 {
 	size_t m = 0;
 
-	*av = dalloc(b->n);
-	*bv = dalloc(b->n);
+	*av = xrealloc(NULL, b->n * sizeof(**av));
+	*bv = xrealloc(NULL, b->n * sizeof(**bv));
 	for (size_t i = 0; i < b->n; i++) {
 		const struct run *x = find_rep(a, b->v[i].rep);
 
@@ -290,7 +279,7 @@ static int boot_ci(const struct runs *a, const struct runs *b, enum field f,
 	uint64_t seed = 12345;
 
 	if (m >= 3) {
-		out = dalloc(n + 2 * m);
+		out = xrealloc(NULL, (n + 2 * m) * sizeof(*out));
 		sa = out + n;
 		sb = sa + m;
 		for (size_t i = 0; i < n; i++) {
@@ -327,7 +316,7 @@ static struct ratio ratio_of(const struct data *dt, int w, enum conf c, enum fie
 		return r;
 	r.ok = 1;
 	r.ratio = median_of(d, f) / median_of(a, f);
-	paired = dalloc(d->n);
+	paired = xrealloc(NULL, d->n * sizeof(*paired));
 	for (size_t i = 0; i < d->n; i++) {
 		const struct run *x = find_rep(a, d->v[i].rep);
 
@@ -589,7 +578,7 @@ static void say_recorded(const struct runs *d, int w)
 /* The median events per operation in the recording runs' timed part. */
 static double events_per_op(const struct runs *d, long long inner)
 {
-	double *v = dalloc(d->n), m;
+	double *v = xrealloc(NULL, d->n * sizeof(*v)), m;
 
 	for (size_t i = 0; i < d->n; i++)
 		v[i] = (double)d->v[i].ev_timed / (double)(d->v[i].ops * inner);
