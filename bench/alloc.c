@@ -70,6 +70,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "median.h"
+
 #define CACHE_LINE      64
 #define MAX_THREADS     256
 #define MAX_SIZE        (1u << 20)
@@ -195,13 +197,6 @@ static void *map_or_die(size_t len)
 	if (p == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
 	return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -889,9 +884,7 @@ int main(int argc, char **argv)
 	if (b->o.stats)
 		print_stats(b);
 
-	qsort(ns, b->o.reps, sizeof(ns[0]), cmp_double);
-	med = b->o.reps % 2 ? ns[b->o.reps / 2] :
-	      (ns[b->o.reps / 2 - 1] + ns[b->o.reps / 2]) / 2;
+	med = bench_median(ns, b->o.reps);
 	printf("result label=%s alloc=%s pattern=%s size=%zu threads=%u "
 	       "cores=%u ops=%" PRIu64 " reps=%u median_ns=%.3f min_ns=%.3f "
 	       "max_ns=%.3f\n", label, kind_names[b->o.kind],

@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "median.h"
+
 #define QUANTUM      16ul
 #define MAX_QUANTA   64u                /* sizes are 1..MAX_QUANTA quanta */
 #define XALIGN       64ul               /* alignment of the xalloc modes */
@@ -150,19 +152,6 @@ static void *xmalloc(size_t n)
 		exit(1);
 	}
 	return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -661,16 +650,16 @@ static void summarize(const struct result *r, size_t reps, struct summary *s)
 		st[s->ok++] = r[i].steady_ns;
 	}
 	if (s->ran) {
-		s->floor_ns = median(fl, s->ran);
-		s->fill_ns = median(fi, s->ran);
+		s->floor_ns = bench_median(fl, s->ran);
+		s->fill_ns = bench_median(fi, s->ran);
 	}
 	if (nfc)
-		s->fill_capped_at = median(fc, nfc);
+		s->fill_capped_at = bench_median(fc, nfc);
 	if (!s->ok)
 		return;
-	s->halve_ns = median(ha, s->ok);
-	s->steady_ns = median(st, s->ok);
-	s->tail_ns = median(ta, s->ok);
+	s->halve_ns = bench_median(ha, s->ok);
+	s->steady_ns = bench_median(st, s->ok);
+	s->tail_ns = bench_median(ta, s->ok);
 	for (size_t i = 0; i < reps; i++) {
 		double d = r[i].steady_ns - s->steady_ns;
 

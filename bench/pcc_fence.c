@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "median.h"
+
 #define MAX_REPS 99
 
 struct spinner {
@@ -117,19 +119,6 @@ static void one_rep(enum magslab_pcc_mode mode, int calls, double out[3],
 	kmem_cache_destroy(s.kc);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void usage(int rc)
 {
 	fputs("usage: bench-pcc_fence [--calls N] [--reps N]\n"
@@ -182,8 +171,8 @@ int main(int argc, char **argv)
 	printf("| us per call (median of %d) | %s | %s |\n|---|--:|--:|\n", reps,
 	       names[0], names[1]);
 	for (int k = 0; k < 3; k++)
-		printf("| %s | %.2f | %.2f |\n", what[k], median(v[0][k], reps),
-		       median(v[1][k], reps));
+		printf("| %s | %.2f | %.2f |\n", what[k], bench_median(v[0][k], (size_t)reps),
+		       bench_median(v[1][k], (size_t)reps));
 	printf("\nfast paths restarted by the fences (pcc_aborts): %s %llu, %s %llu\n",
 	       names[0], aborts[0], names[1], aborts[1]);
 	return 0;

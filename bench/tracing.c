@@ -60,6 +60,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "median.h"
+
 /* Which library this binary was linked against: bench/tracing.mk says. */
 #ifndef BENCH_TRACE_MODE
 #define BENCH_TRACE_MODE "unknown"
@@ -338,13 +340,6 @@ static void teardown(struct bench *b)
 		pthread_join(b->thr[i].tid, NULL);
 }
 
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* ---------------------------------------------------------------------- */
 /* Options                                                                 */
 
@@ -502,8 +497,7 @@ static void parse(int argc, char **argv, struct opts *o)
 /* Median, min and max of v[0..n) (v is sorted in place). */
 static void summarize(double *v, unsigned int n, double out[3])
 {
-	qsort(v, n, sizeof(v[0]), by_value);
-	out[0] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	out[0] = bench_median(v, n);
 	out[1] = v[0];
 	out[2] = v[n - 1];
 }

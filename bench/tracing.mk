@@ -23,7 +23,7 @@ BENCH_TRACING_MODE   := $(if $(strip $(TRACE)),$(strip $(TRACE)),1)
 # TRACE=0 (the Makefile's $(LIB_LDLIBS) says which).
 BENCH_TRACING_LDLIBS := $(LIB_LDLIBS)
 
-$(BUILD)/bin/bench-tracing: bench/tracing.c $(STATIC_LIB) $(LIB_HDRS) bench/tracing.mk
+$(BUILD)/bin/bench-tracing: bench/tracing.c bench/median.h $(STATIC_LIB) $(LIB_HDRS) bench/tracing.mk
 	@mkdir -p $(@D)
 	@echo "  CC+LD   $@ (TRACE=$(BENCH_TRACING_MODE))"
 	@$(CC) $(filter-out -fPIC,$(STDFLAGS)) $(WFLAGS) $(or $(BENCH_CFLAGS),-O2 -g) \

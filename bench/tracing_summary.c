@@ -43,6 +43,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "median.h"
+
 enum { NWL = 3, NCONF = 3, NBOOT = 4000, NUM = 400, MAXWL = 64 };
 enum conf { TRACE0, NOSESSION, RECORDING };
 /* The fields a ratio or a table is taken over. */
@@ -120,29 +122,13 @@ static void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Sorts v in place; the middle value or the mean of the two middle ones. */
-static double median_sorted_in_place(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	if (n % 2)
-		return v[n / 2];
-	return (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Quartiles, inclusive method: position i * (n - 1) / 4 in the sorted data,
  * interpolated as (d[j] * (4 - delta) + d[j + 1] * delta) / 4. */
 static void quartiles(double *v, size_t n, double *q1, double *q3)
 {
 	double *q[4] = { NULL, q1, NULL, q3 };
 
-	qsort(v, n, sizeof(*v), cmp_double);
+	qsort(v, n, sizeof(*v), bench_cmp_double);
 	for (size_t i = 1; i <= 3; i += 2) {
 		size_t j = i * (n - 1) / 4, delta = i * (n - 1) % 4;
 
@@ -163,7 +149,7 @@ static double *values(const struct runs *d, enum field f)
 
 static double median_of(const struct runs *d, enum field f)
 {
-	double *v = values(d, f), m = median_sorted_in_place(v, d->n);
+	double *v = values(d, f), m = bench_median(v, d->n);
 
 	free(v);
 	return m;
@@ -206,7 +192,7 @@ static struct recs gather_recs(const struct runs *d)
 			s.lost = (double)x->disc / (double)all;
 	}
 	if (s.n)
-		s.median = median_sorted_in_place(v, (size_t)s.n);
+		s.median = bench_median(v, (size_t)s.n);
 	free(v);
 	return s;
 }
@@ -289,10 +275,10 @@ static int boot_ci(const struct runs *a, const struct runs *b, enum field f,
 				sa[j] = av[k];
 				sb[j] = bv[k];
 			}
-			out[i] = median_sorted_in_place(sb, m) /
-				 median_sorted_in_place(sa, m);
+			out[i] = bench_median(sb, m) /
+				 bench_median(sa, m);
 		}
-		qsort(out, n, sizeof(*out), cmp_double);
+		qsort(out, n, sizeof(*out), bench_cmp_double);
 		*lo = out[(size_t)(0.025 * (double)n)];
 		*hi = out[(size_t)(0.975 * (double)n) - 1];
 		free(out);
@@ -325,7 +311,7 @@ static struct ratio ratio_of(const struct data *dt, int w, enum conf c, enum fie
 	}
 	if (np) {
 		r.has_paired = 1;
-		r.pmed = median_sorted_in_place(paired, np);
+		r.pmed = bench_median(paired, np);
 		quartiles(paired, np, &r.pq1, &r.pq3);
 	}
 	free(paired);
@@ -400,7 +386,7 @@ static void print_wall_row(const struct data *dt, int w, enum conf c)
 	char b[8][NUM];
 	struct ratio r = { 0 };
 
-	med = median_sorted_in_place(v, d->n);
+	med = bench_median(v, d->n);
 	quartiles(v, d->n, &q1, &q3);
 	if (c != TRACE0)
 		r = ratio_of(dt, w, c, F_NS);
@@ -447,7 +433,7 @@ static void print_cpu_row(const struct data *dt, int w, enum conf c)
 	struct ratio r = { 0 };
 	char b[8][NUM];
 
-	med = median_sorted_in_place(v, d->n);
+	med = bench_median(v, d->n);
 	quartiles(v, d->n, &q1, &q3);
 	free(v);
 	if (c != TRACE0)
@@ -541,8 +527,8 @@ static void say_nosession(const struct data *dt, int w)
 	cv = values(a, F_CPU);
 	quartiles(v, a->n, &q1, &q3);
 	quartiles(cv, a->n, &c1, &c3);
-	vmed = median_sorted_in_place(v, a->n);
-	cmed = median_sorted_in_place(cv, a->n);
+	vmed = bench_median(v, a->n);
+	cmed = bench_median(cv, a->n);
 	printf("- %s, compiled in without a session: wall %+.2f%% (95%% interval "
 	       "%s), CPU time %+.2f%% (%s).  TRACE=0's own interquartile range is "
 	       "%.1f%% of its median in wall time and %.1f%% in CPU time: %s\n",
@@ -582,7 +568,7 @@ static double events_per_op(const struct runs *d, long long inner)
 
 	for (size_t i = 0; i < d->n; i++)
 		v[i] = (double)d->v[i].ev_timed / (double)(d->v[i].ops * inner);
-	m = median_sorted_in_place(v, d->n);
+	m = bench_median(v, d->n);
 	free(v);
 	return m;
 }
