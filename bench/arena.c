@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "median.h"
+#include "rng.h"
 
 #define QUANTUM      16ul
 #define MAX_QUANTA   64u                /* sizes are 1..MAX_QUANTA quanta */
@@ -127,20 +128,10 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* splitmix64: small, fast, and the same on every machine. */
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
 /* Uniform in [0, n) (n small compared with 2^64: the bias is negligible). */
 static uint64_t rng_below(uint64_t *s, uint64_t n)
 {
-	return (uint64_t)(((unsigned __int128)rng_next(s) * n) >> 64);
+	return (uint64_t)(((unsigned __int128)bench_rng_next(s) * n) >> 64);
 }
 
 static void *xmalloc(size_t n)

@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "median.h"
+#include "rng.h"
 
 enum { NWL = 3, NCONF = 3, NBOOT = 4000, NUM = 400, MAXWL = 64 };
 enum conf { TRACE0, NOSESSION, RECORDING };
@@ -205,22 +206,13 @@ static const struct run *find_rep(const struct runs *d, long long rep)
 	return NULL;
 }
 
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
 /* Uniform in [0, n): rejection of the few values that would bias the modulo. */
 static size_t below(uint64_t *s, size_t n)
 {
 	uint64_t lim = -(uint64_t)n % n, r;
 
 	do
-		r = splitmix64(s);
+		r = bench_rng_next(s);
 	while (r < lim);
 	return (size_t)(r % n);
 }
