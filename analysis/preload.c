@@ -140,14 +140,20 @@ void preload_program(char *const cmd[], char *out, size_t len)
 	snprintf(out, len, "%.200s (malloc shim)", base_name(cmd[i]));
 }
 
-int preload_note_program(const char *trace, const char *program)
+/* TRACE/PRELOAD_PROGRAM_FILE, opened with mode: the one place that names it. */
+static FILE *open_program_file(const char *trace, const char *mode)
 {
 	char path[PATH_MAX + 32];
-	FILE *f;
-	int rc;
 
 	snprintf(path, sizeof(path), "%s/" PRELOAD_PROGRAM_FILE, trace);
-	f = fopen(path, "w");
+	return fopen(path, mode);
+}
+
+int preload_note_program(const char *trace, const char *program)
+{
+	FILE *f = open_program_file(trace, "w");
+	int rc;
+
 	if (!f)
 		return -1;
 	fprintf(f, "%s\n", program);
@@ -157,12 +163,9 @@ int preload_note_program(const char *trace, const char *program)
 
 bool preload_noted_program(const char *trace, char *out, size_t len)
 {
-	char path[PATH_MAX + 32];
-	FILE *f;
+	FILE *f = open_program_file(trace, "r");
 	bool ok;
 
-	snprintf(path, sizeof(path), "%s/" PRELOAD_PROGRAM_FILE, trace);
-	f = fopen(path, "r");
 	if (!f)
 		return false;
 	ok = fgets(out, (int)len, f) != NULL;
