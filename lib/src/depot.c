@@ -173,10 +173,11 @@ static inline void visit_init(struct depot_visit *v, uint32_t slot, int side)
 /* The visiting pcc, whose cumulative counters the exchange or miss event carries
  * (the report's exact layer shares).  They are read when the event is emitted, after
  * the depot lock is dropped, and only if it is enabled: the visitor holds the pcc
- * until then and a visit does not change them, so they are still exact.  Copying
- * them here instead cost a fifth of a depot visit: the slow path has just folded
- * the hits into them, and a 16-byte load of two 8-byte fields still in the store
- * buffer cannot be forwarded (perf, batch pattern). */
+ * until then and a visit does not change them, so they are still exact.  Copied here,
+ * they were a 16-byte load of two fields the slow path had just stored (the hits
+ * folded in), which the store buffer cannot forward: perf put a fifth of a visit on
+ * it.  Reading them late moved that wait to the depot lock's xchg, which drains the
+ * same stores: the batch pattern's ns/op did not measurably change (alloc.md). */
 static inline void visit_counters(struct depot_visit *v, const struct pcc *p)
 {
 	v->pcc = p;
