@@ -42,8 +42,8 @@
  *   an event costs far more than the pointer moves the lock protects;
  *   emitting inside would stretch the most contended critical section there
  *   is.  Every counter is still bumped under the lock, and every bump gets
- *   exactly one event (an exchange bumps gets[side] and puts[side]: its one
- *   depot_exchange event stands for both).
+ *   exactly one event (an exchange, one get and one put, bumps exchanges[side]:
+ *   its one depot_exchange event stands for both).
  * - Why do depot_exchange and depot_miss carry the pcc's allocs, frees and
  *   hits?  Hits are not traced (too hot), but the visiting pcc is held, so
  *   its counters are exact at the visit: the report subtracts a slot's
@@ -191,17 +191,12 @@ static void depot_hold(struct depot *d)
 		ms_lock_wait(&d->lock);
 }
 
-/* Trylock, then lock; on contention, time the wait and tell the policy. */
-static void depot_lock(struct depot *d, struct depot_visit *v)
+/* The contended half of depot_lock: time the wait, tell the policy. */
+static __attribute__((noinline)) void depot_lock_contended(struct depot *d,
+							   struct depot_visit *v)
 {
-	uint64_t t0;
+	uint64_t t0 = magslab_now_ns();
 
-	if (ms_trylock(&d->lock)) {
-		/* A clock read is not free: only interval policies need it. */
-		v->now = d->policy->uses_intervals ? magslab_now_ns() : 0;
-		return;
-	}
-	t0 = magslab_now_ns();
 	ms_lock_wait(&d->lock);
 	v->now = magslab_now_ns();
 	v->contended = true;
@@ -217,6 +212,34 @@ static void depot_lock(struct depot *d, struct depot_visit *v)
 	v->window_ns = v->now - d->busy_start;
 }
 
+/*
+ * Trylock, then lock; on contention, time the wait and tell the policy (out
+ * of line: depot_lock_contended).  The visit record is filled after the
+ * trylock, and the uncontended path is inline: a locked instruction waits
+ * for every older store to leave the store buffer, and the record's stores
+ * and a call frame used to be in it (perf: 88 % of the old out-of-line
+ * depot_lock's samples sat right after its xchg).  Batch 64 B, 1 thread,
+ * interleaved against the previous code: 0.95x ns/op (alloc.md).  Taking
+ * the trylock in the caller as well, ahead of the exchange's own frame,
+ * changed nothing measurable (1.02x): not done.
+ */
+static inline __attribute__((always_inline)) void
+depot_lock(struct depot *d, struct depot_visit *v, uint32_t slot, int side,
+	   const struct pcc *p)
+{
+	bool got = ms_trylock(&d->lock);
+
+	visit_init(v, slot, side);
+	visit_counters(v, p);
+	if (__builtin_expect(got, 1)) {
+		/* A clock read is not free: only interval policies need it. */
+		if (d->uses_intervals)
+			v->now = magslab_now_ns();
+		return;
+	}
+	depot_lock_contended(d, v);
+}
+
 static void depot_visit_emit(struct kmem_cache *kc, const struct depot_visit *v)
 {
 	if (v->contended)
@@ -225,7 +248,7 @@ static void depot_visit_emit(struct kmem_cache *kc, const struct depot_visit *v)
 	if (v->adopted)
 		ms_trace(pcc_magsize, kc->id, v->slot, v->old_magsize,
 			 v->new_magsize);
-	/* One event per exchange: it bumps gets[side] and puts[side] both. */
+	/* One event per exchange: one get and one put (exchanges[side]). */
 	if (v->exchanged)
 		ms_trace(depot_exchange, kc->id, v->slot, v->side, v->rounds_got,
 			 v->rounds_put, v->nr_not_empty, v->nr_empty,
@@ -242,7 +265,7 @@ static void depot_visit_emit(struct kmem_cache *kc, const struct depot_visit *v)
 static void depot_unlock(struct kmem_cache *kc, struct depot *d,
 			 const struct depot_visit *v)
 {
-	if (d->policy->uses_intervals)
+	if (d->uses_intervals)
 		d->policy->acquired(d, v->now);
 	if (d->purge_pending) {
 		/* illumos: empty the depot; pccs notice purge_gen. */
@@ -279,8 +302,7 @@ static void depot_exchange(struct depot *d, struct pcc *p,
 	(*nr_from)--;
 	mag_push(to, p->prev);
 	(*nr_to)++;
-	d->gets[v->side]++;
-	d->puts[v->side]++;
+	d->exchanges[v->side]++;
 	v->exchanged = true;
 	v->rounds_got = got->nr_rounds;
 	v->rounds_put = p->prev->nr_rounds;
@@ -298,9 +320,7 @@ bool depot_get_full(struct kmem_cache *kc, struct pcc *p)
 	struct depot *d = &kc->depot;
 	bool got;
 
-	visit_init(&v, p->slot, KMEM_ALLOC_SIDE);
-	visit_counters(&v, p);
-	depot_lock(d, &v);
+	depot_lock(d, &v, p->slot, KMEM_ALLOC_SIDE, p);
 	pcc_catch_up_purge(kc, p, d);
 	got = d->not_empty != NULL;
 	if (got) {
@@ -341,9 +361,7 @@ enum free_exchange depot_get_empty(struct kmem_cache *kc, struct pcc *p)
 	struct depot *d = &kc->depot;
 	enum free_exchange r = FREE_RETRY;
 
-	visit_init(&v, p->slot, KMEM_FREE_SIDE);
-	visit_counters(&v, p);
-	depot_lock(d, &v);
+	depot_lock(d, &v, p->slot, KMEM_FREE_SIDE, p);
 	pcc_catch_up_purge(kc, p, d);
 	if (p->magsize != d->magsize) {
 		v.adopted = true;
@@ -374,8 +392,7 @@ void depot_add_empty(struct kmem_cache *kc, struct magazine *m,
 	struct depot_visit v;
 	struct depot *d = &kc->depot;
 
-	visit_init(&v, slot, KMEM_FREE_SIDE);
-	depot_lock(d, &v);
+	depot_lock(d, &v, slot, KMEM_FREE_SIDE, NULL);
 	mag_push(&d->empty, m);
 	d->nr_empty++;
 	depot_unlock(kc, d, &v);
@@ -457,8 +474,8 @@ void depot_stats(struct kmem_cache *kc, struct kmem_cache_stats *st)
 
 	depot_hold(d);
 	for (int s = 0; s < 2; s++) {
-		st->depot_gets[s] = d->gets[s];
-		st->depot_puts[s] = d->puts[s];
+		st->depot_gets[s] = d->exchanges[s];
+		st->depot_puts[s] = d->exchanges[s];
 		st->depot_misses[s] = d->misses[s];
 	}
 	st->depot_contended = d->contended;

@@ -387,6 +387,7 @@ void depot_policy_switch(struct depot *d, const struct resize_policy *p,
 			 uint64_t now)
 {
 	d->policy = p ? p : policy_default();
+	d->uses_intervals = d->policy->uses_intervals;
 	d->busy_count = 0;
 	d->busy_start = now;
 	d->interval_start = now;

@@ -33,23 +33,49 @@ enum resize_reason {
 	RESIZE_USER,            /* kmem_cache_set_magsize() */
 };
 
+/*
+ * The depot, laid out by who writes what: at two or more CPUs a visit costs
+ * the cache lines it moves between them more than its instructions.  (On
+ * the 2-CPU VM of bench/results/alloc.md the batch pattern at 2 threads did
+ * not measurably change with this layout: see "batch at 2 threads" there.)
+ *   line 1  what every exchange writes: the lock, the lists, their counts
+ *           and the exchange counter — one line moves per uncontended visit;
+ *   line 2  what every visit reads and almost none writes (magsize, the
+ *           policy, the purge flag): it stays shared in every CPU's cache;
+ *   after   what contended visits, interval policies and misses write.
+ * Aligned so that line 1 is one line (caches are page-aligned: cache.c).
+ */
 struct depot {
+	/* Line 1: written by every exchange. */
 	struct ms_lock lock;            /* spin, then yield: mslock.h */
-	/* Magazine lists (magazine.c).  not_empty: magazines with rounds. */
+	/* Magazine lists (depot.c).  not_empty: magazines with rounds. */
 	struct magazine *not_empty;
 	struct magazine *empty;
 	size_t nr_not_empty;
 	size_t nr_empty;
-	unsigned int magsize;           /* MAG_MIN_ROUNDS..MAG_MAX_ROUNDS */
-	uint32_t cache_id;              /* for trace events */
+	/* Exchanges by side (0 alloc, 1 free).  Each is one get and one put
+	 * (the magazine taken off one list is replaced by the visitor's prev
+	 * on the other), so depot_gets[side] == depot_puts[side] ==
+	 * exchanges[side] in kmem_cache_stats(): one counter, not two. */
+	uint64_t exchanges[2];
 
+	/* Line 2: read by every visit, written by resizes, purges and setters. */
+	_Alignas(64) unsigned int magsize; /* MAG_MIN_ROUNDS..MAG_MAX_ROUNDS */
+	uint32_t cache_id;              /* for trace events */
 	/* Policy and tunables (changeable while in use, under lock). */
 	const struct resize_policy *policy;
+	bool uses_intervals;            /* policy->uses_intervals, one load less */
+	/* illumos purge: depot.c empties the depot and bumps purge_gen;
+	 * a pcc whose gen differs drops its magazines. */
+	bool purge_pending;
+	uint64_t purge_gen;
 	uint64_t threshold;
 	uint64_t timeout_ns;
+	uint64_t magsize_up;
+	uint64_t magsize_down;
 
-	/* akaros / adaptive window. */
-	uint64_t busy_count;
+	/* After: written by contended visits, interval policies, misses. */
+	_Alignas(64) uint64_t busy_count;       /* akaros / adaptive window */
 	uint64_t busy_start;
 	/* illumos / adaptive intervals. */
 	uint64_t interval_start;
@@ -59,22 +85,16 @@ struct depot {
 	unsigned int quiet_intervals;   /* adaptive hysteresis */
 	unsigned int skip_intervals;    /* illumos: not judged after a resize */
 	bool grew_this_interval;
-	/* illumos purge: magazine.c empties the depot and bumps purge_gen;
-	 * a pcc whose gen differs drops its magazines. */
-	bool purge_pending;
-	uint64_t purge_gen;
 
 	/* Counters (under lock). */
 	uint64_t contended;             /* failed trylocks */
 	uint64_t contended_counted;     /* ... the policy counted */
 	uint64_t wait_ns;
 	uint64_t wait_max_ns;
-	uint64_t magsize_up;
-	uint64_t magsize_down;
-	uint64_t gets[2];               /* by side: 0 alloc, 1 free */
-	uint64_t puts[2];
 	uint64_t misses[2];
 };
+_Static_assert(offsetof(struct depot, magsize) == 64,
+	       "what every exchange writes is one cache line");
 
 struct resize_policy {
 	const char *name;
