@@ -29,6 +29,11 @@
 # Environment: BUILD (default build), MAKE (default make), TIMEOUT (seconds
 # per process, default 120), BENCH_ALLOC_BIN (a bench-alloc binary to run
 # instead of building $BUILD/bin/bench-alloc, e.g. one built with other flags).
+#
+# Before every repetition, bench-handoff measures how long one cache line
+# takes to move between two CPUs (bench/handoff.c): on a shared VM that cost
+# jumps between levels, and the multi-thread cells move lines; the report
+# lists it per repetition beside the scaling targets.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -37,6 +42,7 @@ BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
 TIMEOUT=${TIMEOUT:-120}
 BIN=${BENCH_ALLOC_BIN:-$BUILD/bin/bench-alloc}
+HANDOFF_BIN=$BUILD/bin/bench-handoff
 ORIG_CMD="bench/run-alloc.sh${*:+ $*}"
 
 sizes=64,256,4096
@@ -130,14 +136,16 @@ done
 # Build.  bench/bench.mk holds the rule; use it directly if the top-level
 # Makefile does not include it.
 
+if grep -Eq '^[[:space:]]*-?include[[:space:]].*bench/bench\.mk' Makefile; then
+	mkcmd=("$MAKE" --no-print-directory BUILD="$BUILD")
+else
+	mkcmd=("$MAKE" --no-print-directory -f Makefile -f bench/bench.mk
+	       BUILD="$BUILD")
+fi
 if [[ -z ${BENCH_ALLOC_BIN:-} ]]; then
-	if grep -Eq '^[[:space:]]*-?include[[:space:]].*bench/bench\.mk' Makefile; then
-		mkcmd=("$MAKE" --no-print-directory BUILD="$BUILD")
-	else
-		mkcmd=("$MAKE" --no-print-directory -f Makefile -f bench/bench.mk
-		       BUILD="$BUILD")
-	fi
-	"${mkcmd[@]}" lib "$BIN" >&2
+	"${mkcmd[@]}" lib "$BIN" "$HANDOFF_BIN" >&2
+else
+	"${mkcmd[@]}" "$HANDOFF_BIN" >&2
 fi
 [[ -x $BIN ]] || { echo "run-alloc: no $BIN" >&2; exit 1; }
 
@@ -150,6 +158,20 @@ LOG=$LOGDIR/log.txt
 RAW=$LOGDIR/results.txt
 : >"$LOG"
 : >"$RAW"
+HANDOFFS=()                     # ns per repetition, or n/a
+
+# One cache line between two CPUs, now (bench/handoff.c); n/a if it cannot
+# run here (one CPU) — the report says so rather than guessing.
+handoff_now() {
+	local res
+	if res=$(timeout 60 "$HANDOFF_BIN" --reps 3 2>&1); then
+		echo "=== handoff: $res" >>"$LOG"
+		sed -nE 's/^result handoff_ns=([0-9.]+).*/\1/p' <<<"$res" | head -n 1
+	else
+		echo "=== handoff failed: $res" >>"$LOG"
+		echo n/a
+	fi
+}
 
 magslab_mode=unknown
 cells=()
@@ -197,6 +219,9 @@ t_start=$SECONDS
 n=0
 echo "run-alloc: ${#cells[@]} cells x ${#ALLOCS[@]} allocators x $reps reps = $total runs" >&2
 for ((rep = 1; rep <= reps; rep++)); do
+	printf '\r  rep %d: cross-core handoff probe...   ' "$rep" >&2
+	h=$(handoff_now)
+	HANDOFFS+=("${h:-n/a}")
 	for cell in "${cells[@]}"; do
 		read -r pat size t <<<"$cell"
 		for a in "${ALLOCS[@]}"; do
@@ -256,7 +281,10 @@ load_after=$(loadavg)
 # Report: medians, the table, the targets.
 
 report() {
-	awk -v allocs="$allocs" -v cells="$(printf '%s;' "${cells[@]}")" '
+	local handoffs="" h
+	for h in "${HANDOFFS[@]}"; do handoffs+="${handoffs:+ / }$h"; done
+	awk -v allocs="$allocs" -v cells="$(printf '%s;' "${cells[@]}")" \
+	    -v handoffs="$handoffs" '
 	function median(key,    n, i, j, v, t) {
 		n = cnt[key]
 		if (!n) return -1
@@ -369,6 +397,13 @@ report() {
 			target("pair: 8 threads / 1 thread", "pair", S[i], 8, "magslab", 1, "1.15")
 		target("xfer, 2 threads: magslab / jemalloc", "xfer", 64, 2, "jemalloc", 2, "0.50")
 		printf "\n%d of %d targets met.\n", nmet, ntarget
+		if (handoffs != "") {
+			printf "\nCross-core handoff before each repetition, ns (bench-handoff: one cache\n"
+			printf "line passed between two CPUs, median of 3): %s.  On a shared VM this\n", handoffs
+			printf "jumps between levels for seconds to minutes; every line a 2-thread cell moves\n"
+			printf "between the CPUs pays it, so read the per-repetition scaling ratios above\n"
+			printf "against it.\n"
+		}
 		r = ratio(m("floor", "pair", S[1], 2), m("floor", "pair", S[1], 1))
 		if (r > 0) {
 			printf "\nNoise check: the floor'"'"'s own pair %d B, 2 threads / 1 thread = %.2f.\n", S[1], r

@@ -1,0 +1,203 @@
+/*
+ * bench/handoff.c — what moving one cache line between two CPUs costs right
+ * now: the yardstick for every multi-thread figure of bench-alloc.
+ *
+ * Two threads, pinned to two CPUs, pass a counter back and forth: each waits
+ * until the counter has its parity, then increments it.  Every increment
+ * needs the line the other CPU just wrote, so the time per increment is one
+ * handoff: the cross-core cache-line latency plus a load and a store.
+ *
+ * Why a benchmark needs it: on a shared virtual machine this latency is not
+ * a constant.  On the 2-CPU VM of bench/results/alloc.md it sits at one of
+ * two levels (about 60 and about 220 ns) for minutes at a time, and a
+ * depot visit at 2 threads, which moves a few lines, costs 3-4x more at the
+ * high level.  bench/run-alloc.sh runs this before every repetition, so a
+ * scaling ratio can be read against the level it was measured at.
+ *
+ *   bench-handoff [--handoffs N] [--reps N] [--cpus A,B]
+ *
+ * Prints one `result handoff_ns=M min_ns=L max_ns=H cpus=A,B reps=N` line
+ * (M: the median of the repetitions).  Exits 1 with one line on stderr if
+ * fewer than two CPUs are available.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "median.h"
+
+#define MAX_REPS 99
+
+static const char *prog = "bench-handoff";
+
+/* The line that moves; alone in its line, so nothing else moves with it. */
+static _Alignas(64) _Atomic unsigned long counter;
+static _Alignas(64) unsigned long handoffs = 200000;
+/* Set by a thread that could not be pinned, so that the other stops waiting. */
+static _Atomic int gave_up;
+
+struct side {
+	int cpu;
+	unsigned long parity;
+	int err;                        /* pthread_setaffinity_np's, or 0 */
+};
+
+static __attribute__((noreturn)) void die(const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", prog, msg);
+	exit(1);
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void *pass(void *arg)
+{
+	struct side *s = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(s->cpu, &set);
+	s->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (s->err) {
+		atomic_store(&gave_up, 1);
+		return NULL;
+	}
+	for (unsigned long i = s->parity; i < 2 * handoffs; i += 2) {
+		while (atomic_load_explicit(&counter, memory_order_acquire) != i)
+			if (atomic_load_explicit(&gave_up, memory_order_relaxed))
+				return NULL;
+		atomic_store_explicit(&counter, i + 1, memory_order_release);
+	}
+	return NULL;
+}
+
+/* One measurement: ns per handoff. */
+static double measure(int cpu_a, int cpu_b)
+{
+	struct side s[2] = { { cpu_a, 0, 0 }, { cpu_b, 1, 0 } };
+	pthread_t t[2];
+	double t0;
+
+	atomic_store(&counter, 0);
+	t0 = now_ns();
+	for (int i = 0; i < 2; i++)
+		if (pthread_create(&t[i], NULL, pass, &s[i]))
+			die("pthread_create failed");
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 2; i++)
+		if (s[i].err) {
+			fprintf(stderr, "%s: cannot pin a thread to CPU %d: %s\n",
+				prog, s[i].cpu, strerror(s[i].err));
+			exit(1);
+		}
+	return (now_ns() - t0) / (double)(2 * handoffs);
+}
+
+static unsigned long parse_num(const char *opt, const char *v,
+			       unsigned long lo, unsigned long hi)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || n < lo || n > hi) {
+		fprintf(stderr, "%s: %s wants a number in %lu..%lu, not '%s'\n",
+			prog, opt, lo, hi, v);
+		exit(2);
+	}
+	return n;
+}
+
+/* --cpus A,B, or the first two CPUs we may run on. */
+static void pick_cpus(const char *spec, int *a, int *b)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		die("sched_getaffinity failed");
+	if (spec) {
+		if (sscanf(spec, "%d,%d", a, b) != 2 || *a < 0 || *b < 0 ||
+		    *a == *b || *a >= CPU_SETSIZE || *b >= CPU_SETSIZE) {
+			fprintf(stderr, "%s: --cpus wants two different CPU numbers A,B, not '%s'\n",
+				prog, spec);
+			exit(2);
+		}
+		if (!CPU_ISSET(*a, &set) || !CPU_ISSET(*b, &set)) {
+			fprintf(stderr, "%s: --cpus %s: this process may not run on both\n",
+				prog, spec);
+			exit(2);
+		}
+		return;
+	}
+	for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &set))
+			*(n++ ? b : a) = c;
+	if (n < 2)
+		die("needs two CPUs to pass a cache line between; this process may run on one");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: %s [options]\n"
+"ns to move one cache line from one CPU to another (two pinned threads\n"
+"incrementing a counter in turn; see the comment at the top of\n"
+"bench/handoff.c).\n"
+"  --handoffs N   handoffs per measurement (default 200000)\n"
+"  --reps N       measurements; the median is the result (default 5)\n"
+"  --cpus A,B     the two CPUs (default: the first two we may run on)\n"
+"  --help         this text\n", prog);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "handoffs", required_argument, NULL, 'n' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cpus = NULL;
+	unsigned long reps = 5;
+	double v[MAX_REPS];
+	double med;
+	int a, b, opt;
+
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'n': handoffs = parse_num("--handoffs", optarg, 1000, 100000000); break;
+		case 'r': reps = parse_num("--reps", optarg, 1, MAX_REPS); break;
+		case 'c': cpus = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s' (try --help)\n",
+			prog, argv[optind]);
+		return 2;
+	}
+	pick_cpus(cpus, &a, &b);
+	for (unsigned long i = 0; i < reps; i++)
+		v[i] = measure(a, b);
+	med = bench_median(v, (size_t)reps);     /* sorts v: min and max at the ends */
+	printf("result handoff_ns=%.1f min_ns=%.1f max_ns=%.1f cpus=%d,%d reps=%lu\n",
+	       med, v[0], v[reps - 1], a, b, reps);
+	return 0;
+}
