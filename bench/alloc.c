@@ -48,7 +48,11 @@
  * warms the allocator up) picks the operation count that makes one
  * measurement last about --target-ms; with --ops, one measurement of that
  * size warms up.  Then --reps measurements; the median
- * is the result, on one line starting with "result " for scripts.
+ * is the result, on one line starting with "result " for scripts.  With two
+ * or more cores that line also gives the cross-core cache-line handoff
+ * (bench/handoff.h) measured just before and just after the measurements,
+ * handoff_ns=BEFORE,AFTER (-1,-1 with one core): on a shared VM it jumps
+ * between levels, and the multi-thread figures move lines between the CPUs.
  */
 #include <magslab/magslab.h>
 #include <magslab/slab.h>
@@ -70,6 +74,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "handoff.h"
 #include "median.h"
 
 #define CACHE_LINE      64
@@ -831,7 +836,7 @@ int main(int argc, char **argv)
 	char buf[64];
 	const char *label;
 	uint64_t n, wall;
-	double ns[99], med;
+	double ns[99], med, handoff[2];
 
 	parse_opts(argc, argv, &b->o);
 	setup(b);
@@ -873,6 +878,7 @@ int main(int argc, char **argv)
 	if (b->o.pattern == P_XFER)
 		printf(" ring=%zu publish=%zu", b->o.ring, b->o.publish);
 	printf("\n");
+	handoff[0] = bench_handoff_quick(b->cpus, b->cores);
 	for (unsigned int r = 0; r < b->o.reps; r++) {
 		wall = measure(b, n);
 		ns[r] = ns_per_op(b, wall, n);
@@ -880,6 +886,7 @@ int main(int argc, char **argv)
 		       (double)wall / 1e9);
 		fflush(stdout);
 	}
+	handoff[1] = bench_handoff_quick(b->cpus, b->cores);
 	teardown(b);
 	if (b->o.stats)
 		print_stats(b);
@@ -887,8 +894,9 @@ int main(int argc, char **argv)
 	med = bench_median(ns, b->o.reps);
 	printf("result label=%s alloc=%s pattern=%s size=%zu threads=%u "
 	       "cores=%u ops=%" PRIu64 " reps=%u median_ns=%.3f min_ns=%.3f "
-	       "max_ns=%.3f\n", label, kind_names[b->o.kind],
+	       "max_ns=%.3f handoff_ns=%.0f,%.0f\n", label, kind_names[b->o.kind],
 	       pattern_names[b->o.pattern], b->o.size, b->o.threads, b->cores,
-	       ops_of(b, n), b->o.reps, med, ns[0], ns[b->o.reps - 1]);
+	       ops_of(b, n), b->o.reps, med, ns[0], ns[b->o.reps - 1],
+	       handoff[0], handoff[1]);
 	return 0;
 }

@@ -2,17 +2,11 @@
  * bench/handoff.c — what moving one cache line between two CPUs costs right
  * now: the yardstick for every multi-thread figure of bench-alloc.
  *
- * Two threads, pinned to two CPUs, pass a counter back and forth: each waits
- * until the counter has its parity, then increments it.  Every increment
- * needs the line the other CPU just wrote, so the time per increment is one
- * handoff: the cross-core cache-line latency plus a load and a store.
- *
- * Why a benchmark needs it: on a shared virtual machine this latency is not
- * a constant.  On the 2-CPU VM of bench/results/alloc.md it sits at one of
- * two levels (about 60 and about 220 ns) for minutes at a time, and a
- * depot visit at 2 threads, which moves a few lines, costs 3-4x more at the
- * high level.  bench/run-alloc.sh runs this before every repetition, so a
- * scaling ratio can be read against the level it was measured at.
+ * The measurement is bench/handoff.h's (two pinned threads passing a
+ * counter; why a benchmark needs it is said there); this program repeats
+ * it and prints the median.  bench-alloc measures it around its own
+ * repetitions, so run-alloc.sh can put each scaling ratio beside the level
+ * it was measured at.
  *
  *   bench-handoff [--handoffs N] [--reps N] [--cpus A,B]
  *
@@ -22,31 +16,16 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "handoff.h"
 #include "median.h"
 
 #define MAX_REPS 99
 
 static const char *prog = "bench-handoff";
-
-/* The line that moves; alone in its line, so nothing else moves with it. */
-static _Alignas(64) _Atomic unsigned long counter;
-static _Alignas(64) unsigned long handoffs = 200000;
-/* Set by a thread that could not be pinned, so that the other stops waiting. */
-static _Atomic int gave_up;
-
-struct side {
-	int cpu;
-	unsigned long parity;
-	int err;                        /* pthread_setaffinity_np's, or 0 */
-};
 
 static __attribute__((noreturn)) void die(const char *msg)
 {
@@ -54,56 +33,18 @@ static __attribute__((noreturn)) void die(const char *msg)
 	exit(1);
 }
 
-static double now_ns(void)
+/* One measurement: ns per handoff; exits with one line if it cannot. */
+static double measure(int cpu_a, int cpu_b, unsigned long handoffs)
 {
-	struct timespec ts;
+	int err;
+	double ns = bench_handoff_ns(cpu_a, cpu_b, handoffs, &err);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static void *pass(void *arg)
-{
-	struct side *s = arg;
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(s->cpu, &set);
-	s->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	if (s->err) {
-		atomic_store(&gave_up, 1);
-		return NULL;
+	if (ns < 0) {
+		fprintf(stderr, "%s: cannot run a thread on CPU %d and one on %d: %s\n",
+			prog, cpu_a, cpu_b, strerror(err));
+		exit(1);
 	}
-	for (unsigned long i = s->parity; i < 2 * handoffs; i += 2) {
-		while (atomic_load_explicit(&counter, memory_order_acquire) != i)
-			if (atomic_load_explicit(&gave_up, memory_order_relaxed))
-				return NULL;
-		atomic_store_explicit(&counter, i + 1, memory_order_release);
-	}
-	return NULL;
-}
-
-/* One measurement: ns per handoff. */
-static double measure(int cpu_a, int cpu_b)
-{
-	struct side s[2] = { { cpu_a, 0, 0 }, { cpu_b, 1, 0 } };
-	pthread_t t[2];
-	double t0;
-
-	atomic_store(&counter, 0);
-	t0 = now_ns();
-	for (int i = 0; i < 2; i++)
-		if (pthread_create(&t[i], NULL, pass, &s[i]))
-			die("pthread_create failed");
-	for (int i = 0; i < 2; i++)
-		pthread_join(t[i], NULL);
-	for (int i = 0; i < 2; i++)
-		if (s[i].err) {
-			fprintf(stderr, "%s: cannot pin a thread to CPU %d: %s\n",
-				prog, s[i].cpu, strerror(s[i].err));
-			exit(1);
-		}
-	return (now_ns() - t0) / (double)(2 * handoffs);
+	return ns;
 }
 
 static unsigned long parse_num(const char *opt, const char *v,
@@ -174,7 +115,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cpus = NULL;
-	unsigned long reps = 5;
+	unsigned long reps = 5, handoffs = 200000;
 	double v[MAX_REPS];
 	double med;
 	int a, b, opt;
@@ -195,7 +136,7 @@ int main(int argc, char **argv)
 	}
 	pick_cpus(cpus, &a, &b);
 	for (unsigned long i = 0; i < reps; i++)
-		v[i] = measure(a, b);
+		v[i] = measure(a, b, handoffs);
 	med = bench_median(v, (size_t)reps);     /* sorts v: min and max at the ends */
 	printf("result handoff_ns=%.1f min_ns=%.1f max_ns=%.1f cpus=%d,%d reps=%lu\n",
 	       med, v[0], v[reps - 1], a, b, reps);

@@ -30,10 +30,11 @@
 # per process, default 120), BENCH_ALLOC_BIN (a bench-alloc binary to run
 # instead of building $BUILD/bin/bench-alloc, e.g. one built with other flags).
 #
-# Before every repetition, bench-handoff measures how long one cache line
-# takes to move between two CPUs (bench/handoff.c): on a shared VM that cost
-# jumps between levels, and the multi-thread cells move lines; the report
-# lists it per repetition beside the scaling targets.
+# Every bench-alloc run also measures how long one cache line takes to move
+# between two CPUs, just before and just after its measurement
+# (bench/handoff.h): on a shared VM that cost jumps between levels, and the
+# multi-thread cells move lines; the report puts it beside each repetition
+# of the 2-thread targets.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -42,7 +43,6 @@ BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
 TIMEOUT=${TIMEOUT:-120}
 BIN=${BENCH_ALLOC_BIN:-$BUILD/bin/bench-alloc}
-HANDOFF_BIN=$BUILD/bin/bench-handoff
 ORIG_CMD="bench/run-alloc.sh${*:+ $*}"
 
 sizes=64,256,4096
@@ -143,9 +143,7 @@ else
 	       BUILD="$BUILD")
 fi
 if [[ -z ${BENCH_ALLOC_BIN:-} ]]; then
-	"${mkcmd[@]}" lib "$BIN" "$HANDOFF_BIN" >&2
-else
-	"${mkcmd[@]}" "$HANDOFF_BIN" >&2
+	"${mkcmd[@]}" lib "$BIN" >&2
 fi
 [[ -x $BIN ]] || { echo "run-alloc: no $BIN" >&2; exit 1; }
 
@@ -158,21 +156,6 @@ LOG=$LOGDIR/log.txt
 RAW=$LOGDIR/results.txt
 : >"$LOG"
 : >"$RAW"
-HANDOFFS=()                     # ns per repetition, or n/a
-
-# One cache line between two CPUs, now (bench/handoff.c); n/a if it cannot
-# run here (one CPU) — the report says so rather than guessing.
-handoff_now() {
-	local res
-	if res=$(timeout 60 "$HANDOFF_BIN" --reps 3 2>&1); then
-		echo "=== handoff: $res" >>"$LOG"
-		sed -nE 's/^result handoff_ns=([0-9.]+).*/\1/p' <<<"$res" | head -n 1
-	else
-		echo "=== handoff failed: $res" >>"$LOG"
-		echo n/a
-	fi
-}
-
 magslab_mode=unknown
 cells=()
 for pat in "${PATTERNS[@]}"; do
@@ -219,9 +202,6 @@ t_start=$SECONDS
 n=0
 echo "run-alloc: ${#cells[@]} cells x ${#ALLOCS[@]} allocators x $reps reps = $total runs" >&2
 for ((rep = 1; rep <= reps; rep++)); do
-	printf '\r  rep %d: cross-core handoff probe...   ' "$rep" >&2
-	h=$(handoff_now)
-	HANDOFFS+=("${h:-n/a}")
 	for cell in "${cells[@]}"; do
 		read -r pat size t <<<"$cell"
 		for a in "${ALLOCS[@]}"; do
@@ -269,7 +249,9 @@ for ((rep = 1; rep <= reps; rep++)); do
 			fi
 			ns=$(sed -E 's/.* median_ns=([^ ]+).*/\1/' <<<"$line")
 			ops=$(sed -E 's/.* ops=([^ ]+).*/\1/' <<<"$line")
-			echo "$rep $a $pat $size $t $ns $ops" >>"$RAW"
+			# Cross-core handoff before,after (ns; -1: one core).
+			h=$(sed -nE 's/.* handoff_ns=([-0-9]+,[-0-9]+).*/\1/p' <<<"$line")
+			echo "$rep $a $pat $size $t $ns $ops ${h:--1,-1}" >>"$RAW"
 		done
 	done
 done
@@ -281,10 +263,7 @@ load_after=$(loadavg)
 # Report: medians, the table, the targets.
 
 report() {
-	local handoffs="" h
-	for h in "${HANDOFFS[@]}"; do handoffs+="${handoffs:+ / }$h"; done
-	awk -v allocs="$allocs" -v cells="$(printf '%s;' "${cells[@]}")" \
-	    -v handoffs="$handoffs" '
+	awk -v allocs="$allocs" -v cells="$(printf '%s;' "${cells[@]}")" '
 	function median(key,    n, i, j, v, t) {
 		n = cnt[key]
 		if (!n) return -1
@@ -323,6 +302,10 @@ report() {
 			x = byrep["magslab " p " " s " " num_t, i]
 			y = byrep[den_a " " p " " s " " den_t, i]
 			per = per (i > 1 ? " / " : "") rfmt(ratio(x + 0, y + 0))
+			if (num_t > 1 && hand["magslab " p " " s " " num_t, i] != "") {
+				per = per " [" hand["magslab " p " " s " " num_t, i] "]"
+				nhand++
+			}
 			if (ratio(x + 0, y + 0) >= 0) { n++; if (ratio(x + 0, y + 0) > lim + 0) over++ }
 		}
 		ctx = ""
@@ -345,6 +328,7 @@ report() {
 		cnt[k]++
 		val[k, cnt[k]] = $6
 		byrep[k, $1] = $6
+		if (NF >= 8 && $8 != "-1,-1") hand[k, $1] = $8
 	}
 	$6 == "fail" { k = $2 " " $3 " " $4 " " $5; failed[k] = 1 }
 	END {
@@ -397,12 +381,12 @@ report() {
 			target("pair: 8 threads / 1 thread", "pair", S[i], 8, "magslab", 1, "1.15")
 		target("xfer, 2 threads: magslab / jemalloc", "xfer", 64, 2, "jemalloc", 2, "0.50")
 		printf "\n%d of %d targets met.\n", nmet, ntarget
-		if (handoffs != "") {
-			printf "\nCross-core handoff before each repetition, ns (bench-handoff: one cache\n"
-			printf "line passed between two CPUs, median of 3): %s.  On a shared VM this\n", handoffs
-			printf "jumps between levels for seconds to minutes; every line a 2-thread cell moves\n"
-			printf "between the CPUs pays it, so read the per-repetition scaling ratios above\n"
-			printf "against it.\n"
+		if (nhand) {
+			printf "\nIn brackets after a multi-thread repetition: the cross-core handoff in ns\n"
+			printf "(bench/handoff.h: one cache line passed between two CPUs) measured by that\n"
+			printf "run just before and just after its measurement.  On a shared VM it jumps\n"
+			printf "between levels within seconds, and every line a multi-thread cell moves\n"
+			printf "between the CPUs pays it: read those ratios against it.\n"
 		}
 		r = ratio(m("floor", "pair", S[1], 2), m("floor", "pair", S[1], 1))
 		if (r > 0) {
