@@ -49,11 +49,20 @@ static void *bench_handoff_pass(void *arg)
 		return NULL;
 	}
 	for (unsigned long i = s->first; i < s->end; i += 2) {
+		unsigned long spins = 0;
+
 		while (atomic_load_explicit(&bench_handoff_counter,
-					    memory_order_acquire) != i)
+					    memory_order_acquire) != i) {
 			if (atomic_load_explicit(&bench_handoff_gave_up,
 						 memory_order_relaxed))
 				return NULL;
+			/* The other side is not running (a tool that runs
+			 * one thread at a time, or a hypervisor that took
+			 * its CPU): let it, instead of spinning for ever.
+			 * A handoff takes well under 1024 spins. */
+			if (++spins % 1024 == 0)
+				sched_yield();
+		}
 		atomic_store_explicit(&bench_handoff_counter, i + 1,
 				      memory_order_release);
 	}
