@@ -4,10 +4,10 @@
  *
  * Owns: the policy table and the policy state inside struct depot (the
  * contention window, interval counters, working-set estimate).  The
- * magazine lists of the depot belong to magazine.c; a policy only reads their
+ * magazine lists of the depot belong to depot.c; a policy only reads their
  * counts, changes d->magsize through depot_set_magsize(), and asks for a
- * purge by setting d->purge_pending (magazine.c does the purge, since only
- * it can free rounds).
+ * purge by setting d->purge_pending (depot.c does the purge, since only it
+ * can free rounds).  struct depot is declared here, laid out below.
  *
  * Locking: every function here is called with d->lock held and takes no
  * lock itself.
