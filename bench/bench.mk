@@ -16,7 +16,7 @@ BENCH_BINS   := $(patsubst bench/%.c,$(BUILD)/bin/bench-%,$(BENCH_SRCS))
 .PHONY: bench
 bench: $(BENCH_BINS)
 
-$(BUILD)/bin/bench-%: bench/%.c bench/median.h bench/rng.h bench/handoff.h $(STATIC_LIB) $(LIB_HDRS)
+$(BUILD)/bin/bench-%: bench/%.c bench/median.h bench/rng.h bench/handoff.h bench/alloc_opts.h $(STATIC_LIB) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC+LD   $@"
 	@$(CC) $(filter-out -fPIC,$(STDFLAGS)) $(WFLAGS) $(BENCH_CFLAGS) \
